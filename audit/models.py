@@ -1,0 +1,49 @@
+"""Append-only, hash-chained audit events (DESIGN.md 8).
+
+Each event stores the hash of its predecessor; `verify_audit_chain` recomputes the chain,
+so an edited or deleted row is detectable. Account/object ids are plain values rather
+than foreign keys: deleting an account must not rewrite (and so break) its audit rows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditChannel(models.TextChoices):
+    MCP = "mcp", "MCP"
+    REST = "rest", "REST API"
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Management command"
+    TASK = "task", "Background task"
+    WEBHOOK = "webhook", "Webhook"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,  # the row is immutable; a deleted user must not touch it
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=200)
+    channel = models.CharField(max_length=16, choices=AuditChannel.choices)
+    action = models.CharField(max_length=120, db_index=True)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    changes = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

@@ -1,0 +1,42 @@
+"""The Celery app. Tasks take ids, call one service and are idempotent (DESIGN.md 3)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_platform.settings")
+
+app = Celery("cs_platform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # A task is acknowledged only once it finished; a worker that dies mid-task leaves it
+    # on the queue for another worker (so tasks must be idempotent).
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_default_queue="default",
+    task_queues=(Queue("default"), Queue("integrations"), Queue("health")),
+    task_routes={
+        "integrations.*": {"queue": "integrations"},
+        "health.*": {"queue": "health"},
+    },
+    broker_connection_timeout=5,
+    broker_transport_options={"visibility_timeout": 3600},
+    task_serializer="json",
+    accept_content=["json"],
+    result_expires=3600,
+    timezone="UTC",
+)
+app.autodiscover_tasks()
+
+
+def _load_schedule() -> None:
+    from cs_platform.schedules import beat_schedule
+
+    app.conf.beat_schedule = beat_schedule()
+
+
+app.on_after_configure.connect(lambda sender, **kw: _load_schedule(), weak=False)

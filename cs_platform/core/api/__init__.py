@@ -1,0 +1,3 @@
+from cs_platform.core.api.errors import exception_handler
+
+__all__ = ["exception_handler"]

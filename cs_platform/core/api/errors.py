@@ -1,0 +1,56 @@
+"""Render DomainError and DRF errors as one JSON error shape: {code, message, retryable, details}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from cs_platform.core.errors import DomainError
+
+
+def _drf_field_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    if isinstance(detail, dict):
+        out: list[dict[str, str]] = []
+        for key, value in detail.items():
+            out.extend(_drf_field_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(v, (dict, list)) for v in detail):
+            return [{"field": prefix or "body", "message": str(v), "type": getattr(v, "code", "invalid")} for v in detail]
+        out = []
+        for i, value in enumerate(detail):
+            out.extend(_drf_field_errors(value, f"{prefix}[{i}]"))
+        return out
+    return [{"field": prefix or "body", "message": str(detail), "type": getattr(detail, "code", "invalid")}]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.http_status)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        body = {
+            "code": "invalid_input",
+            "message": "The request has invalid fields.",
+            "retryable": False,
+            "details": {"errors": _drf_field_errors(exc.detail)},
+        }
+    else:
+        code = getattr(exc, "default_code", "error")
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            code = "unauthenticated"
+        body = {
+            "code": code,
+            "message": str(getattr(exc, "detail", exc)),
+            "retryable": response.status_code == status.HTTP_429_TOO_MANY_REQUESTS,
+            "details": {},
+        }
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["details"]["retry_after_seconds"] = int(exc.wait)
+    response.data = body
+    return response

@@ -1,0 +1,26 @@
+"""The one place that holds the Celery beat schedule.
+
+Monitors read their thresholds and enabled flag from the database at run time, so the
+schedule here only sets the cadence at which each one is considered.
+"""
+
+from __future__ import annotations
+
+from celery.schedules import crontab
+
+
+def beat_schedule() -> dict[str, dict]:
+    return {
+        "health-recompute-portfolio": {
+            "task": "health.recompute_portfolio",
+            "schedule": crontab(minute=15, hour="*/6"),
+        },
+        "monitors-run-due": {
+            "task": "health.monitors_run_due",
+            "schedule": crontab(minute="*/10"),
+        },
+        "integrations-sync-due": {
+            "task": "integrations.sync_due_connections",
+            "schedule": crontab(minute="*/5"),
+        },
+    }

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from customers.models.choices import (
+    AccountStatus,
+    Currency,
+    Industry,
+    LifecycleStage,
+    PaymentStatus,
+    Tier,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Account(models.Model):
+    """A customer account: the unit a CSM owns, scores and renews."""
+
+    name = models.CharField(max_length=200, db_index=True)
+    domain = models.CharField(max_length=253, null=True, blank=True, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # a departing CSM leaves the book unassigned, not deleted
+        related_name="owned_accounts",
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.SMB)
+    industry = models.CharField(max_length=24, choices=Industry.choices, default=Industry.OTHER)
+    region = models.CharField(max_length=32, blank=True)
+    lifecycle_stage = models.CharField(
+        max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.ONBOARDING
+    )
+    status = models.CharField(
+        max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
+    )
+    arr = models.DecimalField(**MONEY, default=0)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    seats_licensed = models.PositiveIntegerField(default=0)
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNKNOWN
+    )
+    customer_since = models.DateField(null=True, blank=True)
+    churned_on = models.DateField(null=True, blank=True)
+    zendesk_org_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    intercom_company_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    mixpanel_group_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(arr__gte=0), name="account_arr_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(status=AccountStatus.CHURNED) | Q(churned_on__isnull=False),
+                name="account_churned_has_date",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="account_name_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "name"]),
+            models.Index(fields=["tier", "lifecycle_stage"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactRole(models.TextChoices):
+    CHAMPION = "champion", "Champion"
+    DECISION_MAKER = "decision_maker", "Decision maker"
+    EXEC_SPONSOR = "exec_sponsor", "Executive sponsor"
+    ADMIN = "admin", "Admin"
+    USER = "user", "User"
+    BILLING = "billing", "Billing"
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254)
+    title = models.CharField(max_length=120, blank=True)
+    role = models.CharField(max_length=16, choices=ContactRole.choices, default=ContactRole.USER)
+    phone = models.CharField(max_length=40, blank=True)
+    is_primary = models.BooleanField(default=False)
+    email_opt_out = models.BooleanField(default=False)
+    intercom_contact_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    zendesk_user_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    external_id = models.CharField(
+        max_length=100, null=True, blank=True, help_text="Caller's id for bulk upserts"
+    )
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True, help_text="Anonymised by GDPR erasure")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account_id", "-is_primary", "last_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email"], name="contact_email_per_account"),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(is_primary=True),
+                name="contact_one_primary_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="contact_external_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return f"{full or self.email} ({self.account_id})"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GdprConfig(AppConfig):
+    name = "gdpr"
+    verbose_name = "GDPR"

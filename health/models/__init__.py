@@ -1,0 +1,26 @@
+from health.models.monitors import MonitorConfig, MonitorKey, MonitorRun, MonitorRunStatus
+from health.models.segments import Segment, SegmentMembership
+from health.models.snapshots import (
+    ChurnPrediction,
+    HealthBand,
+    HealthOverride,
+    HealthScore,
+    RiskIndicator,
+    Scorecard,
+)
+from health.models.usage import Feature, FeatureAdoption, UsageDaily
+from health.models.voice import (
+    Feedback,
+    FeedbackKind,
+    FeedbackStatus,
+    Survey,
+    SurveyKind,
+    SurveyResponse,
+)
+
+__all__ = [
+    "ChurnPrediction", "Feature", "FeatureAdoption", "Feedback", "FeedbackKind",
+    "FeedbackStatus", "HealthBand", "HealthOverride", "HealthScore", "MonitorConfig",
+    "MonitorKey", "MonitorRun", "MonitorRunStatus", "RiskIndicator", "Scorecard", "Segment",
+    "SegmentMembership", "Survey", "SurveyKind", "SurveyResponse", "UsageDaily",
+]

@@ -1,0 +1,172 @@
+"""Scorecards, health snapshots, overrides, risk indicators and churn predictions.
+
+A snapshot stores its inputs, weights and contributions, so "why did it change" is a
+query over stored rows rather than a recomputation with today's data.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class HealthBand(models.TextChoices):
+    GREEN = "green", "Green"
+    YELLOW = "yellow", "Yellow"
+    RED = "red", "Red"
+    UNKNOWN = "unknown", "Unknown (no data)"
+
+
+class Scorecard(models.Model):
+    key = models.SlugField(max_length=60)
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=160)
+    definition = models.JSONField(help_text="Groups, measures, weights, bands, missing policy")
+    is_active = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="scorecard_version_unique"),
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(is_active=True), name="scorecard_one_active_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+
+SCORE_0_100 = Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=100))
+
+
+class HealthScore(models.Model):
+    """A health snapshot. `score` is NULL when no measure had data (never a neutral 50)."""
+
+    account = models.ForeignKey(
+        "customers.Account", on_delete=models.CASCADE, related_name="health_scores"
+    )
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="snapshots")
+    as_of = models.DateTimeField(help_text="The moment the inputs describe")
+    computed_at = models.DateTimeField()
+    score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    computed_score = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, help_text="Before any override"
+    )
+    band = models.CharField(max_length=8, choices=HealthBand.choices)
+    coverage = models.DecimalField(max_digits=4, decimal_places=3)
+    confidence = models.CharField(max_length=8)
+    inputs = models.JSONField(help_text="Raw inputs with their own as_of")
+    result = models.JSONField(help_text="Per-measure scores, weights, contributions")
+    override = models.ForeignKey(
+        "HealthOverride", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_latest = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["account_id", "-as_of"]
+        get_latest_by = "as_of"
+        constraints = [
+            models.CheckConstraint(condition=SCORE_0_100, name="health_score_0_100"),
+            models.CheckConstraint(
+                condition=Q(computed_score__isnull=True)
+                | (Q(computed_score__gte=0) & Q(computed_score__lte=100)),
+                name="health_computed_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage__gte=0) & Q(coverage__lte=1), name="health_coverage_0_1"
+            ),
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(is_latest=True), name="health_one_latest"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "scorecard", "as_of"], name="health_one_per_as_of"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-as_of"]),
+            models.Index(fields=["band"], condition=Q(is_latest=True), name="health_latest_band"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.score} ({self.band}) @ {self.as_of:%Y-%m-%d}"
+
+
+class HealthOverride(models.Model):
+    account = models.ForeignKey(
+        "customers.Account", on_delete=models.CASCADE, related_name="health_overrides"
+    )
+    score = models.DecimalField(max_digits=4, decimal_places=1)
+    reason = models.CharField(max_length=500)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="override_score_0_100"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} → {self.score}"
+
+
+class RiskIndicator(models.Model):
+    account = models.ForeignKey(
+        "customers.Account", on_delete=models.CASCADE, related_name="risk_indicators"
+    )
+    kind = models.CharField(max_length=40)
+    severity = models.CharField(max_length=8)
+    value = models.FloatField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    detected_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="risk_one_open_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} ({self.severity})"
+
+
+class ChurnPrediction(models.Model):
+    account = models.ForeignKey(
+        "customers.Account", on_delete=models.CASCADE, related_name="churn_predictions"
+    )
+    as_of = models.DateTimeField()
+    predicted_at = models.DateTimeField()
+    probability = models.DecimalField(max_digits=5, decimal_places=4)
+    risk_level = models.CharField(max_length=8)
+    model_version = models.CharField(max_length=40)
+    factors = models.JSONField()
+    coverage = models.DecimalField(max_digits=4, decimal_places=3)
+
+    class Meta:
+        ordering = ["account_id", "-predicted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=1),
+                name="churn_probability_0_1",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "-predicted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.probability} ({self.model_version})"

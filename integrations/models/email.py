@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Accepted by provider"
+    DELIVERED = "delivered", "Delivered"
+    OPENED = "opened", "Opened"
+    BOUNCED = "bounced", "Bounced"
+    FAILED = "failed", "Failed"
+
+
+class EmailMessage(models.Model):
+    """An e-mail to a stored contact. Only real contacts: `contact` is required."""
+
+    account = models.ForeignKey(
+        "customers.Account", on_delete=models.CASCADE, related_name="emails"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", on_delete=models.PROTECT, related_name="emails"
+    )
+    connection = models.ForeignKey(
+        "integrations.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    provider_message_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    error = models.TextField(blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_email}"
+
+
+class EmailEvent(models.Model):
+    message = models.ForeignKey(
+        EmailMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    provider_event_id = models.CharField(max_length=120, unique=True)
+    event = models.CharField(max_length=24)
+    email = models.EmailField()
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.email}"
