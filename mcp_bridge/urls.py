@@ -1,3 +1,5 @@
 from django.urls import path
 
-urlpatterns: list = []
+from mcp_bridge.views import McpView
+
+urlpatterns = [path("mcp", McpView.as_view(), name="mcp")]

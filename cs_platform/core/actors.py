@@ -56,9 +56,7 @@ def role_of(user: AbstractBaseUser) -> str:
     return profile.role if profile is not None else Role.VIEWER
 
 
-def actor_for_user(
-    user: AbstractBaseUser, *, channel: str, token: ApiToken | None = None
-) -> Actor:
+def actor_for_user(user: AbstractBaseUser, *, channel: str, token: ApiToken | None = None) -> Actor:
     scopes = frozenset(token.scopes) if token is not None else frozenset({"read", "write"})
     return Actor(user=user, role=role_of(user), channel=channel, token=token, scopes=scopes)
 

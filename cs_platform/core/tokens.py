@@ -13,7 +13,7 @@ from django.utils import timezone
 from cs_platform.core.errors import InvalidInput, field_error
 from cs_platform.core.models import ApiToken, TokenScope
 
-TOKEN_PREFIX = "csp_"
+TOKEN_PREFIX = "csp_"  # noqa: S105 (a public marker, not a secret)
 VALID_SCOPES = {s.value for s in TokenScope}
 
 

@@ -43,14 +43,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "mcp_server",
     "cs_platform.core",
     "audit",
     "customers",
     "health",
     "integrations",
     "gdpr",
+    # Before mcp_server so our `stdio_server` command (with token auth) wins over its own.
     "mcp_bridge",
+    "mcp_server",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""Render DomainError and DRF errors as one JSON error shape: {code, message, retryable, details}."""
+"""Render DomainError and DRF errors as one shape: {code, message, retryable, details}."""
 
 from __future__ import annotations
 
@@ -19,12 +19,25 @@ def _drf_field_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
         return out
     if isinstance(detail, list):
         if all(not isinstance(v, (dict, list)) for v in detail):
-            return [{"field": prefix or "body", "message": str(v), "type": getattr(v, "code", "invalid")} for v in detail]
+            return [
+                {
+                    "field": prefix or "body",
+                    "message": str(v),
+                    "type": getattr(v, "code", "invalid"),
+                }
+                for v in detail
+            ]
         out = []
         for i, value in enumerate(detail):
             out.extend(_drf_field_errors(value, f"{prefix}[{i}]"))
         return out
-    return [{"field": prefix or "body", "message": str(detail), "type": getattr(detail, "code", "invalid")}]
+    return [
+        {
+            "field": prefix or "body",
+            "message": str(detail),
+            "type": getattr(detail, "code", "invalid"),
+        }
+    ]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -1,0 +1,64 @@
+"""`POST /api/v1/tools/<name>/`: every registered tool over REST, through `invoke_tool`.
+
+Each tool gets its own view class so OpenAPI documents its request and response schema
+(generated from the same pydantic contracts MCP uses); an unknown name falls through to
+the generic route and answers `not_found`.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cs_platform.core.actors import actor_for_user
+from cs_platform.core.tools import ToolSpec, invoke_tool, tool_registry
+
+
+class ToolInvokeView(APIView):
+    permission_classes = [IsAuthenticated]
+    tool_name: str = ""
+
+    def post(self, request: Request, name: str | None = None) -> Response:
+        token = request.auth if hasattr(request.auth, "scopes") else None
+        actor = actor_for_user(request.user, channel="rest", token=token)
+        payload = request.data if request.data is not None else {}
+        return Response(invoke_tool(self.tool_name or name or "", actor, payload))
+
+
+def _documented_view(spec: ToolSpec) -> type[ToolInvokeView]:
+    from mcp_bridge.schema import flat_schema
+
+    def post(self: ToolInvokeView, request: Request) -> Response:
+        return ToolInvokeView.post(self, request)
+
+    documented = extend_schema(
+        operation_id=f"tool_{spec.name}",
+        summary=spec.title,
+        description=spec.description,
+        tags=["tools"],
+        request={"application/json": flat_schema(spec.input_model, mode="validation")},
+        responses={
+            200: OpenApiResponse(response=flat_schema(spec.output_model, mode="serialization")),
+            400: OpenApiResponse(description="invalid_input: details.errors names each field"),
+            403: OpenApiResponse(description="permission_denied"),
+            404: OpenApiResponse(description="not_found"),
+        },
+    )(post)
+    return type(
+        f"Tool_{spec.name}", (ToolInvokeView,), {"tool_name": spec.name, "post": documented}
+    )
+
+
+def tool_urlpatterns() -> list[URLPattern]:
+    patterns = [
+        path(f"tools/{name}/", _documented_view(spec).as_view(), name=f"tool-{name}")
+        for name, spec in tool_registry().items()
+    ]
+    # A subclass, because decorating ToolInvokeView itself would hide every tool's docs.
+    generic = extend_schema(exclude=True)(type("ToolInvokeAny", (ToolInvokeView,), {}))
+    patterns.append(path("tools/<str:name>/", generic.as_view(), name="tool-invoke"))
+    return patterns

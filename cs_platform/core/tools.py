@@ -1,0 +1,295 @@
+"""The tool registry and `invoke_tool`: one definition per capability (DESIGN.md 4).
+
+A tool is a function `(ctx: ToolContext, params: <Input model>) -> <Output model>` in
+its app's `tools.py`, decorated with `@tool(...)`. Every channel (MCP, REST, admin,
+commands) calls `invoke_tool(name, actor, payload)`, which validates, checks permission,
+runs mutating tools in a transaction with their audit event, replays idempotent repeats,
+and counts, times and logs every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import time
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from prometheus_client import Counter, Histogram
+from pydantic import BaseModel, ValidationError
+
+from cs_platform.core.actors import Actor
+from cs_platform.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+
+logger = logging.getLogger("cs_platform.tools")
+
+TOOL_CALLS = Counter("cs_tool_calls_total", "Tool calls", ["tool", "channel", "outcome"])
+TOOL_SECONDS = Histogram("cs_tool_call_seconds", "Tool call duration", ["tool"])
+
+
+@dataclass
+class ToolContext:
+    """What a tool gets besides its input: the actor, the clock, and the audit record."""
+
+    actor: Actor
+    now: datetime
+    audit_object: Model | None = None
+    audit_changes: dict[str, Any] = field(default_factory=dict)
+    audit_account_id: int | None = None
+
+    def audit(
+        self,
+        obj: Model | None = None,
+        *,
+        changes: dict[str, Any] | None = None,
+        account_id: int | None = None,
+    ) -> None:
+        """Name the object this call changed and how; written with the call's audit event."""
+        if obj is not None:
+            self.audit_object = obj
+        if changes:
+            self.audit_changes.update(changes)
+        if account_id is not None:
+            self.audit_account_id = account_id
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    func: Callable[[ToolContext, BaseModel], BaseModel]
+    input_model: type[BaseModel]
+    output_model: type[BaseModel]
+    description: str
+    permission: str  # "read" or "write"
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    app_label: str
+    title: str
+
+    @property
+    def mutating(self) -> bool:
+        return not self.read_only
+
+
+_REGISTRY: dict[str, ToolSpec] = {}
+_LOADED = False
+
+
+def tool(
+    *,
+    permission: str,
+    read_only: bool,
+    destructive: bool = False,
+    idempotent: bool | None = None,
+    title: str | None = None,
+) -> Callable[[Callable], Callable]:
+    """Register a tool. Input/output contracts come from the function's type hints."""
+    if permission not in ("read", "write"):
+        raise ValueError("permission must be 'read' or 'write'")
+    if read_only and permission != "read":
+        raise ValueError("a read-only tool needs only the 'read' permission")
+
+    def decorator(func: Callable) -> Callable:
+        hints = typing.get_type_hints(func)
+        params = list(inspect.signature(func).parameters)
+        if len(params) != 2:
+            raise TypeError(f"tool {func.__name__} must take (ctx, params)")
+        input_model = hints.get(params[1])
+        output_model = hints.get("return")
+        for label, model in (("input", input_model), ("output", output_model)):
+            if not (inspect.isclass(model) and issubclass(model, BaseModel)):
+                raise TypeError(f"tool {func.__name__}: {label} contract must be a pydantic model")
+        name = func.__name__
+        if name in _REGISTRY and _REGISTRY[name].func is not func:
+            raise ValueError(f"tool {name} is defined twice")
+        _REGISTRY[name] = ToolSpec(
+            name=name,
+            func=func,
+            input_model=input_model,
+            output_model=output_model,
+            description=inspect.cleandoc(func.__doc__ or ""),
+            permission=permission,
+            read_only=read_only,
+            destructive=destructive,
+            idempotent=read_only if idempotent is None else idempotent,
+            app_label=func.__module__.split(".")[0],
+            title=title or name.replace("_", " ").capitalize(),
+        )
+        return func
+
+    return decorator
+
+
+def tool_registry() -> dict[str, ToolSpec]:
+    """Every registered tool, importing each installed app's `tools` module once."""
+    global _LOADED
+    if not _LOADED:
+        for config in apps.get_app_configs():
+            try:
+                import_module(f"{config.name}.tools")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.tools":
+                    raise
+        _LOADED = True
+    return dict(sorted(_REGISTRY.items()))
+
+
+def tool_get(name: str) -> ToolSpec:
+    spec = tool_registry().get(name)
+    if spec is None:
+        raise NotFound(f"no tool named {name!r}", details={"tool": name})
+    return spec
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "body",
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors()
+    ]
+
+
+def _validate(spec: ToolSpec, payload: Any) -> BaseModel:
+    if not isinstance(payload, dict):
+        raise InvalidInput(
+            "arguments must be a JSON object",
+            details={
+                "errors": [{"field": "body", "message": "expected an object", "type": "type"}]
+            },
+        )
+    try:
+        return spec.input_model.model_validate(payload)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        fields = ", ".join(e["field"] for e in errors)
+        raise InvalidInput(f"invalid arguments: {fields}", details={"errors": errors}) from None
+
+
+def _authorize(spec: ToolSpec, actor: Actor) -> None:
+    if spec.permission == "write" and not actor.can_write():
+        why = (
+            "token lacks the 'write' scope"
+            if actor.token and "write" not in actor.scopes
+            else (f"role '{actor.role}' is read-only")
+        )
+        raise PermissionDenied(f"{spec.name} changes data: {why}", details={"tool": spec.name})
+    if not actor.can_read():
+        raise PermissionDenied("token lacks the 'read' scope", details={"tool": spec.name})
+
+
+def _request_hash(payload: dict[str, Any]) -> str:
+    body = {k: v for k, v in payload.items() if k != "idempotency_key"}
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, cls=DjangoJSONEncoder).encode()
+    ).hexdigest()
+
+
+def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any]) -> dict:
+    from audit.services import audit_event_record
+    from cs_platform.core.models import IdempotencyRecord
+
+    ctx = ToolContext(actor=actor, now=timezone.now())
+    if not spec.mutating:
+        return _dump(spec, spec.func(ctx, params))
+
+    key = getattr(params, "idempotency_key", None)
+    req_hash = _request_hash(payload)
+    dry_run = bool(getattr(params, "dry_run", False))
+    with transaction.atomic():
+        if key and not dry_run:
+            previous = (
+                IdempotencyRecord.objects.select_for_update()
+                .filter(user_id=actor.user_id, tool=spec.name, key=key)
+                .first()
+            )
+            if previous is not None:
+                if previous.request_hash != req_hash:
+                    raise Conflict(
+                        "idempotency_key was already used with different arguments",
+                        details={"field": "idempotency_key"},
+                    )
+                return previous.response
+        result = _dump(spec, spec.func(ctx, params))
+        if dry_run:
+            transaction.set_rollback(True)  # belt and braces: a dry run never persists
+            return result
+        audit_event_record(
+            actor=actor.user,
+            actor_label=actor.label,
+            channel=actor.channel,
+            action=f"tool.{spec.name}",
+            obj=ctx.audit_object,
+            account_id=ctx.audit_account_id,
+            changes={"input": payload, **ctx.audit_changes},
+        )
+        if key:
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(
+                        user_id=actor.user_id,
+                        tool=spec.name,
+                        key=key,
+                        request_hash=req_hash,
+                        response=result,
+                    )
+            except IntegrityError:
+                # A concurrent call with the same key won the race; ours must not commit.
+                raise Conflict(
+                    "a concurrent call with this idempotency_key is in progress", retryable=True
+                ) from None
+        return result
+
+
+def _dump(spec: ToolSpec, result: BaseModel) -> dict[str, Any]:
+    if not isinstance(result, spec.output_model):
+        raise TypeError(f"{spec.name} returned {type(result).__name__}, not its output contract")
+    return result.model_dump(mode="json")
+
+
+def invoke_tool(name: str, actor: Actor, payload: Any) -> dict[str, Any]:
+    """Validate, authorise, run (in a transaction with its audit event when mutating)."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        spec = tool_get(name)
+        params = _validate(spec, payload)
+        _authorize(spec, actor)
+        return _run(spec, actor, params, payload)
+    except DomainError as exc:
+        outcome = exc.code
+        raise
+    except Exception:
+        outcome = "internal_error"
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        TOOL_CALLS.labels(name, actor.channel, outcome).inc()
+        if outcome != "not_found" or name in _REGISTRY:
+            TOOL_SECONDS.labels(name).observe(elapsed)
+        logger.info(
+            json.dumps(
+                {
+                    "event": "tool_call",
+                    "tool": name,
+                    "actor": actor.label,
+                    "channel": actor.channel,
+                    "outcome": outcome,
+                    "ms": round(elapsed * 1000, 1),
+                }
+            )
+        )

@@ -1,0 +1,335 @@
+"""Input and output contracts of the core account tools (pydantic, flat, documented)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from cs_platform.core.contracts import (
+    AccountId,
+    AsOf,
+    Cursor,
+    Email,
+    IdempotencyKey,
+    Limit,
+    PageInfo,
+    ToolInput,
+    ToolOutput,
+)
+from customers.models import Currency, Industry, LifecycleStage, PaymentStatus, Tier
+
+TierName = Literal[tuple(Tier.values)]  # type: ignore[valid-type]
+IndustryName = Literal[tuple(Industry.values)]  # type: ignore[valid-type]
+StageName = Literal[tuple(LifecycleStage.values)]  # type: ignore[valid-type]
+CurrencyCode = Literal[tuple(Currency.values)]  # type: ignore[valid-type]
+PaymentStatusName = Literal[tuple(PaymentStatus.values)]  # type: ignore[valid-type]
+BandName = Literal["green", "yellow", "red", "unknown"]
+Domain = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$",
+        description="Company e-mail/web domain, e.g. acme.io (unique per account).",
+    ),
+]
+Money = Annotated[
+    Decimal, Field(ge=0, max_digits=14, decimal_places=2, description="Amount ≥ 0, 2 decimals.")
+]
+
+
+# --- register_client ---------------------------------------------------------------
+class RegisterClientInput(ToolInput):
+    name: str = Field(min_length=1, max_length=200, description="Account (company) name.")
+    domain: Domain | None = Field(default=None, description="Company domain, e.g. acme.io.")
+    tier: TierName = Field(description="Commercial tier.")
+    industry: IndustryName = Field(default="other", description="Industry.")
+    region: str = Field(default="", max_length=32, description="Sales region, e.g. EMEA.")
+    owner_id: int | None = Field(
+        default=None, ge=1, description="CSM user id; defaults to the caller when a CSM."
+    )
+    seats_licensed: int = Field(ge=0, le=1_000_000, description="Licensed seats.")
+    arr: Money = Field(description="Annual recurring revenue of the first contract.")
+    currency: CurrencyCode = Field(default="USD", description="ISO currency of `arr`.")
+    contract_start: date = Field(description="First contract start date (YYYY-MM-DD).")
+    contract_end: date = Field(description="First contract end date; the first renewal date.")
+    contact_email: Email = Field(description="Primary contact's e-mail.")
+    contact_first_name: str = Field(default="", max_length=100, description="Contact first name.")
+    contact_last_name: str = Field(default="", max_length=100, description="Contact last name.")
+    contact_title: str = Field(default="", max_length=120, description="Contact job title.")
+    idempotency_key: IdempotencyKey
+
+    @model_validator(mode="after")
+    def _contract_dates(self) -> RegisterClientInput:
+        if self.contract_end <= self.contract_start:
+            raise ValueError("contract_end must be after contract_start")
+        return self
+
+
+class RegisterClientOutput(ToolOutput):
+    as_of: AsOf
+    account_id: int
+    contact_id: int
+    contract_id: int
+    renewal_id: int
+    name: str
+    owner_id: int | None
+    lifecycle_stage: str
+
+
+# --- get_client_overview -----------------------------------------------------------
+class GetClientOverviewInput(ToolInput):
+    account_id: AccountId
+
+
+class HealthComponent(ToolOutput):
+    key: str | None
+    label: str | None
+    group: str | None
+    input: Any = Field(description="Raw input the measure read; null when missing.")
+    score: float | None
+    weight: float | None
+    contribution: float | None
+    status: str | None
+
+
+class HealthBlock(ToolOutput):
+    score: float | None = Field(description="0–100; null when no measure had data.")
+    computed_score: float | None
+    band: str
+    as_of: datetime
+    coverage: float = Field(description="Share of scorecard weight backed by real data, 0–1.")
+    confidence: str
+    scorecard: str
+    override_reason: str | None
+    components: list[HealthComponent]
+
+
+class ContractBlock(ToolOutput):
+    id: int
+    name: str
+    start_date: date
+    end_date: date
+    arr: Decimal
+    currency: str
+    seats: int
+    status: str
+
+
+class RenewalBlock(ToolOutput):
+    id: int
+    renewal_date: date
+    days_to_renewal: int = Field(description="Computed now; negative when overdue.")
+    current_arr: Decimal
+    proposed_arr: Decimal | None
+    probability: Decimal | None
+    stage: str
+    forecast_category: str
+
+
+class TicketCounts(ToolOutput):
+    total: int
+    urgent: int
+    high: int
+    normal: int
+    low: int
+    sla_breached: int
+    oldest_opened_at: datetime | None
+
+
+class OpenTicket(ToolOutput):
+    id: int
+    external_id: str | None
+    subject: str
+    priority: str
+    status: str
+    opened_at: datetime
+    sla_breached: bool
+
+
+class UsageBlock(ToolOutput):
+    window_days: int
+    days_with_data_last_30: int
+    avg_dau_last_30: float | None
+    avg_dau_prev_30: float | None
+    peak_dau_last_30: int | None
+    sessions_last_30: int | None
+    trend_pct: float | None = Field(description="Last 30 vs prior 30 days; null if no baseline.")
+    last_active_date: date | None
+
+
+class SurveyBlock(ToolOutput):
+    window_days: int
+    nps_responses: int
+    nps: float | None = Field(description="Net Promoter Score −100..100 over the window.")
+    nps_answer_avg: float | None = Field(description="Mean 0–10 answer (not the NPS).")
+    promoters: int
+    passives: int
+    detractors: int
+    csat_responses: int
+    csat_avg: float | None
+    last_response_at: datetime | None
+
+
+class OpenCta(ToolOutput):
+    id: int
+    reason: str
+    title: str
+    priority: str
+    status: str
+    due_date: date | None
+    created_at: datetime
+
+
+class ClientOverviewOutput(ToolOutput):
+    as_of: AsOf
+    account_id: int
+    name: str
+    domain: str | None
+    tier: str
+    industry: str
+    region: str
+    lifecycle_stage: str
+    status: str
+    arr: Decimal
+    currency: str
+    seats_licensed: int
+    payment_status: str
+    owner: str | None
+    customer_since: date | None
+    health: HealthBlock | None = Field(description="Null when never scored (see `missing`).")
+    contract: ContractBlock | None
+    renewal: RenewalBlock | None
+    open_tickets: TicketCounts
+    oldest_open_tickets: list[OpenTicket]
+    usage: UsageBlock
+    surveys: SurveyBlock
+    open_ctas: list[OpenCta]
+    missing: list[str] = Field(description="Sections with no data, named rather than zero-filled.")
+
+
+# --- update_client_info ------------------------------------------------------------
+class UpdateClientInfoInput(ToolInput):
+    account_id: AccountId
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="New name.")
+    domain: Domain | None = Field(default=None, description="New unique company domain.")
+    tier: TierName | None = Field(default=None, description="New commercial tier.")
+    industry: IndustryName | None = Field(default=None, description="New industry.")
+    region: str | None = Field(default=None, max_length=32, description="New sales region.")
+    seats_licensed: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="New licensed seat count."
+    )
+    payment_status: PaymentStatusName | None = Field(
+        default=None, description="Billing standing: current, late, delinquent or unknown."
+    )
+    currency: CurrencyCode | None = Field(default=None, description="ISO currency of ARR.")
+    owner_id: int | None = Field(default=None, ge=1, description="Reassign (managers only).")
+    notes: str | None = Field(default=None, max_length=10_000, description="Free-text notes.")
+    idempotency_key: IdempotencyKey
+
+
+class FieldChange(ToolOutput):
+    field: str
+    before: Any
+    after: Any
+
+
+class UpdateClientInfoOutput(ToolOutput):
+    as_of: AsOf
+    account_id: int
+    changed: list[FieldChange] = Field(description="Only fields whose value actually changed.")
+
+
+# --- list_clients ------------------------------------------------------------------
+class ListClientsInput(ToolInput):
+    tier: TierName | None = Field(default=None, description="Only this commercial tier.")
+    lifecycle_stage: StageName | None = Field(default=None, description="Only this stage.")
+    status: Literal["active", "churned", "prospect"] | None = Field(
+        default=None, description="Only this account status."
+    )
+    owner_id: int | None = Field(default=None, ge=1, description="Only this CSM's accounts.")
+    health_band: BandName | None = Field(default=None, description="Latest health band.")
+    renewal_within_days: int | None = Field(
+        default=None, ge=0, le=730, description="Open renewal due within N days from today."
+    )
+    search: str | None = Field(default=None, max_length=100, description="Name/domain contains.")
+    cursor: Cursor
+    limit: Limit = Field(default=50, ge=1, le=200, description="Page size, 1–200.")
+
+
+class ClientRow(ToolOutput):
+    account_id: int
+    name: str
+    tier: str
+    lifecycle_stage: str
+    status: str
+    arr: Decimal
+    currency: str
+    owner: str | None
+    health_score: float | None
+    health_band: str
+    next_renewal_date: date | None
+    days_to_renewal: int | None
+    open_tickets: int
+
+
+class PortfolioTotals(ToolOutput):
+    accounts: int
+    arr_total: Decimal = Field(
+        description="Sum of ARR over the whole filter (mixed currencies summed as stored)."
+    )
+    by_health_band: dict[str, int]
+
+
+class ListClientsOutput(ToolOutput):
+    as_of: AsOf
+    clients: list[ClientRow]
+    totals: PortfolioTotals = Field(description="Over every account matching the filter.")
+    page: PageInfo
+
+
+# --- get_client_timeline -----------------------------------------------------------
+TimelineKind = Literal[
+    "activity",
+    "ticket_opened",
+    "ticket_resolved",
+    "survey_response",
+    "health_change",
+    "stage_change",
+    "email",
+    "cta",
+]
+
+
+class GetClientTimelineInput(ToolInput):
+    account_id: AccountId
+    since: datetime | None = Field(default=None, description="Only events at or after this time.")
+    until: datetime | None = Field(default=None, description="Only events at or before this time.")
+    kinds: list[TimelineKind] | None = Field(default=None, description="Event kinds to include.")
+    cursor: Cursor
+    limit: Limit = Field(default=50, ge=1, le=200, description="Page size, 1–200.")
+
+    @model_validator(mode="after")
+    def _window(self) -> GetClientTimelineInput:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError("since must not be after until")
+        return self
+
+
+class TimelineEvent(ToolOutput):
+    occurred_at: datetime
+    kind: str
+    title: str
+    object_type: str
+    object_id: int
+    details: dict[str, Any]
+
+
+class GetClientTimelineOutput(ToolOutput):
+    as_of: AsOf
+    account_id: int
+    events: list[TimelineEvent]
+    page: PageInfo

@@ -1,0 +1,294 @@
+"""The five core account tools. Thin: parse → service/selector → shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cs_platform.core.contracts import PageInfo, cursor_decode, cursor_encode
+from cs_platform.core.errors import field_error
+from cs_platform.core.models import Role
+from cs_platform.core.tools import ToolContext, tool
+from customers.selectors import account_get_for_actor
+from customers.selectors.listing import (
+    AccountFilters,
+    account_filtered_for_actor,
+    account_page,
+    account_portfolio_totals,
+)
+from customers.selectors.overview import account_overview, health_component_rows
+from customers.selectors.timeline import account_timeline
+from customers.services.accounts import account_register, account_update
+from customers.tool_contracts import (
+    ClientOverviewOutput,
+    ClientRow,
+    FieldChange,
+    GetClientOverviewInput,
+    GetClientTimelineInput,
+    GetClientTimelineOutput,
+    ListClientsInput,
+    ListClientsOutput,
+    RegisterClientInput,
+    RegisterClientOutput,
+    TimelineEvent,
+    UpdateClientInfoInput,
+    UpdateClientInfoOutput,
+)
+
+
+@tool(permission="write", read_only=False, idempotent=False)
+def register_client(ctx: ToolContext, params: RegisterClientInput) -> RegisterClientOutput:
+    """Register a new customer account.
+
+    Creates the account (lifecycle stage `onboarding`), its primary contact, its first
+    contract and the renewal due at the contract's end, in one transaction. A CSM
+    registers into their own book (owner defaults to the caller; only managers may name
+    another owner). Fails with `conflict` when the domain is already registered. Send an
+    `idempotency_key` to make retries safe.
+    """
+    owner_id = params.owner_id
+    if ctx.actor.role == Role.CSM and not ctx.actor.user.is_superuser:
+        if owner_id not in (None, ctx.actor.user_id):
+            raise field_error(
+                "owner_id", "a CSM can only register accounts they own", code="forbidden"
+            )
+        owner_id = ctx.actor.user_id
+    registered = account_register(
+        name=params.name,
+        domain=params.domain,
+        tier=params.tier,
+        industry=params.industry,
+        region=params.region,
+        owner_id=owner_id,
+        seats_licensed=params.seats_licensed,
+        currency=params.currency,
+        arr=params.arr,
+        contract_start=params.contract_start,
+        contract_end=params.contract_end,
+        contact_email=params.contact_email,
+        contact_first_name=params.contact_first_name,
+        contact_last_name=params.contact_last_name,
+        contact_title=params.contact_title,
+        registered_by=ctx.actor.user,
+        now=ctx.now,
+    )
+    account = registered.account
+    ctx.audit(account, changes={"created": ["account", "contact", "contract", "renewal"]})
+    return RegisterClientOutput(
+        as_of=ctx.now,
+        account_id=account.pk,
+        contact_id=registered.contact.pk,
+        contract_id=registered.contract.pk,
+        renewal_id=registered.renewal.pk,
+        name=account.name,
+        owner_id=account.owner_id,
+        lifecycle_stage=account.lifecycle_stage,
+    )
+
+
+@tool(permission="read", read_only=True)
+def get_client_overview(ctx: ToolContext, params: GetClientOverviewInput) -> ClientOverviewOutput:
+    """Account 360 for one account, entirely from stored rows.
+
+    Returns firmographics, the latest health snapshot with its per-measure components
+    (score, weight, contribution, missing inputs), the current contract and next
+    renewal (days to renewal computed now), open tickets by priority with the oldest
+    ones, 30-day usage against the prior 30 days, NPS/CSAT over 180 days, and open CTAs.
+    Sections without data are null and named in `missing` — never zero-filled.
+    """
+    account = account_get_for_actor(ctx.actor, params.account_id)
+    today = ctx.now.date()
+    data = account_overview(account, today=today)
+    missing = []
+    health = data["health"]
+    if health is None:
+        missing.append("health")
+    if data["contract"] is None:
+        missing.append("contract")
+    if data["renewal"] is None:
+        missing.append("renewal")
+    if data["usage"]["days_with_data_last_30"] == 0:
+        missing.append("usage")
+    if data["surveys"]["nps_responses"] == 0 and data["surveys"]["csat_responses"] == 0:
+        missing.append("surveys")
+    contract, renewal = data["contract"], data["renewal"]
+    return ClientOverviewOutput(
+        as_of=ctx.now,
+        account_id=account.pk,
+        name=account.name,
+        domain=account.domain,
+        tier=account.tier,
+        industry=account.industry,
+        region=account.region,
+        lifecycle_stage=account.lifecycle_stage,
+        status=account.status,
+        arr=account.arr,
+        currency=account.currency,
+        seats_licensed=account.seats_licensed,
+        payment_status=account.payment_status,
+        owner=account.owner.get_username() if account.owner else None,
+        customer_since=account.customer_since,
+        health=None
+        if health is None
+        else {
+            "score": health.score,
+            "computed_score": health.computed_score,
+            "band": health.band,
+            "as_of": health.as_of,
+            "coverage": health.coverage,
+            "confidence": health.confidence,
+            "scorecard": str(health.scorecard),
+            "override_reason": health.override.reason if health.override else None,
+            "components": health_component_rows(health.result),
+        },
+        contract=None
+        if contract is None
+        else {
+            "id": contract.pk,
+            "name": contract.name,
+            "start_date": contract.start_date,
+            "end_date": contract.end_date,
+            "arr": contract.arr,
+            "currency": contract.currency,
+            "seats": contract.seats,
+            "status": contract.status,
+        },
+        renewal=None
+        if renewal is None
+        else {
+            "id": renewal.pk,
+            "renewal_date": renewal.renewal_date,
+            "days_to_renewal": data["days_to_renewal"],
+            "current_arr": renewal.current_arr,
+            "proposed_arr": renewal.proposed_arr,
+            "probability": renewal.probability,
+            "stage": renewal.stage,
+            "forecast_category": renewal.forecast_category,
+        },
+        open_tickets=data["tickets"]["counts"],
+        oldest_open_tickets=data["tickets"]["oldest"],
+        usage=data["usage"],
+        surveys=data["surveys"],
+        open_ctas=data["ctas"],
+        missing=missing,
+    )
+
+
+@tool(permission="write", read_only=False, idempotent=True)
+def update_client_info(ctx: ToolContext, params: UpdateClientInfoInput) -> UpdateClientInfoOutput:
+    """Change an account's details (partial update) and get each field's before/after.
+
+    Only the fields you send are changed; sending a field with its current value changes
+    nothing. Reassigning `owner_id` is for CS managers. Lifecycle stage moves go through
+    `manage_lifecycle_stages` (they need a reason).
+    """
+    account = account_get_for_actor(ctx.actor, params.account_id, for_update=True)
+    changes = params.model_dump(exclude_unset=True, exclude={"account_id", "idempotency_key"})
+    can_reassign = ctx.actor.role == Role.MANAGER or ctx.actor.user.is_superuser
+    diff = account_update(account=account, changes=changes, can_reassign=can_reassign)
+    ctx.audit(account, changes={"diff": diff})
+    return UpdateClientInfoOutput(
+        as_of=ctx.now,
+        account_id=account.pk,
+        changed=[
+            FieldChange(field=f, before=v["before"], after=v["after"]) for f, v in diff.items()
+        ],
+    )
+
+
+@tool(permission="read", read_only=True)
+def list_clients(ctx: ToolContext, params: ListClientsInput) -> ListClientsOutput:
+    """List accounts in your book with filters, one page at a time.
+
+    Filters: tier, lifecycle stage, status, owner, latest health band, open renewal
+    within N days, name/domain search. Ordered by name. `totals` (account count, ARR,
+    accounts per health band) cover everything matching the filter, not just this page.
+    Pass `page.next_cursor` back as `cursor` for the next page.
+    """
+    today = ctx.now.date()
+    after = cursor_decode(params.cursor, required_keys=("name", "id"))
+    filters = AccountFilters(
+        tier=params.tier,
+        lifecycle_stage=params.lifecycle_stage,
+        status=params.status,
+        owner_id=params.owner_id,
+        health_band=params.health_band,
+        renewal_within_days=params.renewal_within_days,
+        search=params.search,
+    )
+    qs = account_filtered_for_actor(ctx.actor, filters, today=today)
+    rows, has_next = account_page(
+        qs, after=(after["name"], after["id"]) if after else None, limit=params.limit, today=today
+    )
+    clients = [
+        ClientRow(
+            account_id=a.pk,
+            name=a.name,
+            tier=a.tier,
+            lifecycle_stage=a.lifecycle_stage,
+            status=a.status,
+            arr=a.arr,
+            currency=a.currency,
+            owner=a.owner.get_username() if a.owner else None,
+            health_score=a.health_score,
+            health_band=a.health_band or "unknown",
+            next_renewal_date=a.next_renewal_date,
+            days_to_renewal=(a.next_renewal_date - today).days if a.next_renewal_date else None,
+            open_tickets=a.open_ticket_count or 0,
+        )
+        for a in rows
+    ]
+    next_cursor = cursor_encode({"name": rows[-1].name, "id": rows[-1].pk}) if has_next else None
+    return ListClientsOutput(
+        as_of=ctx.now,
+        clients=clients,
+        totals=account_portfolio_totals(qs),
+        page=PageInfo(next_cursor=next_cursor, has_next=has_next, limit=params.limit),
+    )
+
+
+@tool(permission="read", read_only=True)
+def get_client_timeline(
+    ctx: ToolContext, params: GetClientTimelineInput
+) -> GetClientTimelineOutput:
+    """One account's history, newest first: activities (calls, meetings, EBRs), tickets
+    opened and resolved, survey answers, health band changes, lifecycle stage changes,
+    e-mails and CTAs, merged and filtered by date window and kind. Paginate with
+    `cursor`."""
+    account = account_get_for_actor(ctx.actor, params.account_id)
+    raw = cursor_decode(params.cursor, required_keys=("t", "r", "i"))
+    cursor = None
+    if raw:
+        try:
+            cursor = (datetime.fromisoformat(raw["t"]), int(raw["r"]), int(raw["i"]))
+        except (TypeError, ValueError):
+            raise field_error("cursor", "is not a cursor returned by this tool") from None
+    items, has_next = account_timeline(
+        account.pk,
+        kinds=params.kinds,
+        since=params.since,
+        until=params.until,
+        cursor=cursor,
+        limit=params.limit,
+    )
+    next_cursor = None
+    if has_next and items:
+        last = items[-1]
+        next_cursor = cursor_encode(
+            {"t": last.occurred_at.isoformat(), "r": last.rank, "i": last.object_id}
+        )
+    return GetClientTimelineOutput(
+        as_of=ctx.now,
+        account_id=account.pk,
+        events=[
+            TimelineEvent(
+                occurred_at=i.occurred_at,
+                kind=i.kind,
+                title=i.title,
+                object_type=i.object_type,
+                object_id=i.object_id,
+                details=i.details,
+            )
+            for i in items
+        ],
+        page=PageInfo(next_cursor=next_cursor, has_next=has_next, limit=params.limit),
+    )

@@ -1,0 +1,1 @@
+"""Reads over usage, health snapshots and survey answers. One module per concern."""
