@@ -1,0 +1,262 @@
+"""A transparent churn-risk model: logistic regression over standardised features.
+
+``churn-logit-v1`` is an *expert-set prior*, not a fitted model: the coefficients encode the
+direction and rough strength CS teams observe, on a log-odds-per-standard-deviation scale so
+their sizes are comparable. Backtest it against recorded outcomes (``backtest.py``) before
+trusting its probabilities; a fitted v2 should replace it once enough outcomes exist.
+
+    z_i     = clamp((x_i - mean_i) / std_i, -3, 3)     # clamped so one outlier cannot dominate
+    logit   = intercept + Σ coefficient_i × z_i
+    p       = 1 / (1 + e^-logit)
+
+A missing feature contributes 0 log-odds, which is the same as assuming the account sits at
+the reference mean for it. That assumption is stated in the output (``missing_features``,
+``note``) and lowers ``coverage`` = Σ|coef| of present features / Σ|coef| of all features.
+With no feature at all there is no prediction (probability None, risk ``unknown``).
+
+Note that ``health_score`` already summarises some of the other signals; the other
+coefficients are kept small so that the overlap does not double-count them much.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from health.scoring.bands import coerce_numeric, normalise_category
+from health.scoring.numbers import round_half_up
+
+MODEL_VERSION = "churn-logit-v1"
+# logit(0.10) ≈ -2.197: an account at the reference mean on every feature has a ~10 %
+# probability of churning at its next renewal, a typical B2B SaaS annual logo churn rate.
+INTERCEPT = -2.2
+Z_CLIP = 3.0
+PAYMENT_CODES = {"current": 0.0, "late": 1.0, "delinquent": 2.0}
+
+# Cut-offs on probability. Relative to the ~10 % baseline: below 1.5× baseline is "low",
+# up to 3× is "medium", up to a coin flip is "high", a coin flip or worse is "critical".
+RISK_LEVELS = ((0.15, "low"), (0.30, "medium"), (0.50, "high"))
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    key: str
+    label: str
+    mean: float
+    std: float
+    coefficient: float
+    why: str
+    cap: tuple[float, float] | None = None
+
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec(
+        "health_score",
+        "Health score (0-100)",
+        65.0,
+        18.0,
+        -0.8,
+        "Negative: the health score summarises usage, sentiment and support; healthier "
+        "accounts renew. Largest weight because it aggregates many signals.",
+    ),
+    FeatureSpec(
+        "usage_trend_pct",
+        "Usage trend (%, 30d vs prior 30d)",
+        0.0,
+        25.0,
+        -0.5,
+        "Negative: shrinking usage precedes churn by months; growth means value.",
+    ),
+    FeatureSpec(
+        "days_to_renewal",
+        "Days to renewal",
+        180.0,
+        105.0,
+        -0.3,
+        "Negative: churn happens at a renewal decision, so fewer days left means the "
+        "risk is imminent and less time to recover; a past-due renewal is worst. "
+        "Capped to -90..365 days: beyond a year proximity carries no extra information.",
+        cap=(-90.0, 365.0),
+    ),
+    FeatureSpec(
+        "open_high_severity_tickets",
+        "Open high-severity tickets",
+        0.3,
+        0.8,
+        0.4,
+        "Positive: unresolved blockers (outages, broken workflows) push customers to alternatives.",
+    ),
+    FeatureSpec(
+        "nps_answer_avg_180d",
+        "NPS answer mean (0-10, 180d)",
+        7.5,
+        1.8,
+        -0.45,
+        "Negative: detractors (answers 0-6) churn more than promoters (9-10). This is "
+        "the mean 0-10 answer, not the -100..100 NPS.",
+    ),
+    FeatureSpec(
+        "days_since_last_activity",
+        "Days since last activity",
+        10.0,
+        15.0,
+        0.4,
+        "Positive: silence (no usage, no touchpoint) is how disengagement looks.",
+    ),
+    FeatureSpec(
+        "payment_status",
+        "Payment status (current/late/delinquent)",
+        0.15,
+        0.45,
+        0.5,
+        "Positive: late and delinquent invoices signal budget loss or intent to "
+        "leave. Encoded current=0, late=1, delinquent=2.",
+    ),
+)
+FEATURE_KEYS = tuple(f.key for f in FEATURES)
+
+
+@dataclass(frozen=True)
+class FactorContribution:
+    """One feature's part: ``log_odds`` = coefficient × z; ``share`` = |log_odds| / Σ|log_odds|."""
+
+    key: str
+    label: str
+    status: str  # present | missing
+    value: float | str | None
+    z: float | None
+    coefficient: float
+    log_odds: float
+    share: float
+    effect: str  # raises_risk | lowers_risk | neutral | missing
+    why: str
+    missing_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ChurnPrediction:
+    """A prediction; ``factors`` are sorted by |log_odds| (missing ones last)."""
+
+    model_version: str
+    probability: float | None
+    risk_level: str
+    logit: float | None
+    intercept: float
+    coverage: float
+    factors: tuple[FactorContribution, ...]
+    missing_features: tuple[str, ...]
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["factors"] = [asdict(f) for f in self.factors]
+        data["missing_features"] = list(self.missing_features)
+        return data
+
+
+def risk_level_for(probability: float | None) -> str:
+    """``low`` < 0.15 <= ``medium`` < 0.30 <= ``high`` < 0.50 <= ``critical``."""
+    if probability is None:
+        return "unknown"
+    for upper, level in RISK_LEVELS:
+        if probability < upper:
+            return level
+    return "critical"
+
+
+def _feature_value(spec: FeatureSpec, raw: object) -> tuple[float | None, str | None]:
+    if spec.key == "payment_status" and isinstance(raw, str):
+        code = PAYMENT_CODES.get(normalise_category(raw))
+        return (code, None) if code is not None else (None, "unrecognised")
+    value, reason = coerce_numeric(raw)
+    if value is not None and spec.key == "payment_status" and value not in PAYMENT_CODES.values():
+        return None, "invalid"
+    return value, reason
+
+
+def churn_risk_predict(features: Mapping[str, float | str | None]) -> ChurnPrediction:
+    """Predict churn risk from ``features`` keyed by ``FEATURE_KEYS``.
+
+    Values are numbers except ``payment_status``, which takes ``current``/``late``/
+    ``delinquent`` (or their codes 0/1/2). Absent, None, invalid or unrecognised values are
+    missing: listed in ``missing_features``, 0 log-odds, and lower ``coverage``.
+    """
+    total_weight = sum(abs(f.coefficient) for f in FEATURES)
+    present_weight = 0.0
+    rows: list[dict[str, Any]] = []
+    for spec in FEATURES:
+        raw = features.get(spec.key)
+        value, reason = _feature_value(spec, raw) if spec.key in features else (None, "absent")
+        if value is None:
+            rows.append(
+                {
+                    "spec": spec,
+                    "value": raw if isinstance(raw, str) else None,
+                    "z": None,
+                    "lo": 0.0,
+                    "reason": reason,
+                }
+            )
+            continue
+        present_weight += abs(spec.coefficient)
+        if spec.cap is not None:
+            value = min(max(value, spec.cap[0]), spec.cap[1])
+        z = max(-Z_CLIP, min(Z_CLIP, (value - spec.mean) / spec.std))
+        shown: float | str = raw if isinstance(raw, str) else value
+        rows.append(
+            {"spec": spec, "value": shown, "z": z, "lo": spec.coefficient * z, "reason": None}
+        )
+
+    abs_total = sum(abs(r["lo"]) for r in rows)
+    factors = []
+    for r in rows:
+        spec, lo = r["spec"], r["lo"]
+        if r["z"] is None:
+            effect = "missing"
+        else:
+            effect = "raises_risk" if lo > 0 else "lowers_risk" if lo < 0 else "neutral"
+        factors.append(
+            FactorContribution(
+                key=spec.key,
+                label=spec.label,
+                status="missing" if r["z"] is None else "present",
+                value=r["value"],
+                z=None if r["z"] is None else round_half_up(r["z"], 4),
+                coefficient=spec.coefficient,
+                log_odds=round_half_up(lo, 4),
+                share=round_half_up(abs(lo) / abs_total, 4) if abs_total else 0.0,
+                effect=effect,
+                why=spec.why,
+                missing_reason=r["reason"],
+            )
+        )
+    factors.sort(key=lambda f: (f.status == "missing", -abs(f.log_odds), f.key))
+    missing = tuple(f.key for f in factors if f.status == "missing")
+    coverage = round_half_up(present_weight / total_weight, 4)
+
+    if present_weight == 0:
+        probability = logit = None
+        note = "No feature was available: no prediction is made (a bare baseline is not one)."
+    else:
+        raw_logit = INTERCEPT + sum(r["lo"] for r in rows)
+        logit = round_half_up(raw_logit, 4)
+        probability = round_half_up(1.0 / (1.0 + math.exp(-raw_logit)), 4)
+        note = (
+            f"Missing features ({', '.join(missing)}) contribute 0 log-odds, i.e. they are "
+            f"assumed to be at the reference mean; coverage {coverage:.2f} reflects this."
+            if missing
+            else "All features present."
+        )
+    return ChurnPrediction(
+        model_version=MODEL_VERSION,
+        probability=probability,
+        risk_level=risk_level_for(probability),
+        logit=logit,
+        intercept=INTERCEPT,
+        coverage=coverage,
+        factors=tuple(factors),
+        missing_features=missing,
+        note=note,
+    )
