@@ -86,9 +86,7 @@ class Renewal(models.Model):
     stage = models.CharField(
         max_length=16, choices=RenewalStage.choices, default=RenewalStage.UPCOMING
     )
-    outcome = models.CharField(
-        max_length=16, choices=RenewalOutcome.choices, null=True, blank=True
-    )
+    outcome = models.CharField(max_length=16, choices=RenewalOutcome.choices, null=True, blank=True)
     outcome_arr = models.DecimalField(**MONEY, null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     owner = models.ForeignKey(
