@@ -1,0 +1,18 @@
+"""Recompute the audit hash chain and report the first tampered event, if any."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from audit.services import audit_chain_verify
+
+
+class Command(BaseCommand):
+    help = "Verify the hash chain of audit events; exits non-zero at the first broken link."
+
+    def handle(self, *args, **options):
+        result = audit_chain_verify()
+        if not result.ok:
+            raise CommandError(
+                f"audit chain broken at event {result.first_bad_id}: {result.reason} "
+                f"({result.checked} events verified before it)"
+            )
+        self.stdout.write(self.style.SUCCESS(f"audit chain ok: {result.checked} events"))
