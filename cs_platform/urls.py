@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cs_platform.core import views as core_views
 from cs_platform.core.api.tool_views import tool_urlpatterns
+from cs_platform.core.metrics import metrics
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(tool_urlpatterns())),
     path("api/v1/", include("cs_platform.core.api.urls")),

@@ -60,3 +60,20 @@ def test_read_scope_token_cannot_write(client, portfolio, staff, make_token):
         client, "update_client_info", {"account_id": portfolio["healthy"].pk, "notes": "x"}, token
     )
     assert resp.status_code == 403 and resp.json()["code"] == "permission_denied"
+
+
+def test_metrics_count_tool_calls_and_need_staff(client, portfolio, staff, make_token, make_user):
+    token = make_token(staff["manager"])
+    post(client, "list_clients", {}, token)
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+    admin = make_user("ops", is_staff=True)
+    body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {make_token(admin)}").content.decode()
+    line = next(
+        row
+        for row in body.splitlines()
+        if row.startswith("cs_tool_calls_total{")
+        and 'tool="list_clients"' in row
+        and 'outcome="ok"' in row
+    )
+    assert float(line.rsplit(" ", 1)[1]) >= 1
