@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -57,6 +59,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = getattr(exc, "default_code", "error")
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             code = "unauthenticated"
+        elif isinstance(exc, Http404 | exceptions.NotFound):
+            code = "not_found"
+        elif isinstance(exc, DjangoPermissionDenied | exceptions.PermissionDenied):
+            code = "permission_denied"
         body = {
             "code": code,
             "message": str(getattr(exc, "detail", exc)),

@@ -1,0 +1,1 @@
+"""REST adapters for accounts, contacts and contracts (`/api/v1/`)."""

@@ -1,0 +1,221 @@
+"""Contact writes: single create/update and the bulk upsert keyed on `external_id`.
+
+Audit events name the personal fields that changed but never their values: the audit
+chain is immutable, so a value stored there could not be erased under GDPR later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.services import audit_event_record
+from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.errors import Conflict, InvalidInput, field_error
+from customers.models import Contact, ContactRole
+from customers.services.contact_rows import (
+    MAX_BULK_ROWS,
+    ContactRow,
+    contact_rows_parse,
+    contacts_upsert_sql,
+    rows_resolve,
+)
+
+PERSONAL_FIELDS = frozenset({"email", "first_name", "last_name", "title", "phone"})
+UPDATABLE_FIELDS = ("email", "first_name", "last_name", "title", "role", "phone", "is_primary")
+
+
+def _conflict(field: str, message: str) -> Conflict:
+    return Conflict(
+        f"{field}: {message}",
+        details={"errors": [{"field": field, "message": message, "type": "conflict"}]},
+    )
+
+
+def _audit_changes(fields: dict[str, Any]) -> dict[str, Any]:
+    return {f: ("<changed>" if f in PERSONAL_FIELDS else v) for f, v in fields.items()}
+
+
+def _check_unique(
+    *, account_id: int, email: str, is_primary: bool, external_id: str | None, exclude: int | None
+) -> None:
+    others = Contact.objects.filter(account_id=account_id).exclude(pk=exclude)
+    if others.filter(email=email).exists():
+        raise _conflict("email", "another contact of this account already uses this e-mail")
+    if is_primary:
+        primary = others.filter(is_primary=True).values_list("pk", flat=True).first()
+        if primary is not None:
+            raise _conflict(
+                "is_primary", f"the account already has a primary contact (id {primary})"
+            )
+    if external_id and Contact.objects.filter(external_id=external_id).exclude(pk=exclude).exists():
+        raise _conflict("external_id", "another contact already uses this external id")
+
+
+def contact_create(
+    *,
+    actor: Actor,
+    account_id: int,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    role: str = ContactRole.USER,
+    phone: str = "",
+    is_primary: bool = False,
+    external_id: str | None = None,
+) -> Contact:
+    """Add a contact to an account in the actor's book; e-mail unique per account."""
+    account = accounts_visible_to(actor).filter(pk=account_id).first()
+    if account is None:
+        raise field_error("account", "no account with this id in your book", code="not_found")
+    email = email.strip().lower()
+    _check_unique(
+        account_id=account.pk,
+        email=email,
+        is_primary=is_primary,
+        external_id=external_id,
+        exclude=None,
+    )
+    values = {
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+        "title": title,
+        "role": role,
+        "phone": phone,
+        "is_primary": is_primary,
+        "external_id": external_id,
+    }
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(account=account, **values)
+            audit_event_record(
+                actor=actor.user,
+                actor_label=actor.label,
+                channel=actor.channel,
+                action="contact.create",
+                obj=contact,
+                changes=_audit_changes({k: v for k, v in values.items() if v not in ("", None)}),
+            )
+    except IntegrityError as exc:  # a concurrent write won the unique constraint
+        raise Conflict("contact conflicts with a concurrent change", retryable=True) from exc
+    return contact
+
+
+def contact_update(*, actor: Actor, contact: Contact, changes: dict[str, Any]) -> list[str]:
+    """Partial update of a contact the caller already fetched in scope; returns the
+    names of the fields that changed (an empty list writes nothing)."""
+    unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            "fields cannot be updated here",
+            details={"errors": [{"field": f, "message": "not updatable"} for f in unknown]},
+        )
+    if contact.erased_at is not None:
+        raise _conflict("contact", "this contact was erased under GDPR and cannot be edited")
+    if "email" in changes:
+        changes = {**changes, "email": changes["email"].strip().lower()}
+    diff = {f: v for f, v in changes.items() if getattr(contact, f) != v}
+    if not diff:
+        return []
+    _check_unique(
+        account_id=contact.account_id,
+        email=diff.get("email", contact.email),
+        is_primary=bool(diff.get("is_primary", False)),
+        external_id=None,
+        exclude=contact.pk,
+    )
+    try:
+        with transaction.atomic():
+            for field, value in diff.items():
+                setattr(contact, field, value)
+            contact.save(update_fields=[*diff, "updated_at"])
+            audit_event_record(
+                actor=actor.user,
+                actor_label=actor.label,
+                channel=actor.channel,
+                action="contact.update",
+                obj=contact,
+                changes=_audit_changes(diff),
+            )
+    except IntegrityError as exc:
+        raise Conflict("contact conflicts with a concurrent change", retryable=True) from exc
+    return sorted(diff)
+
+
+def contact_bulk_upsert(*, actor: Actor, rows: Any) -> list[dict[str, Any]]:
+    """Create or update up to 5,000 contacts by `external_id`, one result per row.
+
+    Every row is validated (fields, the account in the caller's book, e-mail unique per
+    account, one primary per account); bad rows are reported and skipped, good rows are
+    written with set-based upserts, and rows equal to what is stored are `unchanged`.
+    A constant number of queries, whatever the row count.
+    """
+    if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK_ROWS:
+        raise field_error("rows", f"must be a list of 1 to {MAX_BULK_ROWS} row objects")
+    parsed = contact_rows_parse(rows)
+    external_ids = [r.external_id for r in parsed if r.ok]
+    existing = {
+        c["external_id"]: c
+        for c in Contact.objects.filter(external_id__in=external_ids).values(
+            "id", "external_id", "account_id", "email", "first_name", "last_name", "title",
+            "role", "is_primary", "erased_at",
+        )
+    }  # fmt: skip
+    wanted = {r.values["account_id"] for r in parsed if r.ok}
+    wanted |= {c["account_id"] for c in existing.values()}
+    visible = set(accounts_visible_to(actor).filter(pk__in=wanted).values_list("id", flat=True))
+    emails = {r.values["email"] for r in parsed if r.ok}
+    neighbours = list(
+        Contact.objects.filter(account_id__in=visible)
+        .filter(Q(email__in=emails) | Q(is_primary=True))
+        .values_list("id", "account_id", "email", "is_primary")
+    )
+    rows_resolve(parsed, existing=existing, visible=visible, neighbours=neighbours)
+    changed = [r for r in parsed if r.status in ("created", "updated")]
+    if changed:
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                # Demotions before promotions: the one-primary index is checked per row.
+                for primary in (False, True):
+                    batch = {r.external_id: r for r in changed if r.values["is_primary"] is primary}
+                    for ext, pk in contacts_upsert_sql(list(batch.values()), now=now).items():
+                        batch[ext].contact_id = pk
+                _bulk_audit(actor, parsed)
+        except IntegrityError as exc:
+            raise Conflict(
+                "contacts changed concurrently; nothing was written, send the request again",
+                retryable=True,
+            ) from exc
+    return [r.result() for r in parsed]
+
+
+def _bulk_audit(actor: Actor, parsed: list[ContactRow]) -> None:
+    counts = {s: 0 for s in ("created", "updated", "unchanged", "error")}
+    for row in parsed:
+        counts[row.status] += 1
+    audit_event_record(
+        actor=actor.user,
+        actor_label=actor.label,
+        channel=actor.channel,
+        action="contact.bulk_upsert",
+        object_type=Contact._meta.label_lower,
+        changes={
+            "rows": len(parsed),
+            **counts,
+            "accounts": len({r.values["account_id"] for r in parsed if r.status != "error"}),
+        },
+    )
+
+
+__all__ = [
+    "MAX_BULK_ROWS",
+    "contact_bulk_upsert",
+    "contact_create",
+    "contact_update",
+]

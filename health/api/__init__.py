@@ -1,0 +1,1 @@
+"""REST adapters for usage (with bulk ingestion), survey responses and feedback."""

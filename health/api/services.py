@@ -1,0 +1,205 @@
+"""Writes behind the survey-response and feedback endpoints: validate, write in a
+transaction with the audit event, report conflicts as `conflict`.
+
+These belong in `health/services/` next to `usage_ingest`; they live here only because
+that package was not in this change's remit (see the hand-over report).
+Free text (comments, feedback text) is audited by field name only: the audit chain is
+immutable and must not keep personal data that GDPR erasure has to remove.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from audit.services import audit_event_record
+from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.errors import Conflict, InvalidInput, field_error
+from customers.models import Account, Contact
+from health.models import Feedback, Survey, SurveyResponse
+
+SCORE_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+FREE_TEXT = frozenset({"comment", "text"})
+RESPONSE_UPDATABLE = ("score", "comment", "contact_id")
+FEEDBACK_UPDATABLE = ("kind", "status", "product_area", "text", "sentiment", "contact_id")
+
+
+def _conflict(field: str, message: str) -> Conflict:
+    return Conflict(
+        f"{field}: {message}",
+        details={"errors": [{"field": field, "message": message, "type": "conflict"}]},
+    )
+
+
+def _account_in_scope(actor: Actor, account_id: int) -> Account:
+    account = accounts_visible_to(actor).filter(pk=account_id).first()
+    if account is None:
+        raise field_error("account", "no account with this id in your book", code="not_found")
+    return account
+
+
+def _check_contact(contact_id: int | None, account_id: int) -> None:
+    if contact_id is not None and not (
+        Contact.objects.filter(pk=contact_id, account_id=account_id).exists()
+    ):
+        raise field_error("contact", "no contact with this id on this account", code="not_found")
+
+
+def _check_score(kind: str, score: int) -> None:
+    low, high = SCORE_SCALES[kind]
+    if not low <= score <= high:
+        raise field_error("score", f"a {kind} answer is from {low} to {high}", code="range")
+
+
+def _check_not_future(field: str, value: datetime, now: datetime) -> None:
+    if value > now:
+        raise field_error(field, "must not be in the future", code="range")
+
+
+def _write(actor: Actor, action: str, obj: Model, changes: dict[str, Any], save: Any) -> None:
+    try:
+        with transaction.atomic():
+            save()
+            audit_event_record(
+                actor=actor.user,
+                actor_label=actor.label,
+                channel=actor.channel,
+                action=action,
+                obj=obj,
+                changes={k: ("<changed>" if k in FREE_TEXT else v) for k, v in changes.items()},
+            )
+    except IntegrityError as exc:  # a concurrent write won a unique constraint
+        raise _conflict("external_id", "already used by another record") from exc
+
+
+def _unknown_fields(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise InvalidInput(
+            "fields cannot be updated here",
+            details={"errors": [{"field": f, "message": "not updatable"} for f in unknown]},
+        )
+
+
+def survey_response_create(
+    *,
+    actor: Actor,
+    account_id: int,
+    survey_id: int,
+    score: int,
+    responded_at: datetime,
+    contact_id: int | None = None,
+    comment: str = "",
+    source: str = "api",
+    external_id: str | None = None,
+) -> SurveyResponse:
+    """Record one survey answer; `score` is the raw answer on the survey's own scale."""
+    account = _account_in_scope(actor, account_id)
+    survey = Survey.objects.filter(pk=survey_id).first()
+    if survey is None:
+        raise field_error("survey", "no survey with this id", code="not_found")
+    _check_score(survey.kind, score)
+    _check_not_future("responded_at", responded_at, timezone.now())
+    _check_contact(contact_id, account.pk)
+    if (
+        external_id
+        and SurveyResponse.objects.filter(source=source, external_id=external_id).exists()
+    ):
+        raise _conflict("external_id", "a response with this source and id already exists")
+    response = SurveyResponse(
+        survey=survey,
+        kind=survey.kind,
+        account=account,
+        contact_id=contact_id,
+        score=score,
+        comment=comment,
+        responded_at=responded_at,
+        source=source,
+        external_id=external_id,
+    )
+    changes = {"survey_id": survey.pk, "kind": survey.kind, "score": score, "source": source}
+    _write(actor, "survey_response.create", response, changes, response.save)
+    return response
+
+
+def survey_response_update(
+    *, actor: Actor, response: SurveyResponse, changes: dict[str, Any]
+) -> list[str]:
+    """Correct an answer (score, comment, contact); returns the fields that changed."""
+    _unknown_fields(changes, RESPONSE_UPDATABLE)
+    diff = {k: v for k, v in changes.items() if getattr(response, k) != v}
+    if "score" in diff:
+        _check_score(response.kind, diff["score"])
+    if "contact_id" in diff:
+        _check_contact(diff["contact_id"], response.account_id)
+    if diff:
+        for name, value in diff.items():
+            setattr(response, name, value)
+        _write(
+            actor,
+            "survey_response.update",
+            response,
+            diff,
+            lambda: response.save(update_fields=list(diff)),
+        )
+    return sorted(diff)
+
+
+def feedback_create(
+    *,
+    actor: Actor,
+    account_id: int,
+    kind: str,
+    text: str,
+    contact_id: int | None = None,
+    product_area: str = "",
+    source: str = "api",
+    external_id: str | None = None,
+    sentiment: float | None = None,
+    created_at: datetime | None = None,
+) -> Feedback:
+    """Record one piece of customer feedback (status `new`)."""
+    account = _account_in_scope(actor, account_id)
+    now = timezone.now()
+    created_at = created_at or now
+    _check_not_future("created_at", created_at, now)
+    _check_contact(contact_id, account.pk)
+    if external_id and Feedback.objects.filter(external_id=external_id).exists():
+        raise _conflict("external_id", "feedback with this external id already exists")
+    feedback = Feedback(
+        account=account,
+        contact_id=contact_id,
+        kind=kind,
+        text=text,
+        product_area=product_area,
+        source=source,
+        external_id=external_id,
+        sentiment=sentiment,
+        created_at=created_at,
+    )
+    changes = {"kind": kind, "source": source, "product_area": product_area, "text": text}
+    _write(actor, "feedback.create", feedback, changes, feedback.save)
+    return feedback
+
+
+def feedback_update(*, actor: Actor, feedback: Feedback, changes: dict[str, Any]) -> list[str]:
+    """Triage or correct feedback (kind, status, area, text, sentiment, contact)."""
+    _unknown_fields(changes, FEEDBACK_UPDATABLE)
+    diff = {k: v for k, v in changes.items() if getattr(feedback, k) != v}
+    if "contact_id" in diff:
+        _check_contact(diff["contact_id"], feedback.account_id)
+    if diff:
+        for name, value in diff.items():
+            setattr(feedback, name, value)
+        _write(
+            actor,
+            "feedback.update",
+            feedback,
+            diff,
+            lambda: feedback.save(update_fields=list(diff)),
+        )
+    return sorted(diff)

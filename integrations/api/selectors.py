@@ -1,0 +1,12 @@
+"""Actor-scoped support tickets for the REST API: a CSM sees only their book's tickets."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from cs_platform.core.actors import Actor, accounts_visible_to
+from integrations.models import SupportTicket
+
+
+def ticket_list_for_actor(actor: Actor) -> QuerySet[SupportTicket]:
+    return SupportTicket.objects.filter(account__in=accounts_visible_to(actor))
