@@ -30,7 +30,7 @@ from health.api.serializers import (
     UsageBulkResponseSerializer,
     UsageDailySerializer,
 )
-from health.api.services import (
+from health.services.voice import (
     feedback_create,
     feedback_update,
     survey_response_create,
