@@ -1,0 +1,196 @@
+"""The base every admin of the project stands on.
+
+- Permissions come from the staff role (`StaffProfile.role`), not from per-model Django
+  permissions: managers and CSMs work, viewers only look (`read_only` admins are looked
+  at by everyone and written by no one; superusers may do anything else).
+- A CSM's querysets are their own book: `get_queryset` filters every account-bound admin
+  through `cs_platform.core.actors.accounts_visible_to`, and foreign-key choices to
+  account-bound models are narrowed the same way, so a form cannot point outside it.
+- Every write is audited (`AdminAuditMixin`), in the write's transaction.
+- Inlines show at most `max_rows` rows and load each foreign key's choices once per
+  inline, so an account page costs the same number of queries however much hangs off it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet, Subquery
+from django.forms.models import _get_foreign_key
+from django.http import HttpRequest
+
+from cs_platform.core.actors import Actor, accounts_visible_to, actor_for_user
+from cs_platform.core.admin_audit import AdminAuditMixin
+from cs_platform.core.models import Role
+
+ALL_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM, Role.VIEWER)
+WORK_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM)
+MANAGERS: tuple[str, ...] = (Role.MANAGER,)
+NOBODY: tuple[str, ...] = ()
+
+
+def admin_actor(request: HttpRequest) -> Actor:
+    """The request user as an admin-channel Actor, built once per request."""
+    actor = getattr(request, "_cs_admin_actor", None)
+    if actor is None or actor.user is not request.user:
+        actor = actor_for_user(request.user, channel="admin")
+        request._cs_admin_actor = actor
+    return actor
+
+
+class RolePermissionMixin:
+    """Role-based permissions and the CSM's account scope, for model admins and inlines."""
+
+    # Path from this model to customers.Account ("" for Account itself); None when the
+    # model does not belong to an account (catalogues, configuration).
+    account_lookup: str | None = None
+    view_roles: tuple[str, ...] = ALL_ROLES
+    write_roles: tuple[str, ...] = WORK_ROLES
+    delete_roles: tuple[str, ...] | None = None  # None: the same as write_roles
+    read_only: bool = False  # computed rows and records: nobody writes them here
+    append_only: bool = False  # ledgers and histories: rows may be added, never edited
+
+    def _role_in(self, request: HttpRequest, roles: tuple[str, ...]) -> bool:
+        user = request.user
+        if not user.is_active:
+            return False
+        return user.is_superuser or admin_actor(request).role in roles
+
+    def _may_write(self, request: HttpRequest, roles: tuple[str, ...]) -> bool:
+        if self.read_only or not request.user.is_active:
+            return False
+        if request.user.is_superuser:
+            return True
+        return self._role_in(request, roles) and admin_actor(request).can_write()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._role_in(request, self.view_roles) or self._may_write(request, self.write_roles)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._may_write(request, self.write_roles)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self.append_only and self._may_write(request, self.write_roles)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self.append_only:
+            return False
+        roles = self.write_roles if self.delete_roles is None else self.delete_roles
+        return self._may_write(request, roles)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
+        """Rows of accounts the request user may see (all, unless a CSM)."""
+        if self.account_lookup is None:
+            return qs
+        actor = admin_actor(request)
+        if actor.sees_all_accounts:
+            return qs
+        visible = accounts_visible_to(actor).values("pk")
+        lookup = f"{self.account_lookup}__in" if self.account_lookup else "pk__in"
+        return qs.filter(**{lookup: visible})
+
+    def audit_account_id(self, obj: Model) -> int | None:
+        if self.account_lookup is None:
+            return getattr(obj, "account_id", None)
+        if self.account_lookup == "":
+            return obj.pk
+        *path, last = self.account_lookup.split("__")
+        target: Any = obj
+        for part in path:
+            target = getattr(target, part, None)
+            if target is None:
+                return None
+        return getattr(target, f"{last}_id", None)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related_admin = self.admin_site._registry.get(db_field.related_model)
+        if "queryset" not in kwargs and isinstance(related_admin, RolePermissionMixin):
+            if related_admin.account_lookup is not None:
+                base = db_field.related_model._default_manager.all()
+                kwargs["queryset"] = related_admin.scope_queryset(request, base)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CsModelAdmin(AdminAuditMixin, RolePermissionMixin, admin.ModelAdmin):
+    """Base ModelAdmin: role permissions, account scope, audited writes, capped inlines."""
+
+    list_per_page = 50
+    # The scope path also names the account of nested rows in their audit events.
+    audit_account_id = RolePermissionMixin.audit_account_id
+    # Form fields that are not model fields; hidden from people who may only look.
+    form_only_fields: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return self.scope_queryset(request, super().get_queryset(request))
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        may_edit = (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+        if may_edit or not self.form_only_fields:
+            return fieldsets
+        return [
+            (
+                name,
+                {**opts, "fields": [f for f in opts["fields"] if f not in self.form_only_fields]},
+            )
+            for name, opts in fieldsets
+        ]
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        max_rows = getattr(inline, "max_rows", None)
+        if max_rows and obj is not None and obj.pk is not None:
+            fk = _get_foreign_key(type(obj), inline.model, fk_name=inline.fk_name)
+            ordering = list(getattr(inline, "row_ordering", None) or ["-pk"])
+            qs = kwargs["queryset"]
+            newest = qs.filter(**{fk.name: obj}).order_by(*ordering).values("pk")[:max_rows]
+            kwargs["queryset"] = qs.filter(pk__in=Subquery(newest)).order_by(*ordering)
+        return kwargs
+
+
+class CsInlineMixin(RolePermissionMixin):
+    """Inline rows are capped (`max_rows`, newest by `row_ordering`) and each foreign key
+    named in `cached_choice_fields` loads its choices once per inline, not once per row."""
+
+    extra = 0
+    max_rows: int | None = 20
+    row_ordering: tuple[str, ...] = ("-pk",)
+    cached_choice_fields: tuple[str, ...] = ()
+    show_change_link = True
+
+    def cached_choice_queryset(
+        self, request: HttpRequest, parent: Any, name: str, qs: QuerySet
+    ) -> QuerySet:
+        """The choices for a cached foreign key; override to narrow (e.g. to the parent)."""
+        return qs
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        for name in self.cached_choice_fields:
+            field = formset.form.base_fields.get(name)
+            if field is None or not hasattr(field, "queryset"):
+                continue
+            field.queryset = self.cached_choice_queryset(request, obj, name, field.queryset)
+            # A static list survives the per-form deepcopy, so rows share one query.
+            field.choices = [("", field.empty_label or "---------")] + [
+                (row.pk, str(row)) for row in field.queryset
+            ]
+        return formset
+
+
+class CsTabularInline(CsInlineMixin, admin.TabularInline):
+    pass
+
+
+class CsStackedInline(CsInlineMixin, admin.StackedInline):
+    pass

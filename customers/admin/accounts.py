@@ -1,0 +1,290 @@
+# ruff: noqa: ANN001, ANN201, ANN202, ANN003  (admin hook overrides; as for **/admin.py)
+"""The account: the CSM's main page (changelist columns and filters for a day's work,
+inlines for everything hanging off it) and its contacts."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+
+from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, admin_actor
+from cs_platform.core.admin.display import band_badge, datetime_text, money_text
+from cs_platform.core.models import Role
+from customers.admin.filters import HealthBandFilter, RenewalWindowFilter
+from customers.admin.inlines import (
+    ContactInline,
+    ContractInline,
+    CtaInline,
+    RenewalInline,
+    SupportTicketInline,
+)
+from customers.admin.querysets import account_admin_annotate
+from customers.models import Account, Contact, LifecycleStageChange
+from customers.services.lifecycle import account_stage_move
+
+# (label, admin changelist url name, lookup from that model to the account)
+RELATED_LISTS = (
+    ("Contacts", "customers_contact", "account"),
+    ("Contracts", "customers_contract", "account"),
+    ("Renewals", "customers_renewal", "account"),
+    ("CTAs", "customers_cta", "account"),
+    ("Activities", "customers_activity", "account"),
+    ("Support tickets", "integrations_supportticket", "account"),
+    ("Usage days", "health_usagedaily", "account"),
+    ("Health snapshots", "health_healthscore", "account"),
+    ("Survey responses", "health_surveyresponse", "account"),
+    ("E-mails", "integrations_emailmessage", "account"),
+    ("Stage history", "customers_lifecyclestagechange", "account"),
+)
+
+
+class AccountAdminForm(forms.ModelForm):
+    stage_change_reason = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Required when the lifecycle stage changes; kept in the stage history.",
+    )
+
+    class Meta:
+        model = Account
+        fields = (
+            "name",
+            "domain",
+            "owner",
+            "parent",
+            "tier",
+            "industry",
+            "region",
+            "lifecycle_stage",
+            "status",
+            "customer_since",
+            "churned_on",
+            "arr",
+            "currency",
+            "seats_licensed",
+            "payment_status",
+            "zendesk_org_id",
+            "intercom_company_id",
+            "mixpanel_group_id",
+            "notes",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        stage_changed = self.instance.pk is not None and "lifecycle_stage" in self.changed_data
+        if stage_changed and not (cleaned.get("stage_change_reason") or "").strip():
+            self.add_error("stage_change_reason", "Say why the lifecycle stage changes.")
+        return cleaned
+
+
+@admin.register(Account)
+class AccountAdmin(CsModelAdmin):
+    account_lookup = ""
+    delete_roles = MANAGERS  # deleting an account deletes its whole history
+    form = AccountAdminForm
+    form_only_fields = ("stage_change_reason",)
+    list_display = (
+        "name",
+        "owner",
+        "tier",
+        "lifecycle_stage",
+        "status",
+        "arr_with_currency",
+        "seats_licensed",
+        "health_score",
+        "health_band",
+        "days_to_renewal",
+        "open_ctas",
+    )
+    list_filter = (
+        "tier",
+        "lifecycle_stage",
+        "status",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        "industry",
+        "payment_status",
+        HealthBandFilter,
+        RenewalWindowFilter,
+    )
+    search_fields = ("name", "domain", "contacts__email")
+    search_help_text = "Name, domain or a contact's e-mail address"
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    autocomplete_fields = ("parent",)
+    readonly_fields = (
+        "health_score",
+        "health_band",
+        "health_as_of",
+        "days_to_renewal",
+        "open_ctas",
+        "created_at",
+        "updated_at",
+        "related_lists",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "domain", "owner", "parent", "tier", "industry", "region")}),
+        (
+            "Lifecycle",
+            {
+                "fields": (
+                    "lifecycle_stage",
+                    "stage_change_reason",
+                    "status",
+                    "customer_since",
+                    "churned_on",
+                )
+            },
+        ),
+        ("Commercial", {"fields": ("arr", "currency", "seats_licensed", "payment_status")}),
+        (
+            "Health and renewal",
+            {
+                "fields": (
+                    "health_score",
+                    "health_band",
+                    "health_as_of",
+                    "days_to_renewal",
+                    "open_ctas",
+                )
+            },
+        ),
+        (
+            "External ids",
+            {
+                "classes": ("collapse",),
+                "fields": ("zendesk_org_id", "intercom_company_id", "mixpanel_group_id"),
+            },
+        ),
+        ("Notes", {"fields": ("notes",)}),
+        ("Record", {"fields": ("related_lists", "created_at", "updated_at")}),
+    )
+    inlines = [ContactInline, ContractInline, RenewalInline, SupportTicketInline, CtaInline]
+
+    def get_queryset(self, request):
+        return account_admin_annotate(super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if admin_actor(request).role != Role.MANAGER:
+            return (*readonly, "owner")  # only a CS manager reassigns a book
+        return readonly
+
+    @admin.display(description="ARR", ordering="arr")
+    def arr_with_currency(self, obj):
+        return money_text(obj.arr, obj.currency)
+
+    @admin.display(description="health", ordering="latest_health_score")
+    def health_score(self, obj):
+        return getattr(obj, "latest_health_score", None)
+
+    @admin.display(description="band", ordering="latest_health_band")
+    def health_band(self, obj):
+        return band_badge(getattr(obj, "latest_health_band", None))
+
+    @admin.display(description="health as of")
+    def health_as_of(self, obj):
+        return datetime_text(getattr(obj, "latest_health_as_of", None))
+
+    @admin.display(description="days to renewal", ordering="next_renewal_date")
+    def days_to_renewal(self, obj):
+        renewal_date = getattr(obj, "next_renewal_date", None)
+        if renewal_date is None:
+            return None
+        return (renewal_date - timezone.localdate()).days
+
+    @admin.display(description="open CTAs", ordering="open_cta_count")
+    def open_ctas(self, obj):
+        return getattr(obj, "open_cta_count", None)
+
+    @admin.display(description="everything for this account")
+    def related_lists(self, obj):
+        if obj.pk is None:
+            return None
+        links = [
+            (reverse(f"admin:{url}_changelist") + f"?{lookup}__id__exact={obj.pk}", label)
+            for label, url, lookup in RELATED_LISTS
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.owner_id is None and admin_actor(request).role == Role.CSM:
+            obj.owner = request.user  # a CSM's new account lands in their own book
+        reason = (form.cleaned_data.get("stage_change_reason") or "").strip()
+        with transaction.atomic():
+            if change and "lifecycle_stage" in form.changed_data:
+                # The move goes through the lifecycle service (history row, churn status,
+                # its own audit event); this save records the other fields.
+                to_stage = obj.lifecycle_stage
+                obj.lifecycle_stage = form.initial["lifecycle_stage"]
+                super().save_model(request, obj, form, change)
+                account_stage_move(
+                    account=obj,
+                    to_stage=to_stage,
+                    reason=reason,
+                    actor=admin_actor(request),
+                    now=timezone.now(),
+                )
+                return
+            super().save_model(request, obj, form, change)
+            if not change:
+                LifecycleStageChange.objects.create(
+                    account=obj,
+                    from_stage="",
+                    to_stage=obj.lifecycle_stage,
+                    changed_at=timezone.now(),
+                    reason=reason or "Created in the admin",
+                    changed_by=request.user,
+                )
+
+
+@admin.register(Contact)
+class ContactAdmin(CsModelAdmin):
+    account_lookup = "account"
+    list_display = (
+        "display_name",
+        "email",
+        "account",
+        "title",
+        "role",
+        "is_primary",
+        "email_opt_out",
+        "last_seen_at",
+        "erased",
+    )
+    list_filter = (
+        "role",
+        "is_primary",
+        "email_opt_out",
+        ("erased_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("email", "first_name", "last_name", "account__name")
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)
+    readonly_fields = ("erased_at", "last_seen_at", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("account", "first_name", "last_name", "email", "title", "phone")}),
+        ("Role", {"fields": ("role", "is_primary", "email_opt_out")}),
+        (
+            "External ids",
+            {
+                "classes": ("collapse",),
+                "fields": ("external_id", "intercom_contact_id", "zendesk_user_id"),
+            },
+        ),
+        ("Record", {"fields": ("last_seen_at", "erased_at", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="name", ordering="last_name")
+    def display_name(self, obj):
+        return f"{obj.first_name} {obj.last_name}".strip() or None
+
+    @admin.display(description="erased", boolean=True)
+    def erased(self, obj):
+        return obj.erased_at is not None
+
+
+__all__ = ["AccountAdmin", "ContactAdmin"]

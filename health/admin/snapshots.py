@@ -1,0 +1,190 @@
+# ruff: noqa: ANN001, ANN201, ANN202, ANN003  (admin hook overrides; as for **/admin.py)
+"""Scorecards, health snapshots (immutable), overrides, risk indicators, churn predictions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils import timezone
+
+from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
+from cs_platform.core.admin.display import band_badge, json_block
+from cs_platform.core.admin.filters import LEVELS, choices_filter
+from health.models import ChurnPrediction, HealthOverride, HealthScore, RiskIndicator, Scorecard
+from health.scoring.validation import validate_scorecard
+
+
+class ScorecardForm(forms.ModelForm):
+    class Meta:
+        model = Scorecard
+        fields = ("key", "version", "name", "is_active", "definition")
+
+    def clean_definition(self):
+        definition = self.cleaned_data.get("definition")
+        issues = validate_scorecard(definition)
+        if issues:
+            raise forms.ValidationError(
+                [f"{issue.path or '(root)'}: {issue.message}" for issue in issues[:20]]
+            )
+        return definition
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(CsModelAdmin):
+    """A version is immutable once saved: snapshots cite it. New rules mean a new version."""
+
+    write_roles = MANAGERS
+    form = ScorecardForm
+    list_display = ("key", "version", "name", "is_active", "created_by", "created_at")
+    list_filter = ("key", "is_active")
+    search_fields = ("key", "name")
+    list_select_related = ("created_by",)
+    readonly_fields = ("created_by", "created_at", "definition_pretty")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return (*readonly, "key", "version", "definition") if obj is not None else readonly
+
+    def get_fields(self, request, obj=None):
+        base = ["key", "version", "name", "is_active"]
+        return (
+            [*base, "definition_pretty", "created_by", "created_at"]
+            if obj
+            else [
+                *base,
+                "definition",
+            ]
+        )
+
+    @admin.display(description="definition")
+    def definition_pretty(self, obj):
+        return json_block(obj.definition)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(HealthScore)
+class HealthScoreAdmin(CsModelAdmin):
+    """Snapshots are evidence of what was known at `as_of`: nobody edits them."""
+
+    account_lookup = "account"
+    read_only = True
+    list_display = (
+        "account",
+        "score",
+        "band_badge",
+        "coverage",
+        "confidence",
+        "as_of",
+        "computed_at",
+        "is_latest",
+        "scorecard",
+        "overridden",
+    )
+    list_filter = ("band", "is_latest", choices_filter("confidence", LEVELS), "scorecard")
+    search_fields = ("account__name",)
+    list_select_related = ("account", "scorecard")
+    date_hierarchy = "as_of"
+    fields = (
+        "account",
+        "scorecard",
+        "as_of",
+        "computed_at",
+        "score",
+        "computed_score",
+        "band",
+        "coverage",
+        "confidence",
+        "override",
+        "is_latest",
+        "inputs_pretty",
+        "result_pretty",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="band", ordering="band")
+    def band_badge(self, obj):
+        return band_badge(obj.band)
+
+    @admin.display(description="overridden", boolean=True)
+    def overridden(self, obj):
+        return obj.override_id is not None
+
+    @admin.display(description="inputs (with their own as_of)")
+    def inputs_pretty(self, obj):
+        return json_block(obj.inputs)
+
+    @admin.display(description="per-measure scores, weights, contributions")
+    def result_pretty(self, obj):
+        return json_block(obj.result)
+
+
+@admin.register(HealthOverride)
+class HealthOverrideAdmin(CsModelAdmin):
+    account_lookup = "account"
+    list_display = ("account", "score", "reason", "author", "created_at", "expires_at", "active")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("account__name", "reason")
+    list_select_related = ("account", "author")
+    autocomplete_fields = ("account",)
+    readonly_fields = ("author", "created_at")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="in force", boolean=True)
+    def active(self, obj):
+        if obj.revoked_at is not None:
+            return False
+        return obj.expires_at is None or obj.expires_at > timezone.now()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user  # the override names who made it
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(RiskIndicator)
+class RiskIndicatorAdmin(CsModelAdmin):
+    account_lookup = "account"
+    read_only = True
+    list_display = ("account", "kind", "severity", "value", "detected_at", "resolved_at")
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter), "severity", "kind")
+    search_fields = ("account__name", "kind")
+    list_select_related = ("account",)
+    date_hierarchy = "detected_at"
+
+
+@admin.register(ChurnPrediction)
+class ChurnPredictionAdmin(CsModelAdmin):
+    account_lookup = "account"
+    read_only = True
+    list_display = (
+        "account",
+        "probability",
+        "risk_level",
+        "model_version",
+        "coverage",
+        "as_of",
+        "predicted_at",
+    )
+    list_filter = (choices_filter("risk_level", [*LEVELS, ("critical", "Critical")]),)
+    search_fields = ("account__name",)
+    list_select_related = ("account",)
+    date_hierarchy = "predicted_at"
+    fields = (
+        "account",
+        "as_of",
+        "predicted_at",
+        "probability",
+        "risk_level",
+        "model_version",
+        "coverage",
+        "factors_pretty",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="factors")
+    def factors_pretty(self, obj):
+        return json_block(obj.factors)

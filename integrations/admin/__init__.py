@@ -1,0 +1,9 @@
+"""Integrations admin, split by concern; importing the package registers every admin.
+
+`EncryptionCanary` is deliberately not registered: it is the key check behind /readyz,
+and a page showing it would only show the canary plaintext.
+"""
+
+from integrations.admin import connections, email, support, usage
+
+__all__ = ["connections", "email", "support", "usage"]
