@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -88,18 +89,19 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
     return token
 
 
-def api_token_revoke(*, token: ApiToken, actor_label: str) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor_label: str, actor: Any = None) -> ApiToken:
+    """Revoke a token; `actor` is who revoked it (defaults to the token's owner)."""
     from audit.services import audit_event_record
 
     with transaction.atomic():
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_event_record(
-            actor=token.user,
+            actor=actor if actor is not None else token.user,
             actor_label=actor_label,
             channel="admin",
             action="api_token.revoke",
             obj=token,
-            changes={"revoked_at": token.revoked_at},
+            changes={"revoked_at": token.revoked_at, "token_user_id": token.user_id},
         )
     return token

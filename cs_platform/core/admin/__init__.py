@@ -155,7 +155,7 @@ class ApiTokenAdmin(CsModelAdmin):
         label = self.audit_actor_label(request)
         revoked = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
-            api_token_revoke(token=token, actor_label=label)
+            api_token_revoke(token=token, actor_label=label, actor=request.user)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} token(s); already revoked ones unchanged.")
 
