@@ -1,0 +1,162 @@
+"""Escalations: opened with a severity, due within that severity's SLA, then acknowledged
+and resolved. The SLA maths is a pure function so it can be checked by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from audit.services import audit_event_record
+from cs_platform.core.actors import Actor
+from cs_platform.core.errors import field_error
+from customers.models import CTA, Account, Escalation, EscalationStatus, Priority
+
+# Hours from opening to the SLA deadline per severity: an urgent escalation (production
+# down, executive complaint) needs an answer within a working half-day; a low one within
+# a week. Callers may override per escalation with `sla_hours`.
+SLA_HOURS_BY_SEVERITY: dict[str, int] = {
+    Priority.URGENT: 4,
+    Priority.HIGH: 24,
+    Priority.MEDIUM: 72,
+    Priority.LOW: 168,
+}
+
+
+def escalation_sla_due(
+    *, severity: str, opened_at: datetime, sla_hours: int | None = None
+) -> datetime:
+    """When an escalation of `severity` opened at `opened_at` must be resolved."""
+    if severity not in SLA_HOURS_BY_SEVERITY:
+        raise field_error("severity", f"must be one of {', '.join(SLA_HOURS_BY_SEVERITY)}")
+    hours = sla_hours if sla_hours is not None else SLA_HOURS_BY_SEVERITY[severity]
+    return opened_at + timedelta(hours=hours)
+
+
+def _audit(actor: Actor, action: str, escalation: Escalation, changes: dict[str, Any]) -> None:
+    audit_event_record(
+        actor=actor.user,
+        actor_label=actor.label,
+        channel=actor.channel,
+        action=action,
+        obj=escalation,
+        changes=changes,
+    )
+
+
+def _owner(owner_id: int | None) -> Any:
+    if owner_id is None:
+        return None
+    owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None:
+        raise field_error("owner_id", "no active user with this id", code="unknown")
+    return owner
+
+
+def escalation_open(
+    *,
+    account: Account,
+    severity: str,
+    summary: str,
+    owner_id: int | None,
+    ticket_id: int | None,
+    cta_id: int | None,
+    sla_hours: int | None,
+    actor: Actor,
+    now: datetime,
+) -> Escalation:
+    """Open an escalation on `account`; the ticket and CTA, if named, must be the account's."""
+    from integrations.models import SupportTicket
+
+    summary = (summary or "").strip()
+    if not summary:
+        raise field_error("summary", "an escalation needs a summary", code="required")
+    if (
+        ticket_id is not None
+        and not SupportTicket.objects.filter(pk=ticket_id, account=account).exists()
+    ):
+        raise field_error("ticket_id", "no ticket with this id on this account", code="unknown")
+    if cta_id is not None and not CTA.objects.filter(pk=cta_id, account=account).exists():
+        raise field_error("cta_id", "no CTA with this id on this account", code="unknown")
+    owner = _owner(owner_id) if owner_id is not None else account.owner
+    with transaction.atomic():
+        escalation = Escalation.objects.create(
+            account=account,
+            severity=severity,
+            summary=summary[:300],
+            owner=owner,
+            ticket_id=ticket_id,
+            cta_id=cta_id,
+            opened_at=now,
+            sla_due_at=escalation_sla_due(severity=severity, opened_at=now, sla_hours=sla_hours),
+        )
+        _audit(actor, "escalation.opened", escalation, {"severity": severity, "summary": summary})
+    return escalation
+
+
+_TRANSITIONS = {
+    EscalationStatus.OPEN: {EscalationStatus.ACKNOWLEDGED, EscalationStatus.RESOLVED},
+    EscalationStatus.ACKNOWLEDGED: {EscalationStatus.OPEN, EscalationStatus.RESOLVED},
+    EscalationStatus.RESOLVED: {EscalationStatus.OPEN},  # reopening restarts nothing but status
+}
+
+
+def escalation_update(
+    *,
+    escalation: Escalation,
+    changes: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> dict[str, dict[str, Any]]:
+    """Apply status / severity / summary / owner changes; returns each field's before/after.
+
+    A severity change recomputes the SLA deadline from the original opening time (the
+    clock does not restart); resolving stamps `resolved_at`, reopening clears it.
+    """
+    diff: dict[str, dict[str, Any]] = {}
+
+    def _set(field: str, value: Any) -> None:
+        before = getattr(escalation, field)
+        if before != value:
+            diff[field] = {"before": before, "after": value}
+            setattr(escalation, field, value)
+
+    status = changes.get("status")
+    if status is not None and status != escalation.status:
+        if status not in _TRANSITIONS.get(escalation.status, set()):
+            raise field_error("status", f"cannot move from {escalation.status} to {status}")
+        _set("status", status)
+        _set("resolved_at", now if status == EscalationStatus.RESOLVED else None)
+    if changes.get("severity") is not None:
+        _set("severity", changes["severity"])
+        _set(
+            "sla_due_at",
+            escalation_sla_due(
+                severity=escalation.severity,
+                opened_at=escalation.opened_at,
+                sla_hours=changes.get("sla_hours"),
+            ),
+        )
+    elif changes.get("sla_hours") is not None:
+        _set(
+            "sla_due_at",
+            escalation_sla_due(
+                severity=escalation.severity,
+                opened_at=escalation.opened_at,
+                sla_hours=changes["sla_hours"],
+            ),
+        )
+    if changes.get("summary") is not None:
+        summary = changes["summary"].strip()
+        if not summary:
+            raise field_error("summary", "must not be empty", code="required")
+        _set("summary", summary[:300])
+    if changes.get("owner_id") is not None:
+        _set("owner_id", _owner(changes["owner_id"]).pk)
+    if diff:
+        with transaction.atomic():
+            escalation.save(update_fields=list(diff))
+            _audit(actor, "escalation.updated", escalation, {"diff": diff})
+    return diff
