@@ -240,3 +240,23 @@ def test_queries_do_not_grow_with_accounts(portfolio, staff, name):
     for n in range(10, 22):
         build_account(staff["csm2"], n, declining=bool(n % 2), days=5)
     assert count() == before
+
+
+def test_read_actions_of_a_write_tool_need_only_read(portfolio, staff):
+    from audit.models import AuditEvent
+
+    viewer = actor_for_user(staff["viewer"], channel="mcp")
+    out = invoke_tool("manage_lifecycle_stages", viewer, {"action": "distribution"})
+    assert sum(row["accounts"] for row in out["distribution"]) == 3
+    assert not AuditEvent.objects.filter(action="tool.manage_lifecycle_stages").exists()
+    with pytest.raises(PermissionDenied):
+        invoke_tool(
+            "manage_lifecycle_stages",
+            viewer,
+            {
+                "action": "move",
+                "account_id": portfolio["healthy"].pk,
+                "to_stage": "expansion",
+                "reason": "Upsell signed",
+            },
+        )

@@ -77,10 +77,18 @@ class ToolSpec:
     idempotent: bool
     app_label: str
     title: str
+    read_actions: frozenset[str] = frozenset()
 
     @property
     def mutating(self) -> bool:
         return not self.read_only
+
+    def writes_for(self, params: BaseModel) -> bool:
+        """Whether this call writes: a write tool's read actions (e.g. `list`) do not, so
+        they need only the read scope and run without a transaction or audit event."""
+        if self.read_only:
+            return False
+        return getattr(params, "action", None) not in self.read_actions
 
 
 _REGISTRY: dict[str, ToolSpec] = {}
@@ -94,8 +102,13 @@ def tool(
     destructive: bool = False,
     idempotent: bool | None = None,
     title: str | None = None,
+    read_actions: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
-    """Register a tool. Input/output contracts come from the function's type hints."""
+    """Register a tool. Input/output contracts come from the function's type hints.
+
+    `read_actions` names the values of an `action` input that only read, for tools that
+    manage a resource (list/get/create/update): those calls are authorised as reads.
+    """
     if permission not in ("read", "write"):
         raise ValueError("permission must be 'read' or 'write'")
     if read_only and permission != "read":
@@ -126,6 +139,7 @@ def tool(
             idempotent=read_only if idempotent is None else idempotent,
             app_label=func.__module__.split(".")[0],
             title=title or name.replace("_", " ").capitalize(),
+            read_actions=frozenset(read_actions),
         )
         return func
 
@@ -180,8 +194,8 @@ def _validate(spec: ToolSpec, payload: Any) -> BaseModel:
         raise InvalidInput(f"invalid arguments: {fields}", details={"errors": errors}) from None
 
 
-def _authorize(spec: ToolSpec, actor: Actor) -> None:
-    if spec.permission == "write" and not actor.can_write():
+def _authorize(spec: ToolSpec, actor: Actor, params: BaseModel) -> None:
+    if spec.writes_for(params) and not actor.can_write():
         why = (
             "token lacks the 'write' scope"
             if actor.token and "write" not in actor.scopes
@@ -204,7 +218,7 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
     from cs_platform.core.models import IdempotencyRecord
 
     ctx = ToolContext(actor=actor, now=timezone.now())
-    if not spec.mutating:
+    if not spec.writes_for(params):
         return _dump(spec, spec.func(ctx, params))
 
     key = getattr(params, "idempotency_key", None)
@@ -268,7 +282,7 @@ def invoke_tool(name: str, actor: Actor, payload: Any) -> dict[str, Any]:
     try:
         spec = tool_get(name)
         params = _validate(spec, payload)
-        _authorize(spec, actor)
+        _authorize(spec, actor, params)
         return _run(spec, actor, params, payload)
     except DomainError as exc:
         outcome = exc.code

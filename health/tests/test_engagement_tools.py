@@ -387,8 +387,14 @@ def test_stage_move_to_churned_marks_the_account_and_bad_moves_change_nothing(g2
             "manage_lifecycle_stages",
             {"action": "move", "account_id": account.pk, "to_stage": "adoption", "reason": "x" * 5},
         )
+    # A viewer may read the distribution (a read action) but never move an account.
+    g2_call(g2_staff["viewer"], "manage_lifecycle_stages", {"action": "distribution"})
     with pytest.raises(PermissionDenied):
-        g2_call(g2_staff["viewer"], "manage_lifecycle_stages", {"action": "distribution"})
+        g2_call(
+            g2_staff["viewer"],
+            "manage_lifecycle_stages",
+            {"action": "move", "account_id": account.pk, "to_stage": "adoption", "reason": "x" * 5},
+        )
     assert LifecycleStageChange.objects.filter(account=account).count() == 1
 
 

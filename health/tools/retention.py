@@ -195,7 +195,7 @@ def _cta_changes(params: AutomateRetentionCampaignsInput, current: list[dict]) -
     ]
 
 
-@tool(permission="write", read_only=False, idempotent=False)
+@tool(permission="write", read_only=False, idempotent=False, read_actions=("list",))
 def automate_retention_campaigns(
     ctx: ToolContext, params: AutomateRetentionCampaignsInput
 ) -> AutomateRetentionCampaignsOutput:

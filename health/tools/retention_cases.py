@@ -68,7 +68,7 @@ def _cursor_after(cursor: str | None) -> tuple[datetime, int] | None:
         raise field_error("cursor", "is not a cursor returned by this tool") from None
 
 
-@tool(permission="write", read_only=False, idempotent=False)
+@tool(permission="write", read_only=False, idempotent=False, read_actions=("list", "get"))
 def manage_escalations(ctx: ToolContext, params: ManageEscalationsInput) -> ManageEscalationsOutput:
     """Customer escalations with severity-based SLAs.
 

@@ -67,7 +67,9 @@ def _rules(params: SegmentCustomersInput, current: dict[str, Any] | None) -> dic
     }
 
 
-@tool(permission="write", read_only=False, idempotent=False)
+@tool(
+    permission="write", read_only=False, idempotent=False, read_actions=("list", "get", "members")
+)
 def segment_customers(ctx: ToolContext, params: SegmentCustomersInput) -> SegmentCustomersOutput:
     """Rule-based customer segments with stored membership history.
 
@@ -164,7 +166,9 @@ def _change_row(c: Any) -> dict[str, Any]:
     }
 
 
-@tool(permission="write", read_only=False, idempotent=False)
+@tool(
+    permission="write", read_only=False, idempotent=False, read_actions=("distribution", "history")
+)
 def manage_lifecycle_stages(
     ctx: ToolContext, params: ManageLifecycleStagesInput
 ) -> ManageLifecycleStagesOutput:
