@@ -19,6 +19,14 @@ def beat_schedule() -> dict[str, dict]:
             "task": "health.monitors_run_due",
             "schedule": crontab(minute="*/10"),
         },
+        "retention-campaigns-evaluate": {
+            "task": "health.retention_campaigns_evaluate",
+            "schedule": crontab(minute=30),
+        },
+        "segments-evaluate": {
+            "task": "health.segments_evaluate",
+            "schedule": crontab(minute=45, hour=2),
+        },
         "integrations-sync-due": {
             "task": "integrations.sync_due_connections",
             "schedule": crontab(minute="*/5"),
