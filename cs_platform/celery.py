@@ -24,13 +24,19 @@ app.conf.update(
         "health.*": {"queue": "health"},
     },
     broker_connection_timeout=5,
-    broker_transport_options={"visibility_timeout": 3600},
+    # Redis redelivers a task no worker acknowledged within this many seconds (a worker
+    # killed outright cannot reject it). Worker-loss tests shorten it.
+    broker_transport_options={
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    },
     task_serializer="json",
     accept_content=["json"],
     result_expires=3600,
     timezone="UTC",
 )
 app.autodiscover_tasks()
+# Monitors live beside the health engine's tasks in their own module.
+app.autodiscover_tasks(related_name="monitor_tasks")
 
 
 def _load_schedule() -> None:
