@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(tool_urlpatterns())),
     path("api/v1/", include("cs_platform.core.api.urls")),
+    path("webhooks/", include("integrations.webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Our own MCP view first: it fixes the package's GET spin (see mcp_bridge.views).

@@ -80,3 +80,21 @@ def field_error(field: str, message: str, *, code: str = "invalid") -> InvalidIn
         f"{field}: {message}",
         details={"errors": [{"field": field, "message": message, "type": code}]},
     )
+
+
+class RecordedFailure(DomainError):
+    """The operation failed, but what was written about the attempt must be kept.
+
+    `invoke_tool` commits the tool's writes (e.g. an e-mail stored as `failed`) and its
+    audit event, then reports this error to the caller — a failure is never dressed up
+    as a success, and the record of it is not rolled back either.
+    """
+
+    def __init__(self, cause: DomainError, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            cause.message,
+            code=cause.code,
+            details={**cause.details, **(details or {})},
+            retryable=cause.retryable,
+        )
+        self.http_status = cause.http_status

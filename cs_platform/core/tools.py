@@ -30,7 +30,14 @@ from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
 from cs_platform.core.actors import Actor
-from cs_platform.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from cs_platform.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RecordedFailure,
+)
 
 logger = logging.getLogger("cs_platform.tools")
 
@@ -238,7 +245,11 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
                         details={"field": "idempotency_key"},
                     )
                 return previous.response
-        result = _dump(spec, spec.func(ctx, params))
+        failure: RecordedFailure | None = None
+        try:
+            result = _dump(spec, spec.func(ctx, params))
+        except RecordedFailure as exc:
+            failure, result = exc, exc.as_dict()
         if dry_run:
             transaction.set_rollback(True)  # belt and braces: a dry run never persists
             return result
@@ -246,12 +257,14 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
             actor=actor.user,
             actor_label=actor.label,
             channel=actor.channel,
-            action=f"tool.{spec.name}",
+            action=f"tool.{spec.name}" + (".failed" if failure else ""),
             obj=ctx.audit_object,
             account_id=ctx.audit_account_id,
             changes={"input": payload, **ctx.audit_changes},
         )
-        if key:
+        # A recorded failure is committed on purpose (the attempt and its audit event
+        # survive) and is not stored under the idempotency key, so a retry tries again.
+        if key and failure is None:
             try:
                 with transaction.atomic():
                     IdempotencyRecord.objects.create(
@@ -266,7 +279,9 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
                 raise Conflict(
                     "a concurrent call with this idempotency_key is in progress", retryable=True
                 ) from None
-        return result
+    if failure is not None:
+        raise failure
+    return result
 
 
 def _dump(spec: ToolSpec, result: BaseModel) -> dict[str, Any]:

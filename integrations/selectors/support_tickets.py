@@ -1,0 +1,109 @@
+"""Support-ticket reads for tools, scoped to the actor's accounts.
+
+SLA breaches are computed in SQL as of the caller's clock (due = opened_at + target),
+so ``breached_only`` pages correctly and never trusts a stale stored flag.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+)
+
+from cs_platform.core.actors import Actor
+from cs_platform.core.contracts import cursor_decode, cursor_encode
+from cs_platform.core.errors import NotFound, field_error
+from customers.selectors import account_list_for_actor
+from integrations.models import SupportTicket
+
+_MINUTE = Value(timedelta(minutes=1), output_field=DurationField())
+
+
+def _due(target_field: str) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("opened_at") + ExpressionWrapper(F(target_field) * _MINUTE, output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
+
+
+def _annotated(qs: QuerySet[SupportTicket]) -> QuerySet[SupportTicket]:
+    # The connection's provider without loading (and decrypting) its credentials.
+    return qs.annotate(
+        mirror_provider=F("connection__provider"),
+        first_response_due=_due("sla_first_response_minutes"),
+        resolution_due=_due("sla_resolution_minutes"),
+    )
+
+
+def ticket_breached_q(now: datetime) -> Q:
+    """Tickets whose first response or resolution came late or is overdue at ``now``."""
+    return (
+        Q(first_response_at__isnull=True, first_response_due__lt=now)
+        | Q(first_response_at__gt=F("first_response_due"))
+        | Q(resolved_at__isnull=True, resolution_due__lt=now)
+        | Q(resolved_at__gt=F("resolution_due"))
+    )
+
+
+def ticket_get_for_actor(
+    actor: Actor, ticket_id: int, *, for_update: bool = False
+) -> SupportTicket:
+    """One ticket of an account in the actor's scope; others look like missing ones."""
+    qs = SupportTicket.objects.filter(account__in=account_list_for_actor(actor))
+    if for_update:
+        qs = qs.select_for_update(of=("self",)).select_related("account", "contact")
+        ticket = qs.filter(pk=ticket_id).first()
+    else:
+        ticket = _annotated(qs).filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound(
+            f"ticket {ticket_id} not found in your book of business",
+            details={"field": "ticket_id", "ticket_id": ticket_id},
+        )
+    return ticket
+
+
+def ticket_page_for_actor(
+    actor: Actor,
+    *,
+    now: datetime,
+    account_id: int | None = None,
+    statuses: list[str] | None = None,
+    priority: str | None = None,
+    breached_only: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[SupportTicket], str | None]:
+    """Newest-opened first, keyset-paged on (opened_at, id); one query per page."""
+    qs = _annotated(SupportTicket.objects.filter(account__in=account_list_for_actor(actor)))
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    if priority:
+        qs = qs.filter(priority=priority)
+    if breached_only:
+        qs = qs.filter(ticket_breached_q(now))
+    position: dict[str, Any] = cursor_decode(cursor, required_keys=("o", "i"))
+    if position:
+        try:
+            opened = datetime.fromisoformat(str(position["o"]))
+            last_id = int(position["i"])
+        except (TypeError, ValueError):
+            raise field_error("cursor", "is not a cursor returned by this tool") from None
+        qs = qs.filter(Q(opened_at__lt=opened) | Q(opened_at=opened, id__lt=last_id))
+    rows = list(qs.order_by("-opened_at", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursor_encode({"o": rows[-1].opened_at.isoformat(), "i": rows[-1].pk})
+    return rows, next_cursor

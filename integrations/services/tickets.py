@@ -1,0 +1,225 @@
+"""Creating and changing support tickets: SLA targets by priority, validated status
+transitions, response/resolution times, and mirroring to Zendesk.
+
+A mirror failure is not an exception: the local change is kept, the ticket records
+``mirror_status`` "failed" with the provider's error, and ``TicketChange.mirror_error``
+carries it to the caller (who is usually inside ``invoke_tool``'s transaction, which an
+exception would roll back, losing the ticket the customer asked for).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from audit.services import audit_event_record
+from cs_platform.core.actors import Actor
+from cs_platform.core.errors import DomainError, field_error
+from customers.models import Account, Contact
+from integrations.models import SupportTicket, TicketComment, TicketPriority, TicketStatus
+from integrations.services.ticket_mirror import mirror_connection_for, ticket_mirror_send
+from integrations.services.ticket_sla import (
+    RESOLVED_STATUSES,
+    STATUS_TRANSITIONS,
+    sla_state,
+    sla_targets_for,
+    status_transition_allowed,
+)
+
+UPDATABLE_FIELDS = ("subject", "status", "priority", "assignee", "tags")
+
+
+@dataclass
+class TicketChange:
+    ticket: SupportTicket
+    diff: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mirror_attempted: bool = False
+    mirror_error: DomainError | None = None
+
+
+def ticket_sla_refresh(ticket: SupportTicket, *, now: datetime) -> None:
+    """Set ``sla_breached`` from the ticket's targets and times as of ``now``."""
+    ticket.sla_breached = sla_state(
+        opened_at=ticket.opened_at,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        first_response_minutes=ticket.sla_first_response_minutes,
+        resolution_minutes=ticket.sla_resolution_minutes,
+        now=now,
+    ).breached
+
+
+def _audit(actor: Actor, action: str, change: TicketChange) -> None:
+    ticket = change.ticket
+    changes: dict[str, Any] = {"diff": change.diff}
+    if change.mirror_attempted:
+        changes["mirror"] = {
+            "status": ticket.mirror_status,
+            "external_id": ticket.external_id,
+            "error": change.mirror_error.as_dict() if change.mirror_error else None,
+        }
+    audit_event_record(
+        actor=actor.user,
+        actor_label=actor.label,
+        channel=actor.channel,
+        action=action,
+        obj=ticket,
+        changes=changes,
+    )
+
+
+def _mirror(change: TicketChange, *, comment: str | None = None, public: bool = True) -> None:
+    connection = mirror_connection_for(change.ticket)
+    if connection is None:
+        return
+    change.mirror_attempted = True
+    change.mirror_error = ticket_mirror_send(
+        change.ticket, connection, comment=comment, comment_public=public
+    )
+
+
+def _contact_of(account: Account, contact_id: int | None) -> Contact | None:
+    if contact_id is None:
+        return account.contacts.filter(is_primary=True, erased_at__isnull=True).first()
+    contact = account.contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise field_error("contact_id", "no contact with this id on this account", code="unknown")
+    return contact
+
+
+def ticket_create(
+    *,
+    actor: Actor,
+    account: Account,
+    subject: str,
+    description: str,
+    priority: str = TicketPriority.NORMAL,
+    contact_id: int | None = None,
+    tags: list[str] | None = None,
+    assignee: str = "",
+    now: datetime,
+) -> TicketChange:
+    """Open a ticket with the SLA targets of its priority, then mirror it to Zendesk."""
+    subject = (subject or "").strip()
+    if not subject:
+        raise field_error("subject", "a ticket needs a subject", code="required")
+    if priority not in TicketPriority.values:
+        raise field_error("priority", f"must be one of {', '.join(TicketPriority.values)}")
+    first_response, resolution = sla_targets_for(priority)
+    with transaction.atomic():
+        ticket = SupportTicket(
+            account=account,
+            contact=_contact_of(account, contact_id),
+            subject=subject[:300],
+            description=(description or "").strip(),
+            status=TicketStatus.NEW,
+            priority=priority,
+            channel="cs_platform",
+            assignee=assignee,
+            tags=sorted(set(tags or [])),
+            opened_at=now,
+            sla_first_response_minutes=first_response,
+            sla_resolution_minutes=resolution,
+        )
+        ticket.save()
+        change = TicketChange(ticket=ticket, diff={"created": {"before": None, "after": ticket.pk}})
+        _mirror(change)
+        ticket_sla_refresh(ticket, now=now)
+        ticket.save()
+        _audit(actor, "ticket.created", change)
+    return change
+
+
+def _apply_status(ticket: SupportTicket, new: str, now: datetime) -> None:
+    if not status_transition_allowed(ticket.status, new):
+        allowed = ", ".join(sorted(STATUS_TRANSITIONS[ticket.status])) or "none (final)"
+        raise field_error(
+            "status",
+            f"cannot move a '{ticket.status}' ticket to '{new}' (allowed: {allowed})",
+            code="invalid_transition",
+        )
+    if new in RESOLVED_STATUSES and ticket.resolved_at is None:
+        ticket.resolved_at = now
+    elif new not in RESOLVED_STATUSES:
+        ticket.resolved_at = None  # reopened: the resolution clock runs again
+    ticket.status = new
+
+
+def ticket_update(
+    *,
+    actor: Actor,
+    ticket: SupportTicket,
+    changes: dict[str, Any],
+    comment: str | None = None,
+    comment_public: bool = True,
+    now: datetime,
+) -> TicketChange:
+    """Apply ``changes`` (any of ``UPDATABLE_FIELDS``) and an optional agent comment.
+
+    A public comment is the first response when there was none. A priority change
+    re-targets the SLA. The Zendesk copy gets the new state and the comment."""
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise field_error(sorted(unknown)[0], "cannot be changed through this action")
+    if ticket.status == TicketStatus.CLOSED:
+        raise field_error("ticket_id", "the ticket is closed; closed tickets are final")
+    change = TicketChange(ticket=ticket)
+    before = {name: getattr(ticket, name) for name in UPDATABLE_FIELDS}
+    with transaction.atomic():
+        if "status" in changes and changes["status"] != ticket.status:
+            _apply_status(ticket, changes["status"], now)
+        if "priority" in changes and changes["priority"] != ticket.priority:
+            if changes["priority"] not in TicketPriority.values:
+                raise field_error("priority", "is not a ticket priority")
+            ticket.priority = changes["priority"]
+            first_response, resolution = sla_targets_for(ticket.priority)
+            ticket.sla_first_response_minutes = first_response
+            ticket.sla_resolution_minutes = resolution
+        if "subject" in changes:
+            if not (changes["subject"] or "").strip():
+                raise field_error("subject", "cannot be empty", code="required")
+            ticket.subject = changes["subject"].strip()[:300]
+        if "assignee" in changes:
+            ticket.assignee = changes["assignee"] or ""
+        if "tags" in changes:
+            ticket.tags = sorted(set(changes["tags"] or []))
+        for name in UPDATABLE_FIELDS:
+            if getattr(ticket, name) != before[name]:
+                change.diff[name] = {"before": before[name], "after": getattr(ticket, name)}
+        comment = (comment or "").strip() or None
+        if comment:
+            TicketComment.objects.create(
+                ticket=ticket,
+                author=actor.user.get_username(),
+                body=comment,
+                public=comment_public,
+                created_at=now,
+            )
+            change.diff["comment"] = {"before": None, "after": {"public": comment_public}}
+            if comment_public and ticket.first_response_at is None:
+                ticket.first_response_at = now
+                change.diff["first_response_at"] = {"before": None, "after": now}
+        if change.diff:
+            _mirror(change, comment=comment, public=comment_public)
+        ticket_sla_refresh(ticket, now=now)
+        ticket.save()
+        _audit(actor, "ticket.updated", change)
+    return change
+
+
+def ticket_mirror_retry(*, actor: Actor, ticket: SupportTicket, now: datetime) -> TicketChange:
+    """Send the ticket's current state to Zendesk again (create when it has no copy)."""
+    if mirror_connection_for(ticket) is None:
+        raise field_error(
+            "ticket_id", "no Zendesk connection mirrors this ticket", code="not_mirrored"
+        )
+    change = TicketChange(ticket=ticket)
+    with transaction.atomic():
+        _mirror(change)
+        ticket_sla_refresh(ticket, now=now)
+        ticket.save()
+        _audit(actor, "ticket.mirror_retried", change)
+    return change

@@ -1,0 +1,234 @@
+"""handle_support_ticket: SLA targets and breaches, status rules, Zendesk mirroring
+against the sandbox over HTTP (and what happens when Zendesk is down)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from audit.models import AuditEvent
+from cs_platform.core.errors import InvalidInput, NotFound
+from integrations.models import SupportTicket, TicketComment
+from integrations.services.ticket_sla import sla_state, status_transition_allowed
+from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
+from integrations.tests.fixtures_h2 import call, hours_ago
+
+pytestmark = pytest.mark.django_db
+T = (3.05, 10)
+
+
+def ticket_tool(user, **payload):
+    return call(user, "handle_support_ticket", payload)
+
+
+def zendesk_tickets(sandbox) -> dict[int, dict]:
+    listing = requests.get(f"{sandbox.url}/_sandbox/zendesk/tickets", timeout=T).json()
+    return {t["id"]: t for t in listing["tickets"]}
+
+
+def zendesk_comments(sandbox, ticket_id) -> list[dict]:
+    c = sandbox.credentials
+    response = requests.get(
+        f"{sandbox.base_url('zendesk')}/api/v2/tickets/{ticket_id}/comments.json",
+        auth=(f"{c.zendesk_email}/token", c.zendesk_api_token),
+        timeout=T,
+    )
+    return response.json()["comments"]
+
+
+def test_create_mirrors_to_zendesk_with_sla_targets(staff, book, sandbox, zendesk_connection):
+    before = set(zendesk_tickets(sandbox))
+    out = ticket_tool(
+        staff["csm1"],
+        action="create",
+        account_id=book["acme"].pk,
+        subject="Exports fail since the upgrade",
+        description="Every CSV export ends with error 500.",
+        priority="urgent",
+        tags=["exports"],
+    )
+
+    ticket = out["ticket"]
+    assert out["mirror"] == {"attempted": True, "ok": True, "error": None}
+    assert ticket["status"] == "new" and ticket["priority"] == "urgent"
+    assert ticket["sla"]["first_response_target_minutes"] == 60
+    assert ticket["sla"]["resolution_target_minutes"] == 480
+    opened = datetime.fromisoformat(ticket["opened_at"])
+    due = datetime.fromisoformat(ticket["sla"]["first_response_due_at"])
+    assert due - opened == timedelta(hours=1) and ticket["sla"]["breached"] is False
+    created = set(zendesk_tickets(sandbox)) - before
+    assert len(created) == 1
+    remote = zendesk_tickets(sandbox)[created.pop()]
+    assert ticket["mirror"] == {
+        "provider": "zendesk",
+        "external_id": str(remote["id"]),
+        "status": "synced",
+        "error": None,
+    }
+    assert remote["subject"] == "Exports fail since the upgrade"
+    assert remote["priority"] == "urgent" and remote["tags"] == ["exports"]
+    assert remote["external_id"] == f"cs-platform-ticket-{ticket['id']}"
+    assert remote["organization_id"] == 4242
+    stored = SupportTicket.objects.get(pk=ticket["id"])
+    assert stored.connection == zendesk_connection and stored.external_id == str(remote["id"])
+    assert stored.contact == book["ada"]  # the primary contact requested it
+    assert AuditEvent.objects.filter(action="ticket.created", object_id=str(stored.pk)).exists()
+
+
+def test_zendesk_down_keeps_the_local_ticket_and_says_so(staff, book, sandbox, zendesk_connection):
+    sandbox.set_fault("zendesk", "500")  # until reset
+    out = ticket_tool(
+        staff["csm1"], action="create", account_id=book["acme"].pk, subject="Login loop"
+    )
+
+    assert out["mirror"]["attempted"] is True and out["mirror"]["ok"] is False
+    assert out["mirror"]["error"]["code"] == "provider_server_error"
+    assert out["ticket"]["mirror"]["status"] == "failed"
+    stored = SupportTicket.objects.get(pk=out["ticket"]["id"])
+    assert stored.subject == "Login loop" and stored.external_id is None
+    assert stored.mirror_status == "failed"
+    assert stored.mirror_error.startswith("provider_server_error")
+    assert sandbox.requests_to("zendesk") == 1  # the create POST is not blindly repeated
+
+    sandbox.reset_faults()
+    retried = ticket_tool(staff["csm1"], action="retry_mirror", ticket_id=stored.pk)
+    assert retried["mirror"]["ok"] is True and retried["ticket"]["mirror"]["status"] == "synced"
+    stored.refresh_from_db()
+    remote = zendesk_tickets(sandbox)[int(stored.external_id)]
+    assert remote["subject"] == "Login loop" and stored.mirror_error == ""
+
+
+def test_connection_refused_is_a_failed_mirror(staff, book, sandbox, zendesk_connection):
+    zendesk_connection.base_url = "http://127.0.0.1:9/zendesk"  # nothing listens there
+    zendesk_connection.save()
+    out = ticket_tool(
+        staff["csm1"], action="create", account_id=book["acme"].pk, subject="Slow dashboards"
+    )
+    assert out["mirror"]["error"]["code"] == "provider_connection_error"
+    assert SupportTicket.objects.get(pk=out["ticket"]["id"]).mirror_status == "failed"
+
+
+def test_update_validates_status_records_first_response_and_mirrors(
+    staff, book, sandbox, zendesk_connection
+):
+    created = ticket_tool(
+        staff["csm1"], action="create", account_id=book["acme"].pk, subject="SSO broken"
+    )["ticket"]
+    ticket_id = created["id"]
+
+    with pytest.raises(InvalidInput) as err:
+        ticket_tool(staff["csm1"], action="update", ticket_id=ticket_id, status="closed")
+    assert err.value.details["errors"][0]["field"] == "status"
+    assert SupportTicket.objects.get(pk=ticket_id).status == "new"
+
+    out = ticket_tool(
+        staff["csm1"],
+        action="update",
+        ticket_id=ticket_id,
+        status="pending",
+        priority="high",
+        comment="We are on it; can you send the SAML response?",
+    )
+    assert set(out["changed"]) == {"status", "priority", "comment", "first_response_at"}
+    ticket = out["ticket"]
+    assert ticket["status"] == "pending" and ticket["first_response_at"] is not None
+    assert ticket["sla"]["first_response_target_minutes"] == 240  # re-targeted by priority
+    assert ticket["sla"]["first_response_breached"] is False
+    remote = zendesk_tickets(sandbox)[int(created["mirror"]["external_id"])]
+    assert remote["status"] == "pending" and remote["priority"] == "high"
+    bodies = [c["body"] for c in zendesk_comments(sandbox, remote["id"])]
+    assert bodies[-1] == "We are on it; can you send the SAML response?"
+    assert TicketComment.objects.get(ticket_id=ticket_id).author == "csm1"
+
+    solved = ticket_tool(staff["csm1"], action="update", ticket_id=ticket_id, status="solved")
+    assert solved["ticket"]["resolved_at"] is not None
+    reopened = ticket_tool(staff["csm1"], action="update", ticket_id=ticket_id, status="open")
+    assert reopened["ticket"]["resolved_at"] is None
+
+
+def _local_ticket(account, *, priority, opened_hours_ago, first_response_after_minutes=None):
+    opened = hours_ago(opened_hours_ago)
+    minutes = {"urgent": (60, 480), "normal": (480, 4320)}[priority]
+    return SupportTicket.objects.create(
+        account=account,
+        subject=f"{priority} opened {opened_hours_ago}h ago",
+        priority=priority,
+        status="open",
+        opened_at=opened,
+        first_response_at=opened + timedelta(minutes=first_response_after_minutes)
+        if first_response_after_minutes is not None
+        else None,
+        sla_first_response_minutes=minutes[0],
+        sla_resolution_minutes=minutes[1],
+    )
+
+
+def test_sla_breach_is_computed_now_and_filterable(staff, book):
+    overdue = _local_ticket(book["acme"], priority="urgent", opened_hours_ago=2)
+    late_reply = _local_ticket(
+        book["acme"], priority="urgent", opened_hours_ago=3, first_response_after_minutes=90
+    )
+    fresh = _local_ticket(book["acme"], priority="normal", opened_hours_ago=1)
+    _local_ticket(book["globex"], priority="urgent", opened_hours_ago=5)  # another book
+
+    got = ticket_tool(staff["csm1"], action="get", ticket_id=overdue.pk)["ticket"]["sla"]
+    assert got["first_response_breached"] is True and got["resolution_breached"] is False
+    late = ticket_tool(staff["csm1"], action="get", ticket_id=late_reply.pk)["ticket"]["sla"]
+    assert late["first_response_breached"] is True  # answered, but after the 60 minutes
+    ok = ticket_tool(staff["csm1"], action="get", ticket_id=fresh.pk)["ticket"]["sla"]
+    assert ok["breached"] is False
+
+    listed = ticket_tool(staff["csm1"], action="list", breached_only=True)
+    assert [t["id"] for t in listed["tickets"]] == [overdue.pk, late_reply.pk]
+
+
+def test_list_pages_with_constant_queries_and_scope(staff, book, django_assert_max_num_queries):
+    ids = [
+        _local_ticket(book["acme"], priority="normal", opened_hours_ago=h).pk for h in range(1, 6)
+    ]
+    seen, cursor = [], None
+    for _ in range(3):
+        payload = {"action": "list", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        with django_assert_max_num_queries(8):
+            page = ticket_tool(staff["csm1"], **payload)
+        seen += [t["id"] for t in page["tickets"]]
+        cursor = page["page"]["next_cursor"]
+    assert seen == ids and cursor is None
+    assert ticket_tool(staff["csm2"], action="list")["tickets"] == []
+    with pytest.raises(NotFound):
+        ticket_tool(staff["csm2"], action="get", ticket_id=ids[0])
+
+
+def test_action_fields_are_checked(staff, book):
+    with pytest.raises(InvalidInput) as err:
+        ticket_tool(staff["csm1"], action="create", subject="x", ticket_id=3)
+    fields = {e["field"] for e in err.value.details["errors"]}
+    assert fields == {"account_id", "ticket_id"}
+    assert SupportTicket.objects.count() == 0
+
+
+def test_local_ticket_without_zendesk_is_not_mirrored(staff, book):
+    out = ticket_tool(
+        staff["csm1"], action="create", account_id=book["acme"].pk, subject="Question"
+    )
+    assert out["mirror"] == {"attempted": False, "ok": None, "error": None}
+    assert out["ticket"]["mirror"]["status"] == "" and out["ticket"]["mirror"]["provider"] is None
+
+
+def test_sla_maths_and_transitions_are_pure():
+    opened = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    state = sla_state(
+        opened_at=opened,
+        first_response_at=opened + timedelta(minutes=59),
+        resolved_at=None,
+        first_response_minutes=60,
+        resolution_minutes=480,
+        now=opened + timedelta(hours=8, minutes=1),
+    )
+    assert state.first_response_breached is False and state.resolution_breached is True
+    assert state.resolution_due_at == opened + timedelta(hours=8)
+    assert status_transition_allowed("solved", "open")
+    assert not status_transition_allowed("closed", "open")
+    assert not status_transition_allowed("open", "new")

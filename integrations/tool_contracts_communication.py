@@ -1,0 +1,56 @@
+"""Contracts of the communication tools (pydantic, flat, documented)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from cs_platform.core.contracts import AsOf, IdempotencyKey, ToolInput, ToolOutput
+from integrations.services.email_render import EMAIL_VARIABLES
+
+_VARIABLES = ", ".join(f"{{{{{name}}}}}" for name in EMAIL_VARIABLES)
+
+
+class SendPersonalizedEmailInput(ToolInput):
+    contact_id: int = Field(
+        ge=1, description="Id of a stored contact of an account in your book (the recipient)."
+    )
+    subject: str = Field(
+        min_length=1,
+        max_length=300,
+        description=f"Subject template; placeholders: {_VARIABLES}.",
+    )
+    body: str = Field(
+        min_length=1,
+        max_length=50_000,
+        description="Plain-text body template, same placeholders as `subject`. Every "
+        "placeholder must resolve from the records or the call fails naming it.",
+    )
+    category: Literal["service", "marketing"] = Field(
+        default="service",
+        description="`marketing` also requires the contact's recorded marketing consent.",
+    )
+    connection_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="SendGrid connection to send through; needed only when several exist.",
+    )
+    idempotency_key: IdempotencyKey
+
+
+class SendPersonalizedEmailOutput(ToolOutput):
+    as_of: AsOf
+    status: Literal["sent"] = Field(
+        description="SendGrid accepted it; delivery, opens and bounces follow by webhook. "
+        "A failed send is an error result, not this answer."
+    )
+    message_id: int = Field(description="Stored EmailMessage id.")
+    provider_message_id: str | None = Field(description="SendGrid X-Message-Id.")
+    account_id: int
+    contact_id: int
+    to_email: str
+    subject: str = Field(description="The subject as rendered and sent.")
+    body: str = Field(description="The body as rendered and sent.")
+    sent_at: datetime | None
