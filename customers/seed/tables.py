@@ -1,0 +1,19 @@
+"""Which tables the demo seed owns: the catalogues, accounts and all that hangs off them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from customers.models import Account, TrainingModule
+from customers.seed.loader import demo_models
+from health.models import Feature, Survey
+
+
+def seeded_models() -> list[type[models.Model]]:
+    """Tables ``seed_demo --reset`` empties (and the content hash reads)."""
+    return demo_models([Account, Feature, Survey, TrainingModule])
+
+
+def seeded_tables_with_rows() -> list[str]:
+    """Labels of the demo tables that hold at least one row."""
+    return [m._meta.label for m in seeded_models() if m._default_manager.exists()]

@@ -1,0 +1,104 @@
+"""Daily usage rows: 180 days per account shaped by its archetype.
+
+The archetype sets the curve (growing, flat, declining, silent after a date, ramping up
+after a kick-off, ending at churn); weekdays, per-day noise and per-account habits
+(sessions per user, events per session, minutes per session) make every account's series
+its own. Rounding is stochastic so that small accounts average right.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from customers.models import PlanStatus
+from customers.seed.context import SeedContext
+from customers.seed.profiles import AccountProfile, Archetype
+from customers.seed.rng import WINDOW_DAYS, stream
+
+A = Archetype
+USAGE_COLUMNS = ("id", "account_id", "date", "active_users", "sessions", "events", "minutes")
+USAGE_COLUMNS += ("source",)
+WEEKDAY = (1.0, 1.04, 1.05, 1.02, 0.9, 0.3, 0.22)  # Monday..Sunday
+QUIET = -1.0  # level marker: no regular users, an occasional stray login
+
+
+@dataclass
+class UsageStats:
+    """What the feature-adoption generator needs to stay consistent with the usage rows."""
+
+    days: int = 0
+    events: int = 0
+    peak_users_30d: int = 0
+    first_active: date | None = None
+    last_active: date | None = None
+
+
+def _level(p: AccountProfile, day: date, first_day: date, plan_status: str | None) -> float:
+    """Expected share of seats active on a weekday ``day``."""
+    t = (day - first_day).days / (WINDOW_DAYS - 1)
+    s = p.share
+    arch = p.archetype
+    if arch == A.GROWING:
+        return s * (0.8 + 0.7 * t**3)  # accelerating: about +20 % a month at the end
+    if arch == A.FLAT:
+        return s * (1 + 0.04 * math.sin((day - first_day).days / 7.0))
+    if arch == A.DECLINING:
+        t0 = p.decline_from
+        return s * (1 - 0.65 * max(0.0, (t - t0) / (1 - t0)))
+    if arch == A.GONE_QUIET:
+        return QUIET if p.quiet_from is not None and day >= p.quiet_from else s
+    if arch == A.CHURNED:
+        assert p.churned_on is not None
+        left = (p.churned_on - day).days
+        if not p.visible:  # a silent churn: fine until the last fortnight's wind-down
+            return s * (0.5 if left <= 14 else 1.0)
+        return s * (0.25 + 0.75 * min(1.0, left / WINDOW_DAYS))
+    ramp_days = (day - p.usage_start).days
+    if plan_status == PlanStatus.NOT_STARTED:
+        return min(0.3, 2.0 / p.term.seats)  # an admin or two looking around
+    if plan_status == PlanStatus.STALLED:
+        return s * min(1.0, 0.3 + ramp_days / 30)
+    return s * min(1.0, 0.1 + 0.9 * ramp_days / max(p.ttv_days, 1))
+
+
+def usage_rows(ctx: SeedContext, stats: dict[int, UsageStats]) -> Iterator[tuple]:
+    """Tuples in USAGE_COLUMNS order; fills ``stats`` per account as it goes."""
+    cal = ctx.cal
+    first_day = cal.first_day
+    recent = cal.today - timedelta(days=30)
+    row_id = 0
+    for p in ctx.profiles:
+        r = stream(ctx.seed, "usage", p.number)
+        rand = r.random
+        seats = p.term.seats
+        sessions_per_user = r.uniform(0.4, 1.6)
+        events_per_session = r.uniform(6, 28)
+        minutes_per_session = r.uniform(5, 25)
+        st = stats[p.number] = UsageStats()
+        day = ctx.data_from(p)
+        end = ctx.data_until(p)
+        while day <= end:
+            level = _level(p, day, first_day, p.plan_status)
+            if level == QUIET:
+                users = 1 if rand() < 0.12 else 0
+            else:
+                expected = seats * level * WEEKDAY[day.weekday()] * (0.85 + 0.3 * rand())
+                users = min(seats, int(expected + rand()))
+            sessions = events = minutes = 0
+            if users:
+                sessions = users + int(users * sessions_per_user * rand())
+                x = 0.8 + 0.4 * rand()
+                events = int(sessions * events_per_session * x)
+                minutes = int(sessions * minutes_per_session * x)
+                st.last_active = day
+                st.first_active = st.first_active or day
+                if day >= recent and users > st.peak_users_30d:
+                    st.peak_users_30d = users
+            st.days += 1
+            st.events += events
+            row_id += 1
+            yield (row_id, p.number, day, users, sessions, events, minutes, "seed")
+            day += timedelta(days=1)
