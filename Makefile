@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cs_platform
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt venv install install-dev services lock migrate seed bench smoke-embedded clean
+.PHONY: run test lint fmt install install-dev services lock seed bench smoke-embedded clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -64,8 +64,15 @@ smoke-embedded: install
 	env -u DATABASE_URL -u REDIS_URL SQLITE_PATH=/tmp/cs-platform-smoke.sqlite3 \
 	  $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Benchmarks write their figures to bench/results/*.json (not run by CI: minutes each).
 bench: install-dev services
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/run.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/seed_bench.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/health_bench.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/integrations_bench.py
+
+# Reload the embedded demo portfolio (SQLite) from scratch.
+seed: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo --accounts 300 --seed 42 --reset
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
