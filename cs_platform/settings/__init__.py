@@ -1,9 +1,10 @@
 """Base settings, driven entirely by the environment through one django-environ object.
 
 With no environment at all this is the embedded default: SQLite, eager Celery and a
-local-memory cache. ``DATABASE_URL`` switches to PostgreSQL (psycopg 3, native pool,
-server-side statement timeout); ``REDIS_URL`` switches cache and Celery broker to Redis.
-Production hardening lives in ``cs_platform.settings.production``.
+local-memory cache. ``DATABASE_URL`` switches to PostgreSQL (psycopg 3, Django's native
+pool, server-side statement timeout); ``REDIS_URL`` switches cache and Celery broker to
+Redis. Production hardening lives in ``cs_platform.settings.production``. Every variable
+read here is listed, with a comment, in ``.env.example``.
 """
 
 from __future__ import annotations
@@ -11,28 +12,52 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-_env_file = BASE_DIR / ".env"
-if _env_file.exists():  # a local .env is a convenience; the process environment wins
+# A local .env is a convenience; variables already in the environment win over it.
+_env_file = Path(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
+if _env_file.is_file():
     environ.Env.read_env(str(_env_file), overwrite=False)
 
 
 def env_secret(name: str, default: str | None = None) -> str | None:
-    """Read ``NAME`` or, for Docker/Kubernetes secrets, the file named by ``NAME_FILE``."""
+    """Read ``NAME`` or, for Docker/Kubernetes secrets, the file named by ``NAME_FILE``.
+
+    Setting both is refused: which one wins would be a guess, and a stale value in the
+    environment silently shadowing a rotated secret file is exactly the mistake to catch.
+    """
     file_path = env.str(f"{name}_FILE", default="")
-    if file_path:
+    if not file_path:
+        return env.str(name, default=default)
+    if env.str(name, default=""):
+        raise ImproperlyConfigured(f"Set either {name} or {name}_FILE, not both.")
+    try:
         return Path(file_path).read_text().strip()
-    return env.str(name, default=default)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"{name}_FILE={file_path} cannot be read: {exc.strerror or exc}"
+        ) from exc
+
+
+def env_secret_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list from ``NAME`` or ``NAME_FILE``."""
+    raw = env_secret(name)
+    if not raw:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
 
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The embedded/test fallback only; production.py refuses to start without a real key.
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or "dev-only-insecure-key-change-me"
-SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+SECRET_KEY_FALLBACKS = env_secret_list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Demo-only commands (ensure_demo_admin, …) run unless production settings switch them off.
+DEMO_COMMANDS_ENABLED = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +80,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes answer before host validation and the HTTPS redirect, so a load
+    # balancer or `docker healthcheck` reaching the pod by IP over plain HTTP gets an answer.
+    "cs_platform.core.security.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,25 +112,48 @@ TEMPLATES = [
 ]
 
 # --- database ---------------------------------------------------------------
-DATABASE_URL = env.str("DATABASE_URL", default="")
+DATABASE_URL = env_secret("DATABASE_URL", default="") or ""
+# Seconds to wait for a database connection (libpq connect_timeout) and, with the pool,
+# for a pooled connection; /readyz answers within these.
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
 if DATABASE_URL:
     _db = env.db_url_config(DATABASE_URL)
+    _password = env_secret("DATABASE_PASSWORD")
+    if _password:  # lets the URL stay free of secrets (compose: DATABASE_PASSWORD_FILE)
+        _db["PASSWORD"] = _password
     if _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
         _db["ENGINE"] = "django.db.backends.postgresql"
         _opts = _db.setdefault("OPTIONS", {})
-        _opts["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=3)
+        _opts["connect_timeout"] = DB_CONNECT_TIMEOUT
+        # A query sent into a network partition is never acknowledged; drop the connection
+        # after this long instead of waiting for the kernel's retransmissions (~15 min).
+        # Waiting for a slow answer is unaffected: that is the statement timeout's job.
+        _opts["tcp_user_timeout"] = env.int("DB_TCP_USER_TIMEOUT_MS", default=10000)
         # Enforced by the server, so a runaway query dies even if the client hangs.
-        _opts["options"] = f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=30000)}"
+        _statement_timeout = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)
+        _opts["options"] = " ".join(
+            filter(None, [_opts.get("options", ""), f"-c statement_timeout={_statement_timeout}"])
+        )
+        # The pool (or CONN_MAX_AGE) checks a connection before handing it out, so one
+        # killed while idle (database restart, failover) is replaced instead of failing
+        # the next request.
+        _db["CONN_HEALTH_CHECKS"] = True
         if env.bool("DB_POOL", default=True):
             _opts["pool"] = {
                 "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
                 "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-                "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+                "timeout": DB_POOL_TIMEOUT,
+                # psycopg_pool retries a failed connect with exponential backoff for this
+                # long (its default is 5 minutes). Kept short so that after an outage the
+                # next retry is seconds away, not minutes: the pool recovers on its own.
+                "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=10.0),
+                "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
+                "max_lifetime": env.float("DB_POOL_MAX_LIFETIME", default=3600.0),
             }
             _db["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
         else:
             _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-            _db["CONN_HEALTH_CHECKS"] = True
     DATABASES = {"default": _db}
 else:
     DATABASES = {
@@ -115,15 +166,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Celery ------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env_secret("REDIS_URL", default="") or ""
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=2.0)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=2.0),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=2.0),
+                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             },
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="csp"),
         }
@@ -131,8 +184,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env_secret("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
@@ -169,6 +222,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API and tool endpoints of the self-hosted Customer Success platform.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Stable names for choice sets that share a field name: otherwise drf-spectacular
+    # invents hashed names (Status587Enum) that change with the code and break generated
+    # API clients, and `check --deploy` warns about them. Add an entry per new collision.
+    "ENUM_NAME_OVERRIDES": {
+        "FeedbackKindEnum": "health.models.voice.FeedbackKind",
+        "FeedbackStatusEnum": "health.models.voice.FeedbackStatus",
+        "BulkRowOutcomeEnum": ["created", "updated", "unchanged", "error"],
+    },
 }
 
 # --- MCP --------------------------------------------------------------------
@@ -188,7 +249,7 @@ DJANGO_MCP_GLOBAL_SERVER_CONFIG = {
 # django-fernet-encrypted-fields derives its Fernet keys (AES-128-CBC + HMAC-SHA256) from
 # SECRET_KEY (+ SECRET_KEY_FALLBACKS) and each salt. The first salt encrypts; every salt
 # decrypts, so rotation is: prepend a new salt, run `rotate_field_encryption`, drop the old.
-SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS", default=["cs-platform-fields-v1"])
+SALT_KEY = env_secret_list("FIELD_ENCRYPTION_SALTS", default=["cs-platform-fields-v1"])
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=3.05)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=15.0)
 SANDBOX_PROVIDERS_URL = env.str("SANDBOX_PROVIDERS_URL", default="")
