@@ -1,4 +1,5 @@
 from integrations.models.connections import (
+    ACTIVE_SYNC_STATUSES,
     Connection,
     EncryptionCanary,
     Provider,
@@ -18,10 +19,27 @@ from integrations.models.support import (
     TicketPriority,
     TicketStatus,
 )
+from integrations.models.usage import FeatureUsageDay
 
 __all__ = [
-    "OPEN_TICKET_STATUSES", "ArticleStatus", "Connection", "EmailEvent", "EmailMessage",
-    "EmailStatus", "EncryptionCanary", "KnowledgeArticle", "KnowledgeArticleVersion",
-    "Provider", "SupportTicket", "SyncRun", "SyncStatus", "TicketComment", "TicketPriority",
-    "TicketStatus", "WebhookEvent", "WebhookStatus",
+    "ACTIVE_SYNC_STATUSES",
+    "FeatureUsageDay",
+    "OPEN_TICKET_STATUSES",
+    "ArticleStatus",
+    "Connection",
+    "EmailEvent",
+    "EmailMessage",
+    "EmailStatus",
+    "EncryptionCanary",
+    "KnowledgeArticle",
+    "KnowledgeArticleVersion",
+    "Provider",
+    "SupportTicket",
+    "SyncRun",
+    "SyncStatus",
+    "TicketComment",
+    "TicketPriority",
+    "TicketStatus",
+    "WebhookEvent",
+    "WebhookStatus",
 ]

@@ -20,7 +20,8 @@ class Connection(models.Model):
     base_url = models.URLField(max_length=300)
     # Fernet (AES-128-CBC + HMAC-SHA256) through django-fernet-encrypted-fields.
     credentials = EncryptedJSONField(default=dict)
-    webhook_secret = EncryptedTextField(blank=True, default="")
+    # The library stores an empty value as NULL (its get_prep_value maps "" to None).
+    webhook_secret = EncryptedTextField(blank=True, null=True)
     settings = models.JSONField(default=dict, blank=True, help_text="Non-secret options")
     enabled = models.BooleanField(default=True)
     sync_interval_minutes = models.PositiveIntegerField(default=15)
@@ -41,6 +42,7 @@ class Connection(models.Model):
 
 
 class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     PARTIAL = "partial", "Partially succeeded"
@@ -52,6 +54,9 @@ class SyncRun(models.Model):
     stream = models.CharField(max_length=40)
     status = models.CharField(max_length=16, choices=SyncStatus.choices)
     trigger = models.CharField(max_length=16, default="schedule")
+    full_resync = models.BooleanField(
+        default=False, help_text="Started from the beginning instead of the stored cursors"
+    )
     task_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -70,17 +75,20 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
-            # The database itself refuses a second concurrent run for one connection.
+            # The database itself refuses a second queued-or-running run for one connection.
             models.UniqueConstraint(
                 fields=["connection"],
-                condition=Q(status="running"),
-                name="syncrun_one_running_per_connection",
+                condition=Q(status__in=["queued", "running"]),
+                name="syncrun_one_active_per_connection",
             ),
         ]
         indexes = [models.Index(fields=["connection", "-started_at"])]
 
     def __str__(self) -> str:
         return f"{self.connection_id}/{self.stream} {self.status}"
+
+
+ACTIVE_SYNC_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
 
 
 class WebhookStatus(models.TextChoices):

@@ -73,7 +73,7 @@ def request_signature_verify(connection: Connection, request: HttpRequest) -> No
             body=body,
             signature=headers.get(ZENDESK_SIGNATURE_HEADER),
             timestamp=headers.get(ZENDESK_TIMESTAMP_HEADER),
-            secret=connection.webhook_secret,
+            secret=connection.webhook_secret or "",
             now=now,
             tolerance=tolerance,
         )

@@ -1,0 +1,159 @@
+"""Creating and changing provider connections. Credentials are validated per provider,
+stored encrypted, and never written to the audit trail (only which keys changed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from audit.services import audit_event_record
+from cs_platform.core.actors import Actor
+from cs_platform.core.errors import Conflict, field_error
+from integrations.clients import base_url_validate, credentials_validate
+from integrations.models import Connection, Provider
+
+_UNSET: Any = object()
+_MAX_INTERVAL_MINUTES = 7 * 24 * 60
+
+
+def _validate_common(
+    *, name: str, sync_interval_minutes: int, options: dict[str, Any]
+) -> tuple[str, int, dict[str, Any]]:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise field_error("name", "must be 1–100 characters")
+    if not isinstance(sync_interval_minutes, int) or not (
+        1 <= sync_interval_minutes <= _MAX_INTERVAL_MINUTES
+    ):
+        raise field_error("sync_interval_minutes", f"must be 1–{_MAX_INTERVAL_MINUTES}")
+    if not isinstance(options, dict):
+        raise field_error("settings", "must be an object")
+    return name, sync_interval_minutes, options
+
+
+def _audit(actor: Actor, action: str, connection: Connection, changes: dict[str, Any]) -> None:
+    audit_event_record(
+        actor=actor.user,
+        actor_label=actor.label,
+        channel=actor.channel,
+        action=action,
+        obj=connection,
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def connection_create(
+    *,
+    actor: Actor,
+    provider: str,
+    name: str,
+    base_url: str,
+    credentials: dict[str, Any],
+    webhook_secret: str = "",
+    settings: dict[str, Any] | None = None,
+    sync_interval_minutes: int = 15,
+    enabled: bool = True,
+) -> Connection:
+    if provider not in Provider.values:
+        raise field_error("provider", f"must be one of {', '.join(Provider.values)}")
+    name, interval, options = _validate_common(
+        name=name, sync_interval_minutes=sync_interval_minutes, options=settings or {}
+    )
+    creds = credentials_validate(provider, credentials)
+    url = base_url_validate(base_url)
+    if Connection.objects.filter(provider=provider, name=name).exists():
+        raise Conflict(f"a {provider} connection named {name!r} exists", details={"field": "name"})
+    connection = Connection.objects.create(
+        provider=provider,
+        name=name,
+        base_url=url,
+        credentials=creds,
+        webhook_secret=webhook_secret or None,
+        settings=options,
+        sync_interval_minutes=interval,
+        enabled=enabled,
+    )
+    _audit(
+        actor,
+        "integrations.connection_created",
+        connection,
+        {
+            "provider": provider,
+            "name": name,
+            "base_url": url,
+            "credential_keys": sorted(creds),
+            "webhook_secret_set": bool(webhook_secret),
+            "settings": options,
+            "sync_interval_minutes": interval,
+            "enabled": enabled,
+        },
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_update(
+    *,
+    actor: Actor,
+    connection_id: int,
+    name: str = _UNSET,
+    base_url: str = _UNSET,
+    credentials: dict[str, Any] = _UNSET,
+    webhook_secret: str = _UNSET,
+    settings: dict[str, Any] = _UNSET,
+    sync_interval_minutes: int = _UNSET,
+    enabled: bool = _UNSET,
+) -> Connection:
+    """Change what is given. Credentials are replaced as a whole and re-validated.
+    Cursors are never written here: a running sync owns them."""
+    connection = Connection.objects.select_for_update().filter(pk=connection_id).first()
+    if connection is None:
+        raise field_error("connection_id", "no such connection", code="not_found")
+    changed: dict[str, Any] = {}
+    new_name, interval, options = _validate_common(
+        name=connection.name if name is _UNSET else name,
+        sync_interval_minutes=(
+            connection.sync_interval_minutes
+            if sync_interval_minutes is _UNSET
+            else sync_interval_minutes
+        ),
+        options=connection.settings if settings is _UNSET else settings,
+    )
+    if new_name != connection.name:
+        clash = Connection.objects.filter(provider=connection.provider, name=new_name)
+        if clash.exclude(pk=connection.pk).exists():
+            raise Conflict(f"a {connection.provider} connection named {new_name!r} exists")
+        changed["name"] = [connection.name, new_name]
+        connection.name = new_name
+    if interval != connection.sync_interval_minutes:
+        changed["sync_interval_minutes"] = [connection.sync_interval_minutes, interval]
+        connection.sync_interval_minutes = interval
+    if options != connection.settings:
+        changed["settings"] = [connection.settings, options]
+        connection.settings = options
+    if base_url is not _UNSET:
+        url = base_url_validate(base_url)
+        if url != connection.base_url:
+            changed["base_url"] = [connection.base_url, url]
+            connection.base_url = url
+    if credentials is not _UNSET:
+        connection.credentials = credentials_validate(connection.provider, credentials)
+        changed["credential_keys_replaced"] = sorted(connection.credentials)
+    if webhook_secret is not _UNSET:
+        connection.webhook_secret = webhook_secret or None
+        changed["webhook_secret_set"] = bool(webhook_secret)
+    if enabled is not _UNSET and enabled != connection.enabled:
+        changed["enabled"] = [connection.enabled, bool(enabled)]
+        connection.enabled = bool(enabled)
+    if changed:
+        fields = {"name", "sync_interval_minutes", "settings", "base_url", "enabled"}
+        fields &= set(changed)
+        if "credential_keys_replaced" in changed:
+            fields.add("credentials")
+        if "webhook_secret_set" in changed:
+            fields.add("webhook_secret")
+        connection.save(update_fields=sorted(fields))
+        _audit(actor, "integrations.connection_updated", connection, changed)
+    return connection
