@@ -30,14 +30,14 @@ from health.api.serializers import (
     UsageBulkResponseSerializer,
     UsageDailySerializer,
 )
+from health.models import FeedbackKind, FeedbackStatus, SurveyKind
+from health.services.usage_ingest import usage_bulk_upsert
 from health.services.voice import (
     feedback_create,
     feedback_update,
     survey_response_create,
     survey_response_update,
 )
-from health.models import FeedbackKind, FeedbackStatus, SurveyKind
-from health.services.usage_ingest import usage_bulk_upsert
 
 ACCOUNT_FILTER = f.QueryFilter(
     "account", f.integer(), "account_id", "Only rows of this account id."

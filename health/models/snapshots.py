@@ -46,12 +46,23 @@ SCORE_0_100 = Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=100))
 
 
 class HealthScore(models.Model):
-    """A health snapshot. `score` is NULL when no measure had data (never a neutral 50)."""
+    """A health snapshot. `score` is NULL when no measure had data (never a neutral 50).
+
+    Written 100,000 at a time, so every index costs: the foreign keys carry no index of
+    their own where a composite one already leads with the column (account) or where the
+    lookup is rare (scorecard: only when deleting a scorecard, which PROTECT refuses
+    anyway; override: a small partial index over the few rows that have one).
+    """
 
     account = models.ForeignKey(
-        "customers.Account", on_delete=models.CASCADE, related_name="health_scores"
+        "customers.Account",
+        on_delete=models.CASCADE,
+        related_name="health_scores",
+        db_index=False,  # (account, -as_of) and (account, scorecard, as_of) lead with it
     )
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="snapshots")
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.PROTECT, related_name="snapshots", db_index=False
+    )
     as_of = models.DateTimeField(help_text="The moment the inputs describe")
     computed_at = models.DateTimeField()
     score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
@@ -64,7 +75,12 @@ class HealthScore(models.Model):
     inputs = models.JSONField(help_text="Raw inputs with their own as_of")
     result = models.JSONField(help_text="Per-measure scores, weights, contributions")
     override = models.ForeignKey(
-        "HealthOverride", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "HealthOverride",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     is_latest = models.BooleanField(default=True)
 
@@ -91,6 +107,9 @@ class HealthScore(models.Model):
         indexes = [
             models.Index(fields=["account", "-as_of"]),
             models.Index(fields=["band"], condition=Q(is_latest=True), name="health_latest_band"),
+            models.Index(
+                fields=["override"], condition=Q(override__isnull=False), name="health_overridden"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,7 +167,10 @@ class RiskIndicator(models.Model):
 
 class ChurnPrediction(models.Model):
     account = models.ForeignKey(
-        "customers.Account", on_delete=models.CASCADE, related_name="churn_predictions"
+        "customers.Account",
+        on_delete=models.CASCADE,
+        related_name="churn_predictions",
+        db_index=False,  # the composite indexes below lead with it
     )
     as_of = models.DateTimeField()
     predicted_at = models.DateTimeField()
@@ -164,6 +186,11 @@ class ChurnPrediction(models.Model):
             models.CheckConstraint(
                 condition=Q(probability__gte=0) & Q(probability__lte=1),
                 name="churn_probability_0_1",
+            ),
+            # One prediction per account, model and as_of: a recompute retried by Celery
+            # (acks_late) replaces its row instead of adding a second one.
+            models.UniqueConstraint(
+                fields=["account", "model_version", "as_of"], name="churn_one_per_as_of"
             ),
         ]
         indexes = [models.Index(fields=["account", "-predicted_at"])]

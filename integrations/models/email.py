@@ -23,12 +23,18 @@ class EmailMessage(models.Model):
         "customers.Contact", on_delete=models.PROTECT, related_name="emails"
     )
     connection = models.ForeignKey(
-        "integrations.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "integrations.Connection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     to_email = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
-    status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    status = models.CharField(
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
     provider_message_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
     error = models.TextField(blank=True)
     sent_by = models.ForeignKey(

@@ -134,9 +134,7 @@ class KnowledgeArticle(models.Model):
 
 
 class KnowledgeArticleVersion(models.Model):
-    article = models.ForeignKey(
-        KnowledgeArticle, on_delete=models.CASCADE, related_name="versions"
-    )
+    article = models.ForeignKey(KnowledgeArticle, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField()

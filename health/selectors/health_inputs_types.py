@@ -1,0 +1,112 @@
+"""Shared pieces of the input aggregation: keys, the time windows, the per-account record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+# A snapshot is "current" when its as_of is this close to now: current-state columns
+# (payment status, seats, feature adoption) then describe it.
+CURRENT_STATE_TOLERANCE = timedelta(hours=36)
+SEVERE_PRIORITIES = ("high", "urgent")
+OPEN_TICKET_STATUSES = ("new", "open", "pending", "hold")
+PAYMENT_STATUSES = ("current", "late", "delinquent")
+
+# Input keys this module provides: the default scorecard's, plus one the churn model reads.
+SCORECARD_INPUT_KEYS = (
+    "usage_trend_pct",
+    "active_user_share",
+    "feature_breadth",
+    "tickets_per_100_seats_90d",
+    "high_severity_ticket_share_90d",
+    "sla_breaches_90d",
+    "nps_answer_avg_180d",
+    "csat_avg_180d",
+    "payment_status",
+    "days_to_renewal",
+    "onboarding_progress",
+    "days_since_last_activity",
+)
+EXTRA_INPUT_KEYS = ("open_high_severity_tickets",)
+PROVIDED_INPUT_KEYS = SCORECARD_INPUT_KEYS + EXTRA_INPUT_KEYS
+
+
+@dataclass
+class AccountInputs:
+    """One account's inputs: ``values`` feeds the scorer, ``records`` is stored verbatim."""
+
+    account_id: int
+    values: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def put(self, key: str, value: Any, as_of: Any = None, missing: str | None = None) -> None:
+        self.values[key] = value
+        record: dict[str, Any] = {
+            "value": value,
+            "as_of": iso(as_of) if value is not None else None,
+        }
+        if value is None:
+            record["missing"] = missing or "no_data"
+        self.records[key] = record
+
+
+@dataclass(frozen=True)
+class Windows:
+    as_of: datetime
+    day: date
+    usage_last_start: date
+    usage_prev_start: date
+    tickets_since: datetime
+    answers_since: datetime
+    is_current: bool
+
+    @classmethod
+    def for_as_of(cls, as_of: datetime, *, now: datetime | None = None) -> Windows:
+        if timezone.is_naive(as_of):
+            raise ValueError("as_of must be timezone-aware")
+        now = now or timezone.now()
+        day = as_of.astimezone(timezone.get_default_timezone()).date()
+        return cls(
+            as_of=as_of,
+            day=day,
+            usage_last_start=day - timedelta(days=29),
+            usage_prev_start=day - timedelta(days=59),
+            tickets_since=as_of - timedelta(days=90),
+            answers_since=as_of - timedelta(days=180),
+            is_current=abs(now - as_of) <= CURRENT_STATE_TOLERANCE,
+        )
+
+
+def iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    fmt = getattr(value, "isoformat", None)
+    return fmt() if fmt is not None else str(value)
+
+
+def to_date(value: Any) -> date | None:
+    if value is None or type(value) is date:
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.date()
+        # The default (settings) zone, not the per-request one: fetching the active zone
+        # costs an asgiref lookup per call, thousands of times per chunk.
+        return value.astimezone(timezone.get_default_timezone()).date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def to_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else aware(value)
+    return aware(datetime.fromisoformat(str(value)))
+
+
+def aware(value: datetime) -> datetime:
+    # SQLite hands back naive UTC text for aware columns (USE_TZ stores UTC).
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

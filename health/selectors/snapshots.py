@@ -1,0 +1,71 @@
+"""Reads over stored health snapshots: latest, by id, the one N days older, trend points."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cs_platform.core.errors import NotFound
+from health.models import HealthScore
+from health.scoring import Trend, score_trend
+
+TREND_HORIZONS = (30, 90)
+
+
+def health_snapshot_latest(account_id: int) -> HealthScore | None:
+    return (
+        HealthScore.objects.select_related("scorecard", "override")
+        .filter(account_id=account_id, is_latest=True)
+        .first()
+    )
+
+
+def health_snapshot_get(account_id: int, snapshot_id: int, *, field: str) -> HealthScore:
+    """Snapshot ``snapshot_id`` of this account; another account's id looks missing."""
+    snapshot = (
+        HealthScore.objects.select_related("scorecard")
+        .filter(account_id=account_id, pk=snapshot_id)
+        .first()
+    )
+    if snapshot is None:
+        raise NotFound(
+            f"account {account_id} has no health snapshot {snapshot_id}",
+            details={"field": field, "snapshot_id": snapshot_id},
+        )
+    return snapshot
+
+
+def health_snapshot_at_or_before(account_id: int, moment: datetime) -> HealthScore | None:
+    """The newest snapshot taken at or before ``moment`` (index ``account, -as_of``)."""
+    return (
+        HealthScore.objects.select_related("scorecard")
+        .filter(account_id=account_id, as_of__lte=moment)
+        .order_by("-as_of", "-id")
+        .first()
+    )
+
+
+def health_snapshot_oldest(account_id: int) -> HealthScore | None:
+    return HealthScore.objects.filter(account_id=account_id).order_by("as_of", "id").first()
+
+
+def health_trend_for_account(
+    account_id: int, current: HealthScore, horizons: tuple[int, ...] = TREND_HORIZONS
+) -> Trend:
+    """Trend of the computed score from stored snapshots: the current point and, per
+    horizon, the newest scored snapshot at least that many days older (one query each),
+    which is exactly the reference ``score_trend`` would pick from the whole history."""
+    points = [(current.as_of, current.computed_score)]
+    for days in horizons:
+        reference = (
+            HealthScore.objects.filter(
+                account_id=account_id,
+                as_of__lte=current.as_of - timedelta(days=days),
+                computed_score__isnull=False,
+            )
+            .order_by("-as_of")
+            .values_list("as_of", "computed_score")
+            .first()
+        )
+        if reference is not None and reference not in points:
+            points.append(reference)
+    return score_trend(points, as_of=current.as_of, horizons_days=horizons)

@@ -1,0 +1,112 @@
+"""Churn predictions for a set of accounts from their latest snapshots, persisted.
+
+The recompute already stores a prediction beside every snapshot; this fills the gaps
+(snapshots written before the current model version, or accounts never scored) so that a
+listing can read predictions with one indexed query instead of scoring on every call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from health.models import ChurnPrediction, HealthScore
+from health.scoring import MODEL_VERSION
+from health.services.scoring import health_recompute_accounts
+from health.services.scoring.churn import churn_predict_for, factors_stored
+
+# Accounts never scored are scored on the spot up to this many per call; the rest are
+# reported, so one call cannot turn into a whole-portfolio recompute.
+SCORE_ON_DEMAND_LIMIT = 1000
+BATCH = 2000
+
+
+@dataclass
+class RefreshOutcome:
+    predictions_written: int = 0
+    accounts_scored_now: int = 0
+    accounts_not_scored: int = 0
+
+
+def _values(inputs: dict) -> dict:
+    return {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (inputs or {}).items()}
+
+
+def churn_predictions_refresh(
+    *, accounts: QuerySet, now: datetime, actor_label: str, channel: str
+) -> RefreshOutcome:
+    """Make sure every account of ``accounts`` with data has a current prediction."""
+    outcome = RefreshOutcome()
+    unscored = list(
+        accounts.exclude(
+            Exists(HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[: SCORE_ON_DEMAND_LIMIT + 1]
+    )
+    if len(unscored) > SCORE_ON_DEMAND_LIMIT:
+        outcome.accounts_not_scored = (
+            accounts.exclude(
+                Exists(HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True))
+            ).count()
+            - SCORE_ON_DEMAND_LIMIT
+        )
+        unscored = unscored[:SCORE_ON_DEMAND_LIMIT]
+    if unscored:
+        summary = health_recompute_accounts(
+            account_ids=unscored, as_of=now, actor_label=actor_label, channel=channel
+        )
+        outcome.accounts_scored_now = summary.accounts
+        outcome.predictions_written += summary.predictions
+    stale = (
+        HealthScore.objects.filter(account__in=accounts, is_latest=True)
+        .exclude(
+            Exists(
+                ChurnPrediction.objects.filter(
+                    account_id=OuterRef("account_id"),
+                    as_of=OuterRef("as_of"),
+                    model_version=MODEL_VERSION,
+                )
+            )
+        )
+        .values_list("account_id", "as_of", "computed_score", "inputs")
+    )
+    batch: list[ChurnPrediction] = []
+    for account_id, as_of, computed, inputs in stale.iterator(chunk_size=BATCH):
+        prediction = churn_predict_for(
+            None if computed is None else float(computed), _values(inputs)
+        )
+        if prediction.probability is None:
+            continue
+        batch.append(
+            ChurnPrediction(
+                account_id=account_id,
+                as_of=as_of,
+                predicted_at=now,
+                probability=Decimal(repr(prediction.probability)),
+                risk_level=prediction.risk_level,
+                model_version=MODEL_VERSION,
+                factors=factors_stored(prediction),
+                coverage=Decimal(repr(round(prediction.coverage, 3))),
+            )
+        )
+        if len(batch) >= BATCH:
+            outcome.predictions_written += _save(batch)
+            batch = []
+    outcome.predictions_written += _save(batch)
+    return outcome
+
+
+def _save(batch: list[ChurnPrediction]) -> int:
+    if not batch:
+        return 0
+    ChurnPrediction.objects.bulk_create(
+        batch,
+        update_conflicts=True,
+        unique_fields=["account", "model_version", "as_of"],
+        update_fields=["predicted_at", "probability", "risk_level", "factors", "coverage"],
+    )
+    return len(batch)

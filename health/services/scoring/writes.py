@@ -1,0 +1,112 @@
+"""Writing a chunk's snapshots and churn predictions: COPY on PostgreSQL (``writes_pg``),
+the ORM elsewhere (the embedded SQLite demo).
+
+Both clear ``is_latest`` on the chunk's snapshots that are not newer than the new
+``as_of`` (a backfill of an older date leaves the newer snapshot latest) and upsert on
+``(account, scorecard, as_of)`` / ``(account, model_version, as_of)``, so recomputing the
+same ``as_of`` replaces rows instead of adding them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+
+from health.models import ChurnPrediction, HealthScore
+from health.scoring.compiled import FastResult
+
+
+@dataclass
+class ScoredRow:
+    account_id: int
+    result: FastResult
+    inputs_json: str
+    probability: float | None
+    risk_level: str
+    prediction_coverage: float
+    factors_json: str
+
+
+def write_chunk(
+    *, rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str
+) -> int:
+    """Persist ``rows``; returns the number of predictions written. Caller holds the
+    transaction."""
+    if not rows:
+        return 0
+    if connection.vendor == "postgresql":
+        from health.services.scoring.writes_pg import write_postgresql
+
+        return write_postgresql(rows, scorecard_id, as_of, now, model_version)
+    return _write_orm(rows, scorecard_id, as_of, now, model_version)
+
+
+def _dec(value: float | None, places: int) -> Decimal | None:
+    # Half-up, as PostgreSQL rounds the same text on the COPY path.
+    if value is None:
+        return None
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _write_orm(
+    rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str
+) -> int:
+    ids = [r.account_id for r in rows]
+    HealthScore.objects.filter(account_id__in=ids, is_latest=True, as_of__lte=as_of).update(
+        is_latest=False
+    )
+    newer = set(
+        HealthScore.objects.filter(account_id__in=ids, is_latest=True).values_list(
+            "account_id", flat=True
+        )
+    )
+    HealthScore.objects.bulk_create(
+        [
+            HealthScore(
+                account_id=r.account_id,
+                scorecard_id=scorecard_id,
+                as_of=as_of,
+                computed_at=now,
+                score=_dec(r.result.score, 1),
+                computed_score=_dec(r.result.computed_score, 1),
+                band=r.result.band,
+                coverage=_dec(r.result.coverage, 3),
+                confidence=r.result.confidence,
+                inputs=json.loads(r.inputs_json),
+                result=json.loads(r.result.result_json),
+                override_id=r.result.override_id,
+                is_latest=r.account_id not in newer,
+            )
+            for r in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["account", "scorecard", "as_of"],
+        update_fields=[
+            "computed_at", "score", "computed_score", "band", "coverage", "confidence",
+            "inputs", "result", "override", "is_latest",
+        ],
+    )  # fmt: skip
+    predictions = [r for r in rows if r.probability is not None]
+    ChurnPrediction.objects.bulk_create(
+        [
+            ChurnPrediction(
+                account_id=r.account_id,
+                as_of=as_of,
+                predicted_at=now,
+                probability=_dec(r.probability, 4),
+                risk_level=r.risk_level,
+                model_version=model_version,
+                factors=json.loads(r.factors_json),
+                coverage=_dec(r.prediction_coverage, 3),
+            )
+            for r in predictions
+        ],
+        update_conflicts=True,
+        unique_fields=["account", "model_version", "as_of"],
+        update_fields=["predicted_at", "probability", "risk_level", "factors", "coverage"],
+    )
+    return len(predictions)

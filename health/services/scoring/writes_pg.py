@@ -1,0 +1,154 @@
+"""The PostgreSQL writer (DESIGN.md 10: COPY loads 60–100k rows/s, bulk_update ~1k).
+
+Fresh snapshots (the daily case: nothing stored yet at this ``as_of``) are COPYed straight
+into ``health_healthscore`` after one UPDATE has cleared the previous ``is_latest``: their
+JSON is parsed and stored once. When some snapshot of the chunk already exists at this
+``as_of`` (a retried task), rows go through a temporary staging table and
+``INSERT … ON CONFLICT DO UPDATE``, which replaces them. Predictions always take the staged
+upsert (small rows; the identify_churn_risk tool may have written some already).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+
+from health.services.scoring.writes import ScoredRow
+
+_STAGE_SQL = """
+CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_scores (
+    account_id bigint, score numeric(4,1), computed_score numeric(4,1), band varchar(8),
+    coverage numeric(4,3), confidence varchar(8), inputs jsonb, result jsonb,
+    override_id bigint
+) ON COMMIT DELETE ROWS;
+CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_predictions (
+    account_id bigint, probability numeric(5,4), risk_level varchar(8), factors jsonb,
+    coverage numeric(4,3)
+) ON COMMIT DELETE ROWS;
+TRUNCATE health_stage_scores, health_stage_predictions;
+"""
+
+_FLIP_LATEST_SQL = """
+UPDATE health_healthscore h SET is_latest = false
+FROM health_stage_scores s
+WHERE h.account_id = s.account_id AND h.is_latest AND h.as_of <= %(as_of)s
+"""
+
+_INSERT_SCORES_SQL = """
+INSERT INTO health_healthscore (account_id, scorecard_id, as_of, computed_at, score,
+    computed_score, band, coverage, confidence, inputs, result, override_id, is_latest)
+SELECT s.account_id, %(scorecard_id)s, %(as_of)s, %(now)s, s.score, s.computed_score, s.band,
+       s.coverage, s.confidence, s.inputs, s.result, s.override_id,
+       NOT EXISTS (SELECT 1 FROM health_healthscore h
+                   WHERE h.account_id = s.account_id AND h.is_latest)
+FROM health_stage_scores s
+ON CONFLICT (account_id, scorecard_id, as_of) DO UPDATE SET
+    computed_at = EXCLUDED.computed_at, score = EXCLUDED.score,
+    computed_score = EXCLUDED.computed_score, band = EXCLUDED.band,
+    coverage = EXCLUDED.coverage, confidence = EXCLUDED.confidence,
+    inputs = EXCLUDED.inputs, result = EXCLUDED.result,
+    override_id = EXCLUDED.override_id, is_latest = EXCLUDED.is_latest
+"""
+
+_INSERT_PREDICTIONS_SQL = """
+INSERT INTO health_churnprediction (account_id, as_of, predicted_at, probability, risk_level,
+    model_version, factors, coverage)
+SELECT s.account_id, %(as_of)s, %(now)s, s.probability, s.risk_level, %(model_version)s,
+       s.factors, s.coverage
+FROM health_stage_predictions s
+ON CONFLICT (account_id, model_version, as_of) DO UPDATE SET
+    predicted_at = EXCLUDED.predicted_at, probability = EXCLUDED.probability,
+    risk_level = EXCLUDED.risk_level, factors = EXCLUDED.factors, coverage = EXCLUDED.coverage
+"""
+
+
+def _num(value: float | None) -> str:
+    return "\\N" if value is None else repr(value)
+
+
+def _text(value: str) -> str:
+    # COPY's text format treats backslash as an escape; JSON from json.dumps has no raw
+    # tabs or newlines (they are escaped), so doubling backslashes is all it needs.
+    return value.replace("\\", "\\\\")
+
+
+def _score_line(r: ScoredRow) -> str:
+    f = r.result
+    override = "\\N" if f.override_id is None else str(int(f.override_id))
+    return (
+        f"{r.account_id}\t{_num(f.score)}\t{_num(f.computed_score)}\t{f.band}\t"
+        f"{f.coverage!r}\t{f.confidence}\t{_text(r.inputs_json)}\t{_text(f.result_json)}\t"
+        f"{override}\n"
+    )
+
+
+def _prediction_line(r: ScoredRow) -> str:
+    return (
+        f"{r.account_id}\t{r.probability!r}\t{r.risk_level}\t{_text(r.factors_json)}\t"
+        f"{r.prediction_coverage!r}\n"
+    )
+
+
+_EXISTING_SQL = """
+SELECT account_id, (scorecard_id = %(scorecard_id)s AND as_of = %(as_of)s) AS same
+FROM health_healthscore
+WHERE account_id = ANY(%(ids)s::bigint[])
+  AND ((scorecard_id = %(scorecard_id)s AND as_of = %(as_of)s)
+       OR (is_latest AND as_of > %(as_of)s))
+"""
+
+_CLEAR_OLDER_LATEST_SQL = """
+UPDATE health_healthscore SET is_latest = false
+WHERE account_id = ANY(%(ids)s::bigint[]) AND is_latest AND as_of <= %(as_of)s
+"""
+
+
+def _direct_line(r: ScoredRow, head: str, newer: set[int]) -> str:
+    f = r.result
+    override = "\\N" if f.override_id is None else str(int(f.override_id))
+    latest = "f" if r.account_id in newer else "t"
+    return (
+        f"{r.account_id}\t{head}\t{_num(f.score)}\t{_num(f.computed_score)}\t{f.band}\t"
+        f"{f.coverage!r}\t{f.confidence}\t{_text(r.inputs_json)}\t{_text(f.result_json)}\t"
+        f"{override}\t{latest}\n"
+    )
+
+
+def write_postgresql(
+    rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str
+) -> int:
+    predictions = [r for r in rows if r.probability is not None]
+    ids = [r.account_id for r in rows]
+    params = {"as_of": as_of, "now": now, "scorecard_id": scorecard_id, "ids": ids}
+    with connection.cursor() as cursor:
+        cursor.execute(_EXISTING_SQL, params)
+        existing = cursor.fetchall()
+        cursor.execute(_STAGE_SQL)
+        raw = cursor.cursor  # psycopg 3 cursor underneath Django's wrapper
+        if any(same for _, same in existing):
+            with raw.copy(
+                "COPY health_stage_scores (account_id, score, computed_score, band, coverage,"
+                " confidence, inputs, result, override_id) FROM STDIN"
+            ) as copy:
+                copy.write("".join(_score_line(r) for r in rows))
+            cursor.execute(_FLIP_LATEST_SQL, params)
+            cursor.execute(_INSERT_SCORES_SQL, params)
+        else:
+            newer = {account_id for account_id, _ in existing}
+            cursor.execute(_CLEAR_OLDER_LATEST_SQL, params)
+            head = f"{scorecard_id}\t{as_of.isoformat()}\t{now.isoformat()}"
+            with raw.copy(
+                "COPY health_healthscore (account_id, scorecard_id, as_of, computed_at, score,"
+                " computed_score, band, coverage, confidence, inputs, result, override_id,"
+                " is_latest) FROM STDIN"
+            ) as copy:
+                copy.write("".join(_direct_line(r, head, newer) for r in rows))
+        if predictions:
+            with raw.copy(
+                "COPY health_stage_predictions (account_id, probability, risk_level, factors,"
+                " coverage) FROM STDIN"
+            ) as copy:
+                copy.write("".join(_prediction_line(r) for r in predictions))
+            cursor.execute(_INSERT_PREDICTIONS_SQL, {**params, "model_version": model_version})
+    return len(predictions)

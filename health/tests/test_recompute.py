@@ -1,0 +1,265 @@
+"""Recompute on PostgreSQL: snapshots, is_latest, idempotency, overrides, query counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from customers.models import Account, Contract
+from health.models import ChurnPrediction, HealthScore, UsageDaily
+from health.selectors.health_inputs import health_inputs_for_accounts
+from health.services.overrides import health_override_create, health_override_revoke
+from health.services.scoring import health_recompute_accounts
+from health.tasks import recompute_portfolio
+from tests.conftest import build_account
+
+pytestmark = pytest.mark.django_db
+
+
+def usage_account(owner, name, users_for_day_back, *, days=120, seats=100):
+    """An account whose only data are a contract (seats) and a usage series."""
+    today = timezone.localdate()
+    account = Account.objects.create(name=name, owner=owner, seats_licensed=seats)
+    Contract.objects.create(
+        account=account,
+        name="Subscription",
+        start_date=today - timedelta(days=400),
+        end_date=today + timedelta(days=300),
+        arr=Decimal("10000"),
+        seats=seats,
+    )
+    UsageDaily.objects.bulk_create(
+        UsageDaily(
+            account=account,
+            date=today - timedelta(days=back),
+            active_users=users_for_day_back(back),
+            sessions=users_for_day_back(back) * 2,
+        )
+        for back in range(days)
+    )
+    return account
+
+
+def snapshot(account, as_of=None):
+    qs = HealthScore.objects.filter(account=account)
+    return qs.get(as_of=as_of) if as_of else qs.get(is_latest=True)
+
+
+def measure(snap, key):
+    return next(m for m in snap.result["measures"] if m["key"] == key)
+
+
+def test_declining_usage_lowers_score_versus_growing(staff):
+    now = timezone.now()
+    growing = usage_account(staff["csm1"], "Growing", lambda back: 40 + (120 - back) // 4)
+    declining = usage_account(
+        staff["csm1"], "Declining", lambda back: 80 if back >= 30 else 30 + back
+    )
+    health_recompute_accounts(account_ids=[growing.pk, declining.pk], as_of=now)
+    g, d = snapshot(growing), snapshot(declining)
+    assert measure(g, "usage_trend")["raw_input"] > 0
+    assert measure(d, "usage_trend")["raw_input"] < -25
+    assert d.score < g.score
+    assert measure(d, "usage_trend")["contribution"] < measure(g, "usage_trend")["contribution"]
+
+
+def test_two_accounts_with_different_inputs_get_different_scores(portfolio):
+    healthy, declining = portfolio["healthy"], portfolio["declining"]
+    health_recompute_accounts(account_ids=[healthy.pk, declining.pk], as_of=timezone.now())
+    h, d = snapshot(healthy), snapshot(declining)
+    assert h.score != d.score and h.band == "green" and d.score < h.score
+    assert d.inputs["usage_trend_pct"]["value"] == -50.0
+    assert h.inputs["payment_status"]["value"] == "current"
+    assert d.inputs["payment_status"]["value"] == "late"
+    assert d.inputs["nps_answer_avg_180d"]["value"] == 5.0  # (2 + 4 + 9) / 3
+    assert h.inputs["nps_answer_avg_180d"]["value"] == 9.0
+    assert d.inputs["sla_breaches_90d"]["value"] == 1
+    # The fixture's only ticket for the healthy account carries no SLA data: not a zero.
+    assert h.inputs["sla_breaches_90d"] == {
+        "value": None, "as_of": None, "missing": "sla_not_tracked"
+    }  # fmt: skip
+    assert measure(h, "sla_breaches")["status"] == "missing_dropped"
+
+
+def test_account_without_data_is_unknown_not_fifty(staff):
+    empty = Account.objects.create(name="Nothing yet", owner=staff["csm1"])
+    summary = health_recompute_accounts(account_ids=[empty.pk], as_of=timezone.now())
+    snap = snapshot(empty)
+    assert (summary.unknown, snap.score, snap.computed_score) == (1, None, None)
+    assert snap.band == "unknown" and snap.coverage == 0 and snap.confidence == "low"
+    assert {m["status"] for m in snap.result["measures"]} == {"missing_dropped"}
+    assert snap.inputs["usage_trend_pct"]["missing"] == "no_usage_baseline"
+    assert snap.inputs["payment_status"]["missing"] == "payment_status_unknown"
+    # No feature at all: no churn prediction either (a bare baseline is not one).
+    assert not ChurnPrediction.objects.filter(account=empty).exists()
+
+
+def test_past_as_of_reports_stateful_inputs_missing(portfolio):
+    account = portfolio["healthy"]
+    past = timezone.now() - timedelta(days=20)
+    inputs = health_inputs_for_accounts([account.pk], as_of=past)[account.pk]
+    assert inputs.records["payment_status"]["missing"] == "no_history_for_past_as_of"
+    assert inputs.records["feature_breadth"]["missing"] == "no_history_for_past_as_of"
+    # Answers given 10–12 days ago did not exist 20 days ago.
+    assert inputs.values["nps_answer_avg_180d"] is None
+
+
+def test_recompute_same_as_of_twice_replaces_instead_of_duplicating(portfolio):
+    ids = [a.pk for a in portfolio.values()]
+    as_of = timezone.now()
+    health_recompute_accounts(account_ids=ids, as_of=as_of)
+    first = dict(HealthScore.objects.values_list("account_id", "pk"))
+    health_recompute_accounts(account_ids=ids, as_of=as_of)
+    assert dict(HealthScore.objects.values_list("account_id", "pk")) == first
+    assert HealthScore.objects.count() == 3
+    assert ChurnPrediction.objects.filter(as_of=as_of).count() == 3
+
+
+def test_exactly_one_latest_per_account_and_backfill_keeps_newest(portfolio):
+    ids = [a.pk for a in portfolio.values()]
+    now = timezone.now()
+    for days_back in (2, 1, 0):
+        health_recompute_accounts(account_ids=ids, as_of=now - timedelta(days=days_back))
+    health_recompute_accounts(account_ids=ids, as_of=now - timedelta(days=5))  # backfill
+    for account_id in ids:
+        latest = HealthScore.objects.filter(account_id=account_id, is_latest=True)
+        assert latest.count() == 1
+        assert latest.get().as_of == now
+    assert HealthScore.objects.count() == 12
+
+
+def test_query_count_does_not_grow_with_accounts(staff):
+    accounts = [build_account(staff["csm1"], n, declining=n % 2 == 0, days=35) for n in range(50)]
+    counts = []
+    for chunk in (accounts[:5], accounts[5:]):
+        with CaptureQueriesContext(connection) as ctx:
+            summary = health_recompute_accounts(
+                account_ids=[a.pk for a in chunk], as_of=timezone.now()
+            )
+        assert summary.accounts == len(chunk)
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 16
+
+
+def test_override_applied_then_expired(portfolio, staff):
+    account = portfolio["declining"]
+    now = timezone.now()
+    health_recompute_accounts(account_ids=[account.pk], as_of=now - timedelta(minutes=1))
+    computed = snapshot(account).computed_score
+    override = health_override_create(
+        account=account, score=90, reason="Renewal verbally committed by the CFO",
+        author=staff["csm1"], expires_at=now + timedelta(days=1),
+    )  # fmt: skip
+    latest = snapshot(account)
+    assert latest.score == Decimal("90.0") and latest.band == "green"
+    assert latest.computed_score == computed and latest.override_id == override.pk
+    assert latest.result["override"]["applied"] is True
+    assert AuditEvent.objects.filter(action="health.override_create", object_id=override.pk)
+    later = now + timedelta(days=2)
+    health_recompute_accounts(account_ids=[account.pk], as_of=later, now=later)
+    expired = snapshot(account)
+    assert expired.as_of == later and expired.override_id is None
+    assert expired.score == expired.computed_score
+    assert expired.result["override"]["status"] == "expired"
+
+
+def test_override_revoked_and_bad_input_rejected(portfolio, staff):
+    from cs_platform.core.errors import InvalidInput
+
+    account = portfolio["healthy"]
+    with pytest.raises(InvalidInput):
+        health_override_create(account=account, score=50, reason="  ", author=staff["csm1"])
+    with pytest.raises(InvalidInput):
+        health_override_create(account=account, score=120, reason="x", author=staff["csm1"])
+    assert not HealthScore.objects.filter(account=account).exists()
+    override = health_override_create(
+        account=account, score=20, reason="Champion left", author=staff["csm1"]
+    )
+    assert snapshot(account).score == Decimal("20.0")
+    health_override_revoke(override=override, actor=staff["manager"])
+    latest = snapshot(account)
+    assert latest.override_id is None and latest.score == latest.computed_score
+    assert latest.result["override"]["status"] == "revoked"
+
+
+def test_portable_path_matches_postgresql_path(portfolio, monkeypatch):
+    """The embedded (SQLite) path — IN lists and ORM writes — run here against PostgreSQL."""
+    ids = [a.pk for a in portfolio.values()]
+    as_of = timezone.now()
+    health_recompute_accounts(account_ids=ids, as_of=as_of)
+    fast = {h.account_id: (h.score, h.result) for h in HealthScore.objects.all()}
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    health_recompute_accounts(account_ids=ids, as_of=as_of)
+    monkeypatch.undo()
+    assert {h.account_id: (h.score, h.result) for h in HealthScore.objects.all()} == fast
+    assert HealthScore.objects.filter(is_latest=True).count() == 3
+
+
+def test_celery_fan_out_recomputes_every_account(portfolio, monkeypatch):
+    from cs_platform.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    extra = Account.objects.create(name="No data")
+    as_of = timezone.now().replace(microsecond=0)
+    result = recompute_portfolio.delay(as_of=as_of.isoformat(), chunk_size=2).get()
+    assert result == {"as_of": as_of.isoformat(), "chunks": 2, "accounts": 4}
+    assert set(HealthScore.objects.filter(as_of=as_of).values_list("account_id", flat=True)) == {
+        *(a.pk for a in portfolio.values()),
+        extra.pk,
+    }
+
+
+def test_recompute_health_command(portfolio):
+    import json
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("recompute_health", "--all", "--as-of", "2026-01-05T06:00:00+00:00", stdout=out)
+    report = json.loads(out.getvalue())
+    assert (report["accounts"], report["scored"], report["as_of"]) == (
+        3, 3, "2026-01-05T06:00:00+00:00"
+    )  # fmt: skip
+    assert HealthScore.objects.filter(as_of="2026-01-05T06:00:00+00:00").count() == 3
+    out = StringIO()
+    call_command("recompute_health", "--account", str(portfolio["healthy"].pk), stdout=out)
+    assert json.loads(out.getvalue())["accounts"] == 1
+    with pytest.raises(CommandError):
+        call_command("recompute_health", "--account", "999999")
+    with pytest.raises(CommandError):
+        call_command("recompute_health", "--all", "--as-of", "yesterday")
+
+
+def test_aggregation_provides_every_default_scorecard_input():
+    from health.scoring import default_scorecard
+    from health.selectors.health_inputs import PROVIDED_INPUT_KEYS, SCORECARD_INPUT_KEYS
+
+    assert set(default_scorecard().input_keys()) == set(SCORECARD_INPUT_KEYS)
+    assert set(SCORECARD_INPUT_KEYS) < set(PROVIDED_INPUT_KEYS)
+
+
+def test_new_scorecard_version_at_same_as_of_takes_over_latest(portfolio):
+    from health.models import Scorecard
+    from health.scoring import default_scorecard
+
+    ids = [a.pk for a in portfolio.values()]
+    as_of = timezone.now()
+    health_recompute_accounts(account_ids=ids, as_of=as_of)
+    definition = default_scorecard().to_dict() | {"version": 2}
+    definition["groups"][0]["weight"] = 50
+    Scorecard.objects.filter(key="default").update(is_active=False)
+    v2 = Scorecard.objects.create(key="default", version=2, name="v2", definition=definition,
+                                  is_active=True)  # fmt: skip
+    health_recompute_accounts(account_ids=ids, as_of=as_of)
+    assert HealthScore.objects.filter(as_of=as_of).count() == 6
+    assert set(HealthScore.objects.filter(is_latest=True).values_list("scorecard", flat=True)) == {
+        v2.pk
+    }

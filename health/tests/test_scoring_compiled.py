@@ -1,0 +1,118 @@
+"""The compiled fast path must agree exactly with the reference engine (pure, no database)."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from health.scoring import Override, apply_override, default_scorecard, score_inputs
+from health.scoring.compiled import CompiledScorecard
+from health.scoring.definitions import Scorecard
+
+CARD = default_scorecard()
+COMPILED = CompiledScorecard(CARD)
+AT = datetime(2026, 1, 10, tzinfo=UTC)
+
+numbers = st.one_of(
+    st.none(),
+    st.integers(min_value=-1000, max_value=1000),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([0, 0.0, -50, 15, 0.2, 0.5, 0.8, 90, 180, "12.5", "abc", True]),
+)
+payment = st.one_of(st.none(), st.sampled_from(["current", " Late ", "DELINQUENT", "weird", 3]))
+
+
+@st.composite
+def inputs(draw):
+    data = {}
+    for key in CARD.input_keys():
+        if draw(st.booleans()) and draw(st.booleans()):
+            continue  # absent key
+        data[key] = draw(payment if key == "payment_status" else numbers)
+    return data
+
+
+overrides = st.sampled_from(
+    [
+        None,
+        Override(score=55, reason="exec sponsor left", author="csm1",
+                 expires_at=AT + timedelta(days=3), created_at=AT - timedelta(days=1),
+                 override_id=7),
+        Override(score=12.25, reason="escalation", author="csm2",
+                 expires_at=AT - timedelta(days=1), override_id=8),
+        Override(score=80, reason="r", author="a", revoked_at=AT - timedelta(hours=1),
+                 override_id=9),
+    ]
+)  # fmt: skip
+
+
+def reference(card, data, override):
+    return apply_override(score_inputs(card, data), override, AT).to_dict()
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=inputs(), override=overrides)
+def test_compiled_result_equals_reference_engine(data, override):
+    fast = COMPILED.score(data, override, AT)
+    expected = reference(CARD, data, override)
+    assert json.loads(fast.result_json) == expected
+    assert fast.score == expected["score"]
+    assert fast.computed_score == expected["computed_score"]
+    assert fast.band == expected["band"]
+    assert fast.coverage == expected["coverage"]
+    assert fast.confidence == expected["confidence"]
+
+
+def test_fixed_missing_policy_and_zero_weight_measures_agree():
+    definition = CARD.to_dict()
+    definition["groups"][0]["measures"][0]["missing"] = {"policy": "fixed", "score": 35}
+    definition["groups"][1]["measures"][2]["weight"] = 0
+    definition["groups"][2]["weight"] = 0
+    card = Scorecard.from_dict(definition)
+    compiled = CompiledScorecard(card)
+    for data in (
+        {},
+        {"nps_answer_avg_180d": 9, "sla_breaches_90d": 2},
+        {"usage_trend_pct": None, "payment_status": "late", "days_to_renewal": -3},
+        {"high_severity_ticket_share_90d": 0.3, "csat_avg_180d": 4.2},
+    ):
+        got = json.loads(compiled.score(data).result_json)
+        assert got == reference(card, data, None)
+
+
+def test_no_data_is_unknown_not_fifty():
+    fast = COMPILED.score({})
+    assert fast.score is None and fast.computed_score is None
+    assert fast.band == "unknown" and fast.coverage == 0.0 and fast.confidence == "low"
+
+
+churn_values = st.one_of(
+    st.none(),
+    st.floats(min_value=-500, max_value=1000, allow_nan=False),
+    st.integers(min_value=-200, max_value=500),
+    st.sampled_from(["current", "late", "delinquent", "Late ", "weird", "7", 1, 2, 5]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(
+            ["health_score", "usage_trend_pct", "days_to_renewal", "open_high_severity_tickets",
+             "nps_answer_avg_180d", "days_since_last_activity", "payment_status"]
+        ),
+        churn_values,
+    )
+)  # fmt: skip
+def test_compiled_churn_equals_reference(data):
+    from health.scoring import churn_risk_predict
+    from health.scoring.compiled_churn import churn_predict_compact
+    from health.services.scoring.churn import factors_stored
+
+    reference = churn_risk_predict(data)
+    probability, level, coverage, factors = churn_predict_compact(data)
+    assert (probability, level, coverage) == (
+        reference.probability, reference.risk_level, reference.coverage
+    )  # fmt: skip
+    assert json.loads(factors) == factors_stored(reference)

@@ -1,0 +1,3 @@
+"""Health, engagement and retention tools; one module per area (imported for registration)."""
+
+from health.tools import engagement, product, retention, scoring  # noqa: F401

@@ -1,0 +1,311 @@
+"""Health scoring tools: score, explain, backtest, churn risk, risk factors. Thin: parse →
+service/selector → shape. Contracts live in ``health.tool_contracts_scoring``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from cs_platform.core.contracts import PageInfo, cursor_decode, cursor_encode
+from cs_platform.core.errors import NotFound, field_error
+from cs_platform.core.tools import ToolContext, tool
+from customers.selectors import account_get_for_actor, account_list_for_actor
+from health.models import ChurnPrediction
+from health.scoring import MODEL_VERSION, explain_change
+from health.selectors.backtest import scorecard_backtest
+from health.selectors.churn import (
+    accounts_without_prediction_count,
+    churn_predictions_current_page,
+    health_latest_by_account,
+)
+from health.selectors.snapshots import (
+    health_snapshot_at_or_before,
+    health_snapshot_get,
+    health_snapshot_latest,
+    health_snapshot_oldest,
+    health_trend_for_account,
+)
+from health.services.churn_risk import churn_predictions_refresh
+from health.services.risk_factors import risk_factors_score
+from health.services.scoring import health_recompute_accounts
+from health.services.scoring.churn import factors_expanded
+from health.services.scoring.context import scorecard_row_get
+from health.tool_contracts_scoring import (
+    BacktestScorecardInput,
+    BacktestScorecardOutput,
+    CalculateHealthScoreInput,
+    CalculateHealthScoreOutput,
+    ChurnRiskRow,
+    ExplainHealthChangeInput,
+    ExplainHealthChangeOutput,
+    IdentifyChurnRiskInput,
+    IdentifyChurnRiskOutput,
+    IndicatorRow,
+    ScoreRiskFactorsInput,
+    ScoreRiskFactorsOutput,
+)
+from health.tools.scoring_shapes import (
+    factor_rows,
+    measure_change_rows,
+    score_output_fields,
+    snapshot_ref,
+)
+
+
+@tool(permission="write", read_only=False, idempotent=False)
+def calculate_health_score(
+    ctx: ToolContext, params: CalculateHealthScoreInput
+) -> CalculateHealthScoreOutput:
+    """Compute an account's health score now from its stored data and save the snapshot.
+
+    Returns the score (0–100, or null with band `unknown` when there is no data — never a
+    neutral 50), band, coverage and confidence, and for every measure its raw input (with
+    the date of the data behind it), score, weight and contribution in points; the inputs
+    that were missing and why; any manual override (the computed score stays visible);
+    the 30/90-day trend from stored snapshots; and the churn probability saved with it.
+    """
+    account = account_get_for_actor(ctx.actor, params.account_id)
+    health_recompute_accounts(
+        account_ids=[account.pk],
+        as_of=ctx.now,
+        actor=ctx.actor.user,
+        actor_label=ctx.actor.label,
+        channel=ctx.actor.channel,
+    )
+    snapshot = health_snapshot_at_or_before(account.pk, ctx.now)
+    if snapshot is None or snapshot.as_of != ctx.now:
+        raise NotFound("the snapshot just computed could not be read back", retryable=True)
+    prediction = ChurnPrediction.objects.filter(
+        account_id=account.pk, model_version=MODEL_VERSION, as_of=snapshot.as_of
+    ).first()
+    trend = health_trend_for_account(account.pk, snapshot)
+    ctx.audit(snapshot, account_id=account.pk, changes={"score": str(snapshot.score)})
+    return CalculateHealthScoreOutput(
+        as_of=snapshot.as_of,
+        account_id=account.pk,
+        snapshot_id=snapshot.pk,
+        scorecard=str(snapshot.scorecard),
+        **score_output_fields(snapshot.result, snapshot.inputs),
+        trend={
+            "direction": trend.direction,
+            "basis_days": trend.direction_basis_days,
+            "windows": [w.to_dict() for w in trend.windows],
+        },
+        churn_probability=float(prediction.probability) if prediction else None,
+        churn_risk_level=prediction.risk_level if prediction else "unknown",
+    )
+
+
+@tool(permission="read", read_only=True)
+def explain_health_change(
+    ctx: ToolContext, params: ExplainHealthChangeInput
+) -> ExplainHealthChangeOutput:
+    """Explain why an account's health score changed between two stored snapshots.
+
+    Default: the latest snapshot against the newest one at least `days` (30) older; or
+    name `from_snapshot_id`/`to_snapshot_id`. Returns the score, band and coverage
+    deltas, a one-paragraph summary, and every measure ranked by how many points it
+    moved the score, each with a reason ("Usage trend fell from +2.0% to −40.0%: measure
+    83 → 12, −9.9 points"), plus measures that became missing or available. Read-only.
+    """
+    account = account_get_for_actor(ctx.actor, params.account_id)
+    if params.to_snapshot_id:
+        after = health_snapshot_get(account.pk, params.to_snapshot_id, field="to_snapshot_id")
+    else:
+        after = health_snapshot_latest(account.pk)
+        if after is None:
+            raise NotFound(
+                f"account {account.pk} has no health snapshot yet; run calculate_health_score",
+                details={"field": "account_id"},
+            )
+    if params.from_snapshot_id:
+        before = health_snapshot_get(account.pk, params.from_snapshot_id, field="from_snapshot_id")
+    else:
+        before = health_snapshot_at_or_before(account.pk, after.as_of - timedelta(params.days))
+        if before is None:
+            oldest = health_snapshot_oldest(account.pk)
+            raise NotFound(
+                f"no snapshot of account {account.pk} is {params.days} days older than "
+                f"{after.as_of:%Y-%m-%d}; the oldest is from "
+                f"{oldest.as_of:%Y-%m-%d} (use fewer days or from_snapshot_id)",
+                details={"field": "days", "oldest_snapshot_id": oldest.pk if oldest else None},
+            )
+    if before.as_of > after.as_of:
+        before, after = after, before
+    e = explain_change(before.result, after.result)
+    return ExplainHealthChangeOutput(
+        as_of=ctx.now,
+        account_id=account.pk,
+        from_snapshot=snapshot_ref(before),
+        to_snapshot=snapshot_ref(after),
+        summary=e.summary,
+        score_delta=e.score_delta,
+        computed_delta=e.computed_delta,
+        band_before=e.band_before,
+        band_after=e.band_after,
+        coverage_delta=e.coverage_delta,
+        scorecard_changed=e.scorecard_changed,
+        override_change=e.override_change["kind"],
+        measures=measure_change_rows(e),
+        appeared=e.appeared,
+        disappeared=e.disappeared,
+        rounding_residual=e.rounding_residual,
+    )
+
+
+@tool(permission="read", read_only=True)
+def backtest_scorecard(ctx: ToolContext, params: BacktestScorecardInput) -> BacktestScorecardOutput:
+    """Can we trust the score? Test a scorecard version against recorded renewal outcomes.
+
+    For each closed renewal in your book, scores the account as it was `horizon_days`
+    (90) before the renewal date — from a stored snapshot of that version if one was
+    taken then, else from the data as it was — and reports the AUC of the score for
+    churned/downgraded versus renewed/expanded (0.5 is chance), how many churned accounts
+    looked green, outcome counts per band, and renewals skipped for lack of data (never
+    scored as 50). Read-only: stores nothing.
+    """
+    card = scorecard_row_get(params.scorecard_key, params.scorecard_version)
+    report = scorecard_backtest(
+        accounts=account_list_for_actor(ctx.actor),
+        card_row=card,
+        horizon_days=params.horizon_days,
+        today=ctx.now.date(),
+        min_coverage=params.min_coverage,
+        now=ctx.now,
+    )
+    s = report.summary
+    return BacktestScorecardOutput(
+        as_of=ctx.now,
+        scorecard=str(card),
+        horizon_days=params.horizon_days,
+        renewals_considered=report.renewals_considered,
+        rows_scored=s.rows_scored,
+        skipped_missing_score=s.rows_skipped_missing_score,
+        skipped_low_coverage=report.skipped_low_coverage,
+        from_stored_snapshots=report.from_stored_snapshots,
+        recomputed_from_history=report.recomputed_from_history,
+        outcome_counts=s.outcome_counts,
+        auc=s.auc,
+        auc_note=s.auc_note,
+        churned_total=s.churned_total,
+        churned_green=s.churned_green,
+        churned_green_share=s.churned_green_share,
+        band_outcomes=s.band_outcomes,
+        truncated=report.truncated,
+    )
+
+
+@tool(permission="write", read_only=False, idempotent=True)
+def identify_churn_risk(
+    ctx: ToolContext, params: IdentifyChurnRiskInput
+) -> IdentifyChurnRiskOutput:
+    """List the accounts most likely to churn, riskiest first, with the factors driving it.
+
+    Predictions (model churn-logit-v1) come from each account's latest health snapshot;
+    accounts never scored are scored now, and missing predictions are computed and saved.
+    Each row has the probability, risk level, coverage (share of the model backed by
+    data), the top factors with their log-odds and why, and the features that were
+    missing. Filter by minimum risk level, tier or owner; paginate with `cursor`.
+    """
+    accounts = account_list_for_actor(ctx.actor)
+    if params.tier:
+        accounts = accounts.filter(tier=params.tier)
+    if params.owner_id:
+        accounts = accounts.filter(owner_id=params.owner_id)
+    refresh = churn_predictions_refresh(
+        accounts=accounts, now=ctx.now, actor_label=ctx.actor.label, channel=ctx.actor.channel
+    )
+    raw = cursor_decode(params.cursor, required_keys=("p", "a"))
+    after = None
+    if raw:
+        try:
+            after = (Decimal(str(raw["p"])), int(raw["a"]))
+        except (ArithmeticError, TypeError, ValueError):
+            raise field_error("cursor", "is not a cursor returned by this tool") from None
+    page, has_next = churn_predictions_current_page(
+        accounts, min_risk_level=params.min_risk_level, after=after, limit=params.limit
+    )
+    latest = health_latest_by_account([c.account_id for c in page])
+    without = accounts_without_prediction_count(accounts)
+    ctx.audit(changes={"predictions_written": refresh.predictions_written})
+    return IdentifyChurnRiskOutput(
+        as_of=ctx.now,
+        model_version=MODEL_VERSION,
+        accounts=[
+            ChurnRiskRow(
+                account_id=c.account_id,
+                name=c.account.name,
+                probability=float(c.probability),
+                risk_level=c.risk_level,
+                coverage=float(c.coverage),
+                prediction_as_of=c.as_of,
+                health_score=_f(latest.get(c.account_id, {}).get("score")),
+                health_band=latest.get(c.account_id, {}).get("band", "unknown"),
+                top_factors=factor_rows(factors_expanded(c.factors), present_only=True)[:4],
+                missing_features=[f["key"] for f in c.factors if f.get("status") == "missing"],
+            )
+            for c in page
+        ],
+        predictions_written=refresh.predictions_written,
+        accounts_scored_now=refresh.accounts_scored_now,
+        accounts_without_prediction=without,
+        page=PageInfo(
+            next_cursor=cursor_encode({"p": str(page[-1].probability), "a": page[-1].account_id})
+            if has_next
+            else None,
+            has_next=has_next,
+            limit=params.limit,
+        ),
+    )
+
+
+@tool(permission="write", read_only=False, idempotent=False)
+def score_risk_factors(ctx: ToolContext, params: ScoreRiskFactorsInput) -> ScoreRiskFactorsOutput:
+    """Score one account's churn risk factors now and keep its risk indicators in sync.
+
+    Re-scores the account, stores the churn prediction, and returns every model factor
+    with its contribution in log-odds (positive raises risk) and why. Factors raising the
+    log-odds by at least `threshold` become open risk indicators (updated if already
+    open); open indicators whose factor has fallen below it are resolved. Missing data
+    never resolves an indicator.
+    """
+    account = account_get_for_actor(ctx.actor, params.account_id)
+    outcome = risk_factors_score(
+        account_id=account.pk,
+        threshold=params.threshold,
+        now=ctx.now,
+        actor=ctx.actor.user,
+        actor_label=ctx.actor.label,
+        channel=ctx.actor.channel,
+    )
+    p = outcome.prediction
+    ctx.audit(
+        account,
+        account_id=account.pk,
+        changes={"indicators": [(i.kind, change) for i, change in outcome.changes]},
+    )
+    return ScoreRiskFactorsOutput(
+        as_of=ctx.now,
+        account_id=account.pk,
+        model_version=MODEL_VERSION,
+        probability=float(p.probability) if p else None,
+        risk_level=p.risk_level if p else "unknown",
+        coverage=float(p.coverage) if p else 0.0,
+        factors=factor_rows(outcome.factors),
+        indicators=[
+            IndicatorRow(
+                indicator_id=i.pk,
+                kind=i.kind,
+                severity=i.severity,
+                value=i.value,
+                detected_at=i.detected_at,
+                resolved_at=i.resolved_at,
+                change=change,
+            )
+            for i, change in outcome.changes
+        ],
+    )
+
+
+def _f(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
