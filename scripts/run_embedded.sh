@@ -82,6 +82,8 @@ if [ "$has_sandbox" = 1 ]; then
   if port_open 127.0.0.1 "$SANDBOX_PORT" && kill -0 "$sandbox_pid" 2>/dev/null; then
     export SANDBOX_PROVIDERS_URL="http://127.0.0.1:$SANDBOX_PORT"
     echo "== sandbox providers: $SANDBOX_PROVIDERS_URL"
+    # One connection per provider pointing at it, so trigger_sync works in the demo.
+    "$PY" manage.py connect_sandbox --url "$SANDBOX_PROVIDERS_URL" --user admin
   else
     echo "WARNING: the sandbox providers did not start on port $SANDBOX_PORT (in use?);" \
       "provider syncs will have nothing to talk to. Set SANDBOX_PORT to another port." >&2

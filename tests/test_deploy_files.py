@@ -441,6 +441,7 @@ def test_run_embedded_serves_sqlite_demo_with_admin_login_and_sandbox(tmp_path):
         assert (logged_in.status_code, logged_in.headers["Location"]) == (302, "/admin/")
         assert session.get(f"{base}/admin/", timeout=10).status_code == 200
         assert session.get(f"{base}/static/admin/css/base.css", timeout=10).status_code == 200
+        _sync_the_sandbox_zendesk_through_rest(base, env, sqlite_path, sandbox_port)
     finally:
         script.send_signal(signal.SIGTERM)
         try:
@@ -451,3 +452,49 @@ def test_run_embedded_serves_sqlite_demo_with_admin_login_and_sandbox(tmp_path):
     # The script's trap stopped both servers with it.
     time.sleep(0.5)
     assert not _listening(web_port) and not _listening(sandbox_port)
+
+
+def _sync_the_sandbox_zendesk_through_rest(base, env, sqlite_path, sandbox_port) -> None:
+    """`make run` connects the demo to the sandbox: a sync through the REST tool stores the
+    sandbox's tickets against the demo accounts (Celery runs inline in the embedded mode)."""
+    with sqlite3.connect(sqlite_path) as db:
+        connections = dict(
+            db.execute("SELECT provider, base_url FROM integrations_connection").fetchall()
+        )
+    assert connections == {
+        p: f"http://127.0.0.1:{sandbox_port}/{p}"
+        for p in ("zendesk", "intercom", "mixpanel", "sendgrid")
+    }
+    # What run_embedded.sh does: the server configuration is ignored in the embedded mode.
+    embedded = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    secret = subprocess.run(
+        [f"{VENV_BIN}/python", "manage.py", "create_api_token", "--user", "admin",
+         "--scopes", "read,write"],
+        cwd=REPO, env=embedded, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    headers = {"Authorization": f"Bearer {secret}"}
+    status = requests.post(
+        f"{base}/api/v1/tools/get_sync_status/", json={}, headers=headers, timeout=30
+    ).json()
+    zendesk = next(c for c in status["connections"] if c["provider"] == "zendesk")
+    answer = requests.post(
+        f"{base}/api/v1/tools/trigger_sync/",
+        json={"connection_id": zendesk["id"], "stream": "tickets"},
+        headers=headers,
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    status = requests.post(
+        f"{base}/api/v1/tools/get_sync_status/",
+        json={"connection_id": zendesk["id"]},
+        headers=headers,
+        timeout=30,
+    ).json()
+    run = status["connections"][0]["runs"][0]
+    assert run["status"] == "succeeded", run
+    with sqlite3.connect(sqlite_path) as db:
+        mirrored = db.execute(
+            "SELECT COUNT(*) FROM integrations_supportticket WHERE connection_id = ?",
+            (zendesk["id"],),
+        ).fetchone()[0]
+    assert mirrored > 0 and run["created"] == mirrored
