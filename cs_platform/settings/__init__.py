@@ -253,6 +253,14 @@ SALT_KEY = env_secret_list("FIELD_ENCRYPTION_SALTS", default=["cs-platform-field
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=3.05)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=15.0)
 SANDBOX_PROVIDERS_URL = env.str("SANDBOX_PROVIDERS_URL", default="")
+# Breaker per provider: consecutive failures that open it, seconds before a trial call.
+PROVIDER_BREAKER_FAIL_MAX = env.int("PROVIDER_BREAKER_FAIL_MAX", default=5)
+PROVIDER_BREAKER_RESET_TIMEOUT = env.float("PROVIDER_BREAKER_RESET_TIMEOUT", default=60.0)
+# A running sync whose heartbeat is older than this belongs to a dead worker.
+SYNC_STALE_AFTER_SECONDS = env.float("SYNC_STALE_AFTER_SECONDS", default=120.0)
+SYNC_HEARTBEAT_SECONDS = env.float("SYNC_HEARTBEAT_SECONDS", default=10.0)
+SYNC_SOFT_TIME_LIMIT = env.int("SYNC_SOFT_TIME_LIMIT", default=900)
+SYNC_TIME_LIMIT = env.int("SYNC_TIME_LIMIT", default=960)
 
 # --- logging ------------------------------------------------------------------
 LOGGING = {

@@ -17,7 +17,7 @@ from health.selectors.health_inputs import health_inputs_for_accounts
 from health.services.overrides import health_override_create, health_override_revoke
 from health.services.scoring import health_recompute_accounts
 from health.tasks import recompute_portfolio
-from tests.conftest import build_account
+from tests.fixtures import build_account
 
 pytestmark = pytest.mark.django_db
 

@@ -1,21 +1,19 @@
 """Fixtures for the webhook, e-mail and support-ticket tests: staff, two accounts in
 different books, and connections pointing at the sandbox providers.
 
-pytest loads ``tests/conftest.py`` only for tests under ``tests/``, so test modules
-import these names explicitly.
+Test modules import these names explicitly; ``staff`` here overrides the shared one
+(``tests/fixtures.py``) with names and e-mails the messages are checked against.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cs_platform.core.actors import actor_for_user
-from cs_platform.core.models import Role, StaffProfile
+from cs_platform.core.models import Role
 from cs_platform.core.tools import invoke_tool
 from customers.models import Account, Contact
 from integrations.models import Connection
@@ -23,7 +21,6 @@ from integrations.models import Connection
 __all__ = [
     "book",
     "intercom_connection",
-    "make_user",
     "sendgrid_connection",
     "staff",
     "zendesk_connection",
@@ -36,16 +33,6 @@ ZENDESK_WEBHOOK_SECRET = "zendesk-signing-secret-for-tests"
 
 def call(user, name, payload):
     return invoke_tool(name, actor_for_user(user, channel="command"), payload)
-
-
-@pytest.fixture
-def make_user(db) -> Callable[..., object]:
-    def _make(username: str, role: str = Role.CSM, **extra) -> object:
-        user = get_user_model().objects.create_user(username=username, password=None, **extra)
-        StaffProfile.objects.create(user=user, role=role)
-        return user
-
-    return _make
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ the same four connections (a new port, say) instead of adding more.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -44,12 +45,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8765")
+        parser.add_argument(
+            "--url",
+            default=settings.SANDBOX_PROVIDERS_URL or None,
+            help="e.g. http://127.0.0.1:8765 (default: SANDBOX_PROVIDERS_URL)",
+        )
         parser.add_argument(
             "--user", default=None, help="who the audit trail names (default: a superuser)"
         )
 
     def handle(self, *args, **options):
+        if not options["url"]:
+            raise CommandError("--url: required (or set SANDBOX_PROVIDERS_URL)")
         users = get_user_model().objects
         if options["user"]:
             user = users.filter(username=options["user"]).first()

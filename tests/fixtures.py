@@ -1,4 +1,5 @@
-"""Shared fixtures: staff users with roles, API tokens, and a small real portfolio."""
+"""Shared fixtures for every app's tests: staff users with roles, their actors, API tokens
+and a small real portfolio. Registered for the whole suite by the root ``conftest.py``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,14 @@ def staff(make_user) -> dict[str, object]:
         "csm2": make_user("csm2", Role.CSM),
         "viewer": make_user("viewer", Role.VIEWER),
     }
+
+
+@pytest.fixture
+def actors(staff) -> dict[str, object]:
+    """Each staff member as an MCP caller."""
+    from cs_platform.core.actors import actor_for_user
+
+    return {name: actor_for_user(user, channel="mcp") for name, user in staff.items()}
 
 
 @pytest.fixture

@@ -1,0 +1,4 @@
+"""Root conftest: only here does pytest honour ``pytest_plugins``, which makes the shared
+fixtures of ``tests/fixtures.py`` available to every app's tests."""
+
+pytest_plugins = ["tests.fixtures"]
