@@ -73,6 +73,7 @@ bench: install-dev services
 # Reload the embedded demo portfolio (SQLite) from scratch.
 seed: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo --accounts 300 --seed 42 --reset
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py recompute_health --all --history-weeks 8 >/dev/null
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

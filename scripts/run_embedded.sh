@@ -56,6 +56,10 @@ if [ "$has_seed_demo" = 1 ]; then
   if [ "$accounts" = 0 ]; then
     echo "== demo data: $DEMO_ACCOUNTS accounts (seed $DEMO_SEED)"
     "$PY" manage.py seed_demo --accounts "$DEMO_ACCOUNTS" --seed "$DEMO_SEED"
+    # There is no beat in the embedded mode: score the demo now, with 8 weekly snapshots
+    # before today so trends and explain_health_change have history to compare.
+    echo "== health scores: today and 8 weeks back"
+    "$PY" manage.py recompute_health --all --history-weeks 8 >/dev/null
   else
     echo "== demo data: already loaded ($accounts accounts)"
   fi

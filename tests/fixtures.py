@@ -11,13 +11,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from cs_platform.core.models import Role, StaffProfile
-from cs_platform.core.tokens import api_token_create
+# Models are imported inside the fixtures: this plugin loads before Django's app registry
+# (pure-library runs use `-p no:django`).
 
 
 @pytest.fixture
 def make_user(db) -> Callable[..., object]:
-    def _make(username: str, role: str = Role.CSM, **extra) -> object:
+    from cs_platform.core.models import StaffProfile
+
+    def _make(username: str, role: str = "csm", **extra) -> object:
         user = get_user_model().objects.create_user(username=username, password=None, **extra)
         StaffProfile.objects.create(user=user, role=role)
         return user
@@ -27,6 +29,8 @@ def make_user(db) -> Callable[..., object]:
 
 @pytest.fixture
 def staff(make_user) -> dict[str, object]:
+    from cs_platform.core.models import Role
+
     return {
         "manager": make_user("manager", Role.MANAGER),
         "csm1": make_user("csm1", Role.CSM),
@@ -45,6 +49,8 @@ def actors(staff) -> dict[str, object]:
 
 @pytest.fixture
 def make_token(db) -> Callable[..., str]:
+    from cs_platform.core.tokens import api_token_create
+
     def _make(user, scopes=("read", "write"), **kw) -> str:
         _, secret = api_token_create(username=user.username, scopes=list(scopes), **kw)
         return secret

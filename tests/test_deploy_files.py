@@ -427,6 +427,12 @@ def test_run_embedded_serves_sqlite_demo_with_admin_login_and_sandbox(tmp_path):
         else:
             assert "== demo data: 12 accounts (seed 42)" in output
             assert accounts == 12
+            # Scored at once (no beat in the embedded mode), with 8 weekly snapshots before.
+            with sqlite3.connect(sqlite_path) as db:
+                snapshots, latest = db.execute(
+                    "SELECT COUNT(*), SUM(is_latest) FROM health_healthscore"
+                ).fetchone()
+            assert (snapshots, latest) == (12 * 9, 12)
 
         session = requests.Session()
         login_page = session.get(f"{base}/admin/login/", timeout=10)

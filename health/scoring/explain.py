@@ -280,6 +280,16 @@ def explain_change(previous: Mapping[str, Any], current: Mapping[str, Any]) -> E
     return _with_summary(result)
 
 
+# A measure that only appeared or vanished moved the score through data coverage, not
+# through a change at the customer: the summary must not read as if it had.
+_DRIVER_TAGS = {
+    "became_present": " (newly measured)",
+    "became_missing": " (no longer measured)",
+    "added_to_scorecard": " (added to scorecard)",
+    "removed_from_scorecard": " (removed from scorecard)",
+}
+
+
 def _with_summary(e: Explanation) -> Explanation:
     parts: list[str] = []
     if e.score_delta is None:
@@ -296,7 +306,10 @@ def _with_summary(e: Explanation) -> Explanation:
         )
     drivers = [c for c in e.measures if abs(c.contribution_delta) >= 0.05][:3]
     if drivers:
-        listed = ", ".join(f"{c.label} {fmt_points(c.contribution_delta)}" for c in drivers)
+        listed = ", ".join(
+            f"{c.label}{_DRIVER_TAGS.get(c.change, '')} {fmt_points(c.contribution_delta)}"
+            for c in drivers
+        )
         parts.append(f"Main drivers: {listed}.")
     if e.coverage_delta:
         parts.append(f"Coverage {_num(e.coverage_before)} \u2192 {_num(e.coverage_after)}.")

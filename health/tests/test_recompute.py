@@ -238,6 +238,32 @@ def test_recompute_health_command(portfolio):
         call_command("recompute_health", "--all", "--as-of", "yesterday")
 
 
+def test_recompute_health_history_weeks_backfills_weekly_snapshots(portfolio):
+    import json
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    as_of = "2026-03-02T06:00:00+00:00"
+    call_command("recompute_health", "--all", "--as-of", as_of, "--history-weeks", "3", stdout=out)
+    assert json.loads(out.getvalue())["history_weeks"] == 3
+    declining = portfolio["declining"].pk
+    moments = list(
+        HealthScore.objects.filter(account_id=declining).order_by("as_of")
+        .values_list("as_of", "is_latest")
+    )  # fmt: skip
+    assert [m.isoformat() for m, _ in moments] == [
+        "2026-02-09T06:00:00+00:00", "2026-02-16T06:00:00+00:00",
+        "2026-02-23T06:00:00+00:00", as_of,
+    ]  # fmt: skip
+    assert [latest for _, latest in moments] == [False, False, False, True]
+    assert HealthScore.objects.count() == 4 * 3
+    with pytest.raises(CommandError, match="history-weeks"):
+        call_command("recompute_health", "--all", "--history-weeks", "-1")
+    assert HealthScore.objects.count() == 4 * 3
+
+
 def test_aggregation_provides_every_default_scorecard_input():
     from health.scoring import default_scorecard
     from health.selectors.health_inputs import PROVIDED_INPUT_KEYS, SCORECARD_INPUT_KEYS

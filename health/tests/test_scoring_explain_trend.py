@@ -127,11 +127,15 @@ def test_data_becoming_missing_is_explained_and_reweighting_attributed():
         "Active seats unchanged at 60% but its weight moved 15% \u2192 50% as other data "
         "changed: +21.0 points"
     )
+    assert "Main drivers: NPS answer (no longer measured) \u221249.0, Active seats +21.0" in (
+        e.summary
+    )
     assert (e.coverage_before, e.coverage_after, e.coverage_delta) == (1.0, 0.3, -0.7)
     assert (e.confidence_before, e.confidence_after) == ("high", "low")
     # And back: the measure appears again.
     back = explain_change(stored({"usage_trend_pct": -32.0, "seats": 0.6}), stored(PREV))
     assert back.appeared == ["nps"] and back.measures[0].change == "became_present"
+    assert "NPS answer (newly measured) +49.0" in back.summary
 
 
 def test_scorecard_version_change_is_flagged():
