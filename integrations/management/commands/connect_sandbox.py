@@ -18,8 +18,6 @@ from integrations.models import Connection, Provider
 from integrations.sandbox.config import SandboxCredentials
 from integrations.services.connections import connection_create, connection_update
 
-NAME = "Sandbox {provider}"
-
 
 def sandbox_credentials(provider: str, creds: SandboxCredentials) -> dict[str, str]:
     """The credentials the sandbox accepts, in each provider's connection shape."""
@@ -77,7 +75,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.code}: {exc.message} {exc.details or ''}") from exc
 
     def _ensure(self, actor, provider: str, url: str, creds: SandboxCredentials) -> None:
-        name = NAME.format(provider=provider.capitalize())
+        name = f"Sandbox {Provider(provider).label}"
         existing = Connection.objects.filter(provider=provider, name=name).first()
         credentials = sandbox_credentials(provider, creds)
         if existing is None:
