@@ -200,7 +200,42 @@ def _machine() -> dict:
         "python": platform.python_version(),
         "postgresql": pg,
         "platform": platform.platform(),
+        "python_loop_10m_seconds": _python_speed(),
     }
+
+
+def _python_speed() -> float:
+    """Seconds for 10 M integer additions, best of 3: the hosts these VMs land on differ
+    by up to ~3× in CPU speed, so a figure is only comparable next to this one."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
+def _history(previous: dict) -> list[dict]:
+    """Earlier measurements kept beside the new one (steady-state figures per size)."""
+    if not previous.get("runs"):
+        return previous.get("history", [])
+    earlier = {
+        "date": previous.get("date"),
+        "platform": previous.get("machine", {}).get("platform"),
+        "python_loop_10m_seconds": previous.get("machine", {}).get("python_loop_10m_seconds"),
+        "steady_state": {
+            str(r["accounts"]): {
+                "seconds": r["seconds"],
+                "accounts_per_second": r["accounts_per_second"],
+                "cpu_microseconds_per_account": r.get("cpu_microseconds_per_account"),
+            }
+            for r in previous["runs"]
+            if r.get("run") == "steady_state"
+        },
+        "meets_target": previous.get("meets_target"),
+    }
+    return [earlier, *previous.get("history", [])][:10]
 
 
 def main() -> None:
@@ -262,6 +297,8 @@ def main() -> None:
             for r in steady
         ),
     }
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    report["history"] = _history(previous)
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(report, indent=2) + "\n")
