@@ -223,6 +223,28 @@ def _machine(database_version: str) -> dict[str, object]:
     }
 
 
+def _history(path: Path) -> list[dict]:
+    """Earlier measurements kept beside the new one: hosts differ by 2-3x in speed."""
+    if not path.exists():
+        return []
+    previous = json.loads(path.read_text())
+    if "mixpanel_events_into_daily_usage" not in previous:
+        return previous.get("history", [])
+    earlier = {
+        "date": previous.get("date"),
+        "platform": previous.get("machine", {}).get("platform"),
+        "load_average_at_start": previous.get("machine", {}).get("load_average_at_start"),
+        "mixpanel_events_per_second": previous["mixpanel_events_into_daily_usage"].get(
+            "events_per_second"
+        ),
+        "zendesk_tickets_per_second": previous["zendesk_tickets_upserted"].get(
+            "tickets_per_second"
+        ),
+        "targets_met": previous.get("targets_met"),
+    }
+    return [earlier, *previous.get("history", [])][:10]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mp-accounts", type=int, default=200)
@@ -273,6 +295,7 @@ def main() -> None:
         "targets": TARGETS,
         "targets_met": met,
     }
+    result["history"] = _history(args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {args.output}; targets met: {met}")
