@@ -20,6 +20,22 @@ class SandboxCredentials:
     mixpanel_project_id: int = 3100001
     sendgrid_api_key: str = "SG.sandbox-api-key"
 
+    def connection_credentials(self, provider: str) -> dict[str, str]:
+        """What a ``Connection`` to this sandbox stores as credentials, per provider."""
+        return {
+            "zendesk": {"email": self.zendesk_email, "api_token": self.zendesk_api_token},
+            "intercom": {
+                "access_token": self.intercom_access_token,
+                "client_secret": self.intercom_client_secret,
+            },
+            "mixpanel": {
+                "username": self.mixpanel_username,
+                "secret": self.mixpanel_secret,
+                "project_id": str(self.mixpanel_project_id),
+            },
+            "sendgrid": {"api_key": self.sendgrid_api_key},
+        }[provider]
+
 
 @dataclass(frozen=True)
 class SandboxConfig:

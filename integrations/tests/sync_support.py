@@ -39,17 +39,7 @@ def seed_accounts(
 
 
 def credentials_for(sandbox: Any, provider: str) -> dict[str, str]:
-    c = sandbox.credentials
-    return {
-        "zendesk": {"email": c.zendesk_email, "api_token": c.zendesk_api_token},
-        "intercom": {"access_token": c.intercom_access_token},
-        "mixpanel": {
-            "username": c.mixpanel_username,
-            "secret": c.mixpanel_secret,
-            "project_id": str(c.mixpanel_project_id),
-        },
-        "sendgrid": {"api_key": c.sendgrid_api_key},
-    }[provider]
+    return sandbox.credentials.connection_credentials(provider)
 
 
 def make_connection(sandbox: Any, provider: str, **options: Any) -> Connection:

@@ -19,23 +19,6 @@ from integrations.sandbox.config import SandboxCredentials
 from integrations.services.connections import connection_create, connection_update
 
 
-def sandbox_credentials(provider: str, creds: SandboxCredentials) -> dict[str, str]:
-    """The credentials the sandbox accepts, in each provider's connection shape."""
-    return {
-        Provider.ZENDESK: {"email": creds.zendesk_email, "api_token": creds.zendesk_api_token},
-        Provider.INTERCOM: {
-            "access_token": creds.intercom_access_token,
-            "client_secret": creds.intercom_client_secret,
-        },
-        Provider.MIXPANEL: {
-            "username": creds.mixpanel_username,
-            "secret": creds.mixpanel_secret,
-            "project_id": str(creds.mixpanel_project_id),
-        },
-        Provider.SENDGRID: {"api_key": creds.sendgrid_api_key},
-    }[provider]
-
-
 class Command(BaseCommand):
     help = (
         "Create or update one connection per provider (named 'Sandbox <provider>') that "
@@ -77,7 +60,7 @@ class Command(BaseCommand):
     def _ensure(self, actor, provider: str, url: str, creds: SandboxCredentials) -> None:
         name = f"Sandbox {Provider(provider).label}"
         existing = Connection.objects.filter(provider=provider, name=name).first()
-        credentials = sandbox_credentials(provider, creds)
+        credentials = creds.connection_credentials(provider)
         if existing is None:
             connection = connection_create(
                 actor=actor, provider=provider, name=name, base_url=url, credentials=credentials
