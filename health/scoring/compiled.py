@@ -23,7 +23,7 @@ from typing import Any
 from health.scoring.bands import json_safe_input
 from health.scoring.compiled_bands import ABSENT, Mapper, json_scalar
 from health.scoring.definitions import Scorecard
-from health.scoring.numbers import allocate_rounded, round_half_up
+from health.scoring.numbers import round_half_up, score_from_contributions
 from health.scoring.overrides import Override, override_status
 from health.scoring.result import MISSING_DROPPED, MISSING_FIXED, RESULT_SCHEMA, SCORED
 
@@ -152,13 +152,9 @@ class CompiledScorecard:
         for row, eff in zip(rows, effs, strict=True):
             row[6] = eff
         raw_contributions = [row[6] * row[2] if row[6] else 0.0 for row in rows]
-        if active_total > 0:
-            total = min(100.0, max(0.0, sum(raw_contributions)))
-            computed = round_half_up(total, 1)
-            contributions = allocate_rounded(raw_contributions, round_half_up(total, 2), 2)
-        else:
-            computed = None
-            contributions = [0.0] * len(rows)
+        computed, contributions = score_from_contributions(
+            raw_contributions, any_weight=active_total > 0
+        )
         present_configured = sum(
             spec[5] for row, spec in zip(rows, self.measures, strict=True) if row[4] == SCORED
         )

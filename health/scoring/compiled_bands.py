@@ -27,8 +27,10 @@ def json_scalar(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, float | int):
-        return repr(float(value)) if isinstance(value, float) else repr(value)
+    # Exact types only: bool is handled above, and an int/float subclass (an enum, say)
+    # must go through json.dumps like the reference engine's to_dict() does.
+    if type(value) is float or type(value) is int:
+        return repr(value)
     return _J(value)
 
 

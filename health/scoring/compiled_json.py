@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from health.scoring.compiled_bands import json_scalar
 from health.scoring.numbers import round_half_up
 from health.scoring.result import MISSING_FIXED, SCORED
-
-
-def _v(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if type(value) is float or type(value) is int:
-        return repr(value)
-    return json.dumps(value)
 
 
 def result_json(
@@ -63,9 +52,9 @@ def result_json(
                 imputed.append(key)
         measure_parts.append(
             prefix
-            + _v(stored)
+            + json_scalar(stored)
             + ',"value":'
-            + _v(value)
+            + json_scalar(value)
             + ',"score":'
             + ("null" if score_m is None else repr(round_half_up(score_m, 2)))
             + ',"status":"'
@@ -92,7 +81,7 @@ def result_json(
             card.group_prefix[gi]
             + group_eff_json[gi]
             + ',"score":'
-            + _v(g_score)
+            + json_scalar(g_score)
             + ',"contribution":'
             + repr(round_half_up(g_contrib[gi], 2))
             + f',"measures_scored":{g_scored[gi]},"measures_imputed":{g_imputed[gi]}'
@@ -101,11 +90,11 @@ def result_json(
     return (
         card.head
         + '"score":'
-        + _v(score)
+        + json_scalar(score)
         + ',"band":"'
         + band
         + '","computed_score":'
-        + _v(computed)
+        + json_scalar(computed)
         + ',"computed_band":"'
         + computed_band
         + '","coverage":'

@@ -29,7 +29,7 @@ from health.scoring.bands import (
     normalise_category,
 )
 from health.scoring.definitions import UNKNOWN_BAND, Group, Measure, Scorecard
-from health.scoring.numbers import allocate_rounded, round_half_up
+from health.scoring.numbers import round_half_up, score_from_contributions
 from health.scoring.result import (
     MISSING_DROPPED,
     MISSING_FIXED,
@@ -120,16 +120,9 @@ def score_inputs(scorecard: Scorecard, inputs: Mapping[str, InputValue]) -> Scor
             row["eff"] = group_eff[gkey] * row["measure"].weight / present_weight[gkey]
 
     raw_contributions = [row["eff"] * row["score"] if row["eff"] else 0.0 for row in rows]
-    if active_total > 0:
-        total = min(100.0, max(0.0, sum(raw_contributions)))
-        computed = round_half_up(total, 1)
-        # Contributions are allocated to the 2-decimal total, not the 1-decimal score: a
-        # 1-decimal target would force visible distortions (a perfect 15-point group shown
-        # as 14.99). They still sum to within 0.05 of the displayed score.
-        contributions = allocate_rounded(raw_contributions, round_half_up(total, 2), 2)
-    else:
-        computed = None
-        contributions = [0.0] * len(rows)
+    computed, contributions = score_from_contributions(
+        raw_contributions, any_weight=active_total > 0
+    )
 
     present_configured = sum(
         configured[row["measure"].key] for row in rows if row["status"] == SCORED

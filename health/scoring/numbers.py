@@ -56,3 +56,19 @@ def allocate_rounded(values: list[float], total: float, digits: int = 2) -> list
             if not moved:
                 break
     return [u / scale for u in units]
+
+
+def score_from_contributions(
+    raw_contributions: list[float], *, any_weight: bool
+) -> tuple[float | None, list[float]]:
+    """The 1-decimal score and each measure's 2-decimal contribution, or no score when no
+    measure carries weight.
+
+    Contributions are allocated to the 2-decimal total, not the 1-decimal score: a
+    1-decimal target would force visible distortions (a perfect 15-point group shown as
+    14.99). They still sum to within 0.05 of the displayed score.
+    """
+    if not any_weight:
+        return None, [0.0] * len(raw_contributions)
+    total = min(100.0, max(0.0, sum(raw_contributions)))
+    return round_half_up(total, 1), allocate_rounded(raw_contributions, round_half_up(total, 2), 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -12,6 +13,13 @@ from health.scoring import MODEL_VERSION
 # Lowest probability of each risk level (see health.scoring.churn.RISK_LEVELS).
 RISK_FLOOR = {"low": Decimal("0"), "medium": Decimal("0.15"), "high": Decimal("0.30"),
               "critical": Decimal("0.50")}  # fmt: skip
+
+
+def churn_prediction_at(account_id: int, as_of: datetime) -> ChurnPrediction | None:
+    """The current model's prediction stored with the snapshot at ``as_of``, if any."""
+    return ChurnPrediction.objects.filter(
+        account_id=account_id, model_version=MODEL_VERSION, as_of=as_of
+    ).first()
 
 
 def churn_predictions_current_page(

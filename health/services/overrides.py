@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_event_record
+from cs_platform.core.actors import Actor, actor_for_user
 from cs_platform.core.errors import Conflict, field_error
 from customers.models import Account
 from health.models import HealthOverride
@@ -22,10 +23,10 @@ from health.services.scoring import health_recompute_accounts
 
 
 def _who(actor: Any) -> tuple[Any, str, str]:
-    """(user, label, channel) from a user or an ``Actor``."""
-    if hasattr(actor, "user") and hasattr(actor, "channel"):
-        return actor.user, actor.label, actor.channel
-    return actor, f"user:{actor.get_username()}", "admin"
+    """(user, label, channel) from an ``Actor``, or from a user acting in the admin."""
+    if not isinstance(actor, Actor):
+        actor = actor_for_user(actor, channel="admin")
+    return actor.user, actor.label, actor.channel
 
 
 def _score(value: Any) -> Decimal:

@@ -14,6 +14,7 @@ from typing import Any
 
 from health.models import ChurnPrediction, RiskIndicator
 from health.scoring import MODEL_VERSION
+from health.selectors.churn import churn_prediction_at
 from health.services.scoring import health_recompute_accounts
 from health.services.scoring.churn import factors_expanded
 
@@ -43,9 +44,7 @@ def risk_factors_score(
     health_recompute_accounts(
         account_ids=[account_id], as_of=now, actor=actor, actor_label=actor_label, channel=channel
     )
-    prediction = ChurnPrediction.objects.filter(
-        account_id=account_id, model_version=MODEL_VERSION, as_of=now
-    ).first()
+    prediction = churn_prediction_at(account_id, now)
     factors = factors_expanded(prediction.factors) if prediction else []
     open_by_kind = {
         i.kind: i

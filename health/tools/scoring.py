@@ -10,11 +10,11 @@ from cs_platform.core.contracts import PageInfo, cursor_decode, cursor_encode
 from cs_platform.core.errors import NotFound, field_error
 from cs_platform.core.tools import ToolContext, tool
 from customers.selectors import account_get_for_actor, account_list_for_actor
-from health.models import ChurnPrediction
 from health.scoring import MODEL_VERSION, explain_change
 from health.selectors.backtest import scorecard_backtest
 from health.selectors.churn import (
     accounts_without_prediction_count,
+    churn_prediction_at,
     churn_predictions_current_page,
     health_latest_by_account,
 )
@@ -75,9 +75,7 @@ def calculate_health_score(
     snapshot = health_snapshot_at_or_before(account.pk, ctx.now)
     if snapshot is None or snapshot.as_of != ctx.now:
         raise NotFound("the snapshot just computed could not be read back", retryable=True)
-    prediction = ChurnPrediction.objects.filter(
-        account_id=account.pk, model_version=MODEL_VERSION, as_of=snapshot.as_of
-    ).first()
+    prediction = churn_prediction_at(account.pk, snapshot.as_of)
     trend = health_trend_for_account(account.pk, snapshot)
     ctx.audit(snapshot, account_id=account.pk, changes={"score": str(snapshot.score)})
     return CalculateHealthScoreOutput(

@@ -1,0 +1,40 @@
+"""The health benchmark runs end to end at a tiny size, so `make bench` cannot rot between
+the (minutes-long) real runs. Figures are not asserted: speed is measured, not tested."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results" / "health.json"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL"
+)
+def test_health_bench_scores_every_seeded_account_without_touching_the_results():
+    before = RESULTS.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    try:
+        done = subprocess.run(
+            [sys.executable, "bench/health_bench.py", "--sizes", "300", "--workers", "1",
+             "--no-write"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+            c.execute("DROP DATABASE IF EXISTS cs_platform_bench_health WITH (FORCE)")
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"accounts"')]
+    assert [(r["run"], r["accounts"]) for r in runs] == [("first", 300), ("steady_state", 300)]
+    for run in runs:
+        assert run["snapshots_at_as_of"] == run["latest_snapshots"] == 300
+        assert run["predictions_at_as_of"] == 300 and run["queries_per_chunk"] == [16]
+    assert RESULTS.read_bytes() == before
