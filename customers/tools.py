@@ -33,6 +33,7 @@ from customers.tool_contracts import (
     UpdateClientInfoInput,
     UpdateClientInfoOutput,
 )
+from health.selectors.snapshots import snapshot_result
 
 
 @tool(permission="write", read_only=False, idempotent=False)
@@ -138,7 +139,7 @@ def get_client_overview(ctx: ToolContext, params: GetClientOverviewInput) -> Cli
             "confidence": health.confidence,
             "scorecard": str(health.scorecard),
             "override_reason": health.override.reason if health.override else None,
-            "components": health_component_rows(health.result),
+            "components": health_component_rows(snapshot_result(health)),
         },
         contract=None
         if contract is None

@@ -12,6 +12,7 @@ from cs_platform.core.admin.display import band_badge, json_block
 from cs_platform.core.admin.filters import LEVELS, choices_filter
 from health.models import ChurnPrediction, HealthOverride, HealthScore, RiskIndicator, Scorecard
 from health.scoring.validation import validate_scorecard
+from health.selectors.snapshots import snapshot_result
 
 
 class ScorecardForm(forms.ModelForm):
@@ -119,7 +120,7 @@ class HealthScoreAdmin(CsModelAdmin):
 
     @admin.display(description="per-measure scores, weights, contributions")
     def result_pretty(self, obj):
-        return json_block(obj.result)
+        return json_block(snapshot_result(obj))
 
 
 @admin.register(HealthOverride)

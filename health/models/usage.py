@@ -21,7 +21,10 @@ class UsageDaily(models.Model):
     """One account-day. Roll-ups (DAU/WAU/MAU, trends) are computed from these rows."""
 
     account = models.ForeignKey(
-        "customers.Account", on_delete=models.CASCADE, related_name="usage_days"
+        "customers.Account",
+        on_delete=models.CASCADE,
+        related_name="usage_days",
+        db_index=False,  # usage_one_row_per_day leads with it
     )
     date = models.DateField()
     active_users = models.PositiveIntegerField(default=0)
@@ -34,7 +37,13 @@ class UsageDaily(models.Model):
         ordering = ["account_id", "date"]
         verbose_name_plural = "usage days"
         constraints = [
-            models.UniqueConstraint(fields=["account", "date"], name="usage_one_row_per_day"),
+            # INCLUDE active_users: the health recompute reads (account, date, active_users)
+            # for every account of a chunk as an index-only scan, without visiting the heap.
+            models.UniqueConstraint(
+                fields=["account", "date"],
+                include=["active_users"],
+                name="usage_one_row_per_day",
+            ),
             models.CheckConstraint(
                 condition=Q(sessions__gte=F("active_users")) | Q(active_users=0),
                 name="usage_sessions_cover_users",

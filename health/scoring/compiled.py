@@ -4,10 +4,11 @@
 and ``json.dumps`` of its ``to_dict()`` costs as much again; at 100,000 accounts that alone
 would take half a minute. ``CompiledScorecard`` does the same arithmetic, in the same order,
 with the same rounding helpers, over tuples prepared once per scorecard, and writes the
-result's JSON text directly from pre-serialised fragments.
+result's stored JSON text (``health.scoring.stored``) directly.
 
-Contract: ``json.loads(compiled.score(inputs, override, at).result_json)`` equals
-``apply_override(score_inputs(card, inputs), override, at).to_dict()`` for every input
+Contract: ``result_expand(json.loads(compiled.score(inputs, override, at).result_json),
+card)`` equals ``apply_override(score_inputs(card, inputs), override, at).to_dict()`` for
+every input
 (tested against the reference engine, including property-based inputs). The reference
 engine stays the definition; this module only has to agree with it.
 """
@@ -21,11 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from health.scoring.bands import json_safe_input
-from health.scoring.compiled_bands import ABSENT, Mapper, json_scalar
+from health.scoring.compiled_bands import ABSENT, Mapper
 from health.scoring.definitions import Scorecard
 from health.scoring.numbers import round_half_up, score_from_contributions
 from health.scoring.overrides import Override, override_status
-from health.scoring.result import MISSING_DROPPED, MISSING_FIXED, RESULT_SCHEMA, SCORED
+from health.scoring.result import MISSING_DROPPED, MISSING_FIXED, SCORED
+from health.scoring.stored import STORED_SCHEMA
 
 _J = json.dumps
 
@@ -56,39 +58,16 @@ class CompiledScorecard:
         self.measures = []
         for gi, group in enumerate(scorecard.groups):
             for m in group.measures:
-                prefix = (
-                    f'{{"key":{_J(m.key)},"label":{_J(m.label)},"group":{_J(group.key)},'
-                    f'"input_key":{_J(m.input_key)},"unit":{_J(m.unit)},"raw_input":'
-                )
                 fixed = m.missing.score if m.missing.policy == "fixed" else None
                 self.measures.append(
-                    (
-                        m.input_key,
-                        gi,
-                        m.weight,
-                        Mapper(m.bands),
-                        fixed,
-                        configured[m.key],
-                        prefix,
-                        json_scalar(round_half_up(configured[m.key], 4)),
-                        m.key,
-                    )
+                    (m.input_key, gi, m.weight, Mapper(m.bands), fixed, configured[m.key])
                 )
-        self.group_prefix = []
-        for group in scorecard.groups:
-            keys = [m.key for m in group.measures]
-            share = round_half_up(sum(configured[k] for k in keys), 4)
-            self.group_prefix.append(
-                f'{{"key":{_J(group.key)},"label":{_J(group.label)},'
-                f'"configured_weight":{json_scalar(share)},"effective_weight":'
-            )
         self.bands = scorecard.score_bands
         self.conf = scorecard.confidence
         self.head = (
-            f'{{"schema":{_J(RESULT_SCHEMA)},'
+            f'{{"schema":{_J(STORED_SCHEMA)},'
             f'"scorecard":{{"key":{_J(scorecard.key)},"version":{scorecard.version}}},'
         )
-        self.score_bands_json = _J(scorecard.score_bands.to_dict(), separators=(",", ":"))
         self._weight_cache: dict[tuple[bool, ...], tuple] = {}
 
     def _weights(self, mask: tuple[bool, ...]) -> tuple:
@@ -135,7 +114,7 @@ class CompiledScorecard:
 
         rows = []
         mask = []
-        for input_key, _gi, _w, mapper, fixed, _conf, _p, _c, _k in self.measures:
+        for input_key, _gi, _w, mapper, fixed, _conf in self.measures:
             raw = inputs.get(input_key, ABSENT)
             value, score, band, reason = mapper.evaluate(raw)
             if reason is None:

@@ -1,4 +1,4 @@
-"""JSON text of a compiled score result: the same document ``ScoreResult.to_dict()`` gives."""
+"""JSON text of a compiled score result in its stored form (``health.scoring.stored``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from health.scoring.compiled_bands import json_scalar
 from health.scoring.numbers import round_half_up
-from health.scoring.result import MISSING_FIXED, SCORED
 
 
 def result_json(
@@ -23,70 +22,41 @@ def result_json(
     confidence: str,
     override: dict[str, Any] | None,
 ) -> str:
-    """Assemble the result document from the card's pre-serialised fragments."""
+    """The stored document; ``result_expand`` of it equals the engine's ``to_dict()``."""
     group_eff, eff_json, group_eff_json = weights[1], weights[3], weights[4]
+    g_raw = [0.0] * len(group_eff)
     measure_parts = []
-    missing: dict[str, None] = {}
-    imputed = []
-    n_groups = len(group_eff)
-    g_raw = [0.0] * n_groups
-    g_contrib = [0.0] * n_groups
-    g_scored = [0] * n_groups
-    g_imputed = [0] * n_groups
-    g_missing = [0] * n_groups
     for row, spec, contribution, e_json in zip(
         rows, card.measures, contributions, eff_json, strict=True
     ):
-        stored, value, score_m, band_json, status, reason, eff = row
-        input_key, gi, _w, _m, _f, _c, prefix, configured_json, key = spec
+        stored, value, score_m, _band, status, reason, eff = row
         if eff:
-            g_raw[gi] += eff * score_m
-        g_contrib[gi] += contribution
-        if status == SCORED:
-            g_scored[gi] += 1
-        else:
-            g_missing[gi] += 1
-            missing[input_key] = None
-            if status == MISSING_FIXED:
-                g_imputed[gi] += 1
-                imputed.append(key)
+            g_raw[spec[1]] += eff * score_m
         measure_parts.append(
-            prefix
+            "["
             + json_scalar(stored)
-            + ',"value":'
+            + ","
             + json_scalar(value)
-            + ',"score":'
+            + ","
             + ("null" if score_m is None else repr(round_half_up(score_m, 2)))
-            + ',"status":"'
+            + ',"'
             + status
-            + '","missing_reason":'
+            + '",'
             + ("null" if reason is None else '"' + reason + '"')
-            + ',"imputed":'
-            + ("true" if status == MISSING_FIXED else "false")
-            + ',"configured_weight":'
-            + configured_json
-            + ',"effective_weight":'
+            + ","
             + e_json
-            + ',"contribution":'
+            + ","
             + repr(contribution)
-            + ',"band":'
-            + (band_json or "null")
-            + "}"
+            + "]"
         )
-    group_parts = []
-    for gi in range(n_groups):
-        eff = group_eff[gi]
-        g_score = round_half_up(g_raw[gi] / eff, 1) if eff > 0 else None
-        group_parts.append(
-            card.group_prefix[gi]
-            + group_eff_json[gi]
-            + ',"score":'
-            + json_scalar(g_score)
-            + ',"contribution":'
-            + repr(round_half_up(g_contrib[gi], 2))
-            + f',"measures_scored":{g_scored[gi]},"measures_imputed":{g_imputed[gi]}'
-            + f',"measures_missing":{g_missing[gi]}}}'
-        )
+    group_parts = [
+        "["
+        + group_eff_json[gi]
+        + ","
+        + (json_scalar(round_half_up(g_raw[gi] / eff, 1)) if eff > 0 else "null")
+        + "]"
+        for gi, eff in enumerate(group_eff)
+    ]
     return (
         card.head
         + '"score":'
@@ -101,16 +71,10 @@ def result_json(
         + repr(coverage)
         + ',"confidence":"'
         + confidence
-        + '","score_bands":'
-        + card.score_bands_json
-        + ',"missing_inputs":'
-        + json.dumps(list(missing))
-        + ',"imputed_measures":'
-        + json.dumps(imputed)
-        + ',"groups":['
-        + ",".join(group_parts)
-        + '],"measures":['
+        + '","measures":['
         + ",".join(measure_parts)
+        + '],"groups":['
+        + ",".join(group_parts)
         + '],"override":'
         + ("null" if override is None else json.dumps(override, separators=(",", ":")))
         + "}"

@@ -28,7 +28,7 @@ usage AS (
                AS peak_users_last,
            MAX(u.date) AS usage_last_date,
            MAX(CASE WHEN u.active_users > 0 THEN u.date END) AS usage_last_active
-    FROM health_usagedaily u JOIN acc ON acc.id = u.account_id
+    FROM health_usagedaily u
     WHERE {ids_u} AND u.date >= %(usage_prev_start)s AND u.date <= %(day)s
     GROUP BY u.account_id
 ),
@@ -114,7 +114,7 @@ plan_pick AS (
     WHERE {ids_p} AND ((p.started_on IS NOT NULL AND p.started_on <= %(day)s)
        OR (p.started_on IS NULL AND p.created_at <= %(as_of)s))
 ),
-plan_progress AS (
+plan_progress AS MATERIALIZED (
     SELECT m.plan_id,
            COUNT(CASE WHEN m.status <> 'skipped' THEN 1 END) AS milestones_total,
            COUNT(CASE WHEN m.status = 'done' AND m.completed_at <= %(as_of)s THEN 1 END)

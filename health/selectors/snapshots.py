@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from cs_platform.core.errors import NotFound
 from health.models import HealthScore
 from health.scoring import Trend, score_trend
+from health.scoring.stored import result_expand
+from health.services.scoring.context import scorecard_of
 
 TREND_HORIZONS = (30, 90)
+
+
+def snapshot_result(snapshot: HealthScore) -> dict[str, Any]:
+    """A snapshot's full result document (``ScoreResult.to_dict()``): its stored form
+    expanded against the scorecard version it was computed with (``health.scoring.stored``).
+    Select the snapshot with ``select_related("scorecard")`` to avoid a query."""
+    return result_expand(snapshot.result, scorecard_of(snapshot.scorecard))
 
 
 def health_snapshot_latest(account_id: int) -> HealthScore | None:

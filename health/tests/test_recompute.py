@@ -14,6 +14,7 @@ from audit.models import AuditEvent
 from customers.models import Account, Contract
 from health.models import ChurnPrediction, HealthScore, UsageDaily
 from health.selectors.health_inputs import health_inputs_for_accounts
+from health.selectors.snapshots import snapshot_result
 from health.services.overrides import health_override_create, health_override_revoke
 from health.services.scoring import health_recompute_accounts
 from health.tasks import recompute_portfolio
@@ -52,7 +53,7 @@ def snapshot(account, as_of=None):
 
 
 def measure(snap, key):
-    return next(m for m in snap.result["measures"] if m["key"] == key)
+    return next(m for m in snapshot_result(snap)["measures"] if m["key"] == key)
 
 
 def test_declining_usage_lowers_score_versus_growing(staff):
@@ -93,7 +94,7 @@ def test_account_without_data_is_unknown_not_fifty(staff):
     snap = snapshot(empty)
     assert (summary.unknown, snap.score, snap.computed_score) == (1, None, None)
     assert snap.band == "unknown" and snap.coverage == 0 and snap.confidence == "low"
-    assert {m["status"] for m in snap.result["measures"]} == {"missing_dropped"}
+    assert {m["status"] for m in snapshot_result(snap)["measures"]} == {"missing_dropped"}
     assert snap.inputs["usage_trend_pct"]["missing"] == "no_usage_baseline"
     assert snap.inputs["payment_status"]["missing"] == "payment_status_unknown"
     # No feature at all: no churn prediction either (a bare baseline is not one).

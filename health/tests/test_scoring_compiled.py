@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from health.scoring import Override, apply_override, default_scorecard, score_inputs
 from health.scoring.compiled import CompiledScorecard
 from health.scoring.definitions import Scorecard
+from health.scoring.stored import STORED_SCHEMA, result_compact, result_expand
 
 CARD = default_scorecard()
 COMPILED = CompiledScorecard(CARD)
@@ -56,7 +57,9 @@ def reference(card, data, override):
 def test_compiled_result_equals_reference_engine(data, override):
     fast = COMPILED.score(data, override, AT)
     expected = reference(CARD, data, override)
-    assert json.loads(fast.result_json) == expected
+    stored = json.loads(fast.result_json)
+    assert stored == result_compact(expected)
+    assert result_expand(stored, CARD) == expected
     assert fast.score == expected["score"]
     assert fast.computed_score == expected["computed_score"]
     assert fast.band == expected["band"]
@@ -78,7 +81,7 @@ def test_fixed_missing_policy_and_zero_weight_measures_agree():
         {"high_severity_ticket_share_90d": 0.3, "csat_avg_180d": 4.2},
     ):
         got = json.loads(compiled.score(data).result_json)
-        assert got == reference(card, data, None)
+        assert result_expand(got, card) == reference(card, data, None)
 
 
 def test_no_data_is_unknown_not_fifty():
@@ -116,3 +119,39 @@ def test_compiled_churn_equals_reference(data):
         reference.probability, reference.risk_level, reference.coverage
     )  # fmt: skip
     assert json.loads(factors) == factors_stored(reference)
+
+
+def test_stored_form_is_compact_and_carries_no_scorecard_text():
+    data = {"usage_trend_pct": -12.5, "active_user_share": 0.4, "payment_status": "Late "}
+    stored = json.loads(COMPILED.score(data, None, AT).result_json)
+    assert stored["schema"] == STORED_SCHEMA
+    assert len(stored["measures"]) == len(list(CARD.measures()))
+    text = json.dumps(stored)
+    # Labels, units and score bands come from the scorecard version on reading.
+    for measure in (m for _, m in CARD.measures()):
+        assert measure.label not in text
+    assert "score_bands" not in text
+    assert len(text) < 1200
+    full = result_expand(stored, CARD)
+    usage = next(m for m in full["measures"] if m["input_key"] == "usage_trend_pct")
+    assert usage["raw_input"] == -12.5 and usage["band"]["label"]
+    payment = next(m for m in full["measures"] if m["input_key"] == "payment_status")
+    assert payment["value"] == "late" and payment["band"]["label"] == "late"
+
+
+def test_expanding_against_the_wrong_scorecard_is_refused():
+    import pytest
+
+    from health.scoring.stored import StoredResultMismatch
+
+    definition = CARD.to_dict()
+    definition["groups"][0]["measures"] = definition["groups"][0]["measures"][:1]
+    smaller = Scorecard.from_dict(definition)
+    stored = json.loads(COMPILED.score({}, None, AT).result_json)
+    with pytest.raises(StoredResultMismatch):
+        result_expand(stored, smaller)
+
+
+def test_a_full_document_stored_earlier_is_read_unchanged():
+    full = reference(CARD, {"nps_answer_avg_180d": 8}, None)
+    assert result_expand(full, CARD) == full

@@ -24,6 +24,7 @@ from health.selectors.snapshots import (
     health_snapshot_latest,
     health_snapshot_oldest,
     health_trend_for_account,
+    snapshot_result,
 )
 from health.services.churn_risk import churn_predictions_refresh
 from health.services.risk_factors import risk_factors_score
@@ -83,7 +84,7 @@ def calculate_health_score(
         account_id=account.pk,
         snapshot_id=snapshot.pk,
         scorecard=str(snapshot.scorecard),
-        **score_output_fields(snapshot.result, snapshot.inputs),
+        **score_output_fields(snapshot_result(snapshot), snapshot.inputs),
         trend={
             "direction": trend.direction,
             "basis_days": trend.direction_basis_days,
@@ -130,7 +131,7 @@ def explain_health_change(
             )
     if before.as_of > after.as_of:
         before, after = after, before
-    e = explain_change(before.result, after.result)
+    e = explain_change(snapshot_result(before), snapshot_result(after))
     return ExplainHealthChangeOutput(
         as_of=ctx.now,
         account_id=account.pk,

@@ -61,6 +61,11 @@ def _compiled(pk: int, definition_key: str) -> CompiledScorecard:
     return CompiledScorecard(Scorecard.from_dict(json.loads(definition_key)))
 
 
+def scorecard_of(row: ScorecardRow) -> Scorecard:
+    """The parsed definition of a stored scorecard version (cached like ``compiled_for``)."""
+    return compiled_for(row).scorecard
+
+
 def compiled_for(row: ScorecardRow) -> CompiledScorecard:
     """The compiled scorecard of a row; rebuilt only when its definition changes."""
     import json
