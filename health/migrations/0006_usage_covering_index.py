@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from cs_platform.core.migration_ops import no_statement_timeout
+
 
 class Migration(migrations.Migration):
 
@@ -12,6 +14,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        no_statement_timeout(),
         migrations.RemoveConstraint(
             model_name='usagedaily',
             name='usage_one_row_per_day',

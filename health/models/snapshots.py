@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.fields import JSONDocumentField
+
 
 class HealthBand(models.TextChoices):
     GREEN = "green", "Green"
@@ -72,8 +74,11 @@ class HealthScore(models.Model):
     band = models.CharField(max_length=8, choices=HealthBand.choices)
     coverage = models.DecimalField(max_digits=4, decimal_places=3)
     confidence = models.CharField(max_length=8)
-    inputs = models.JSONField(help_text="Raw inputs with their own as_of")
-    result = models.JSONField(help_text="Per-measure scores, weights, contributions")
+    inputs = JSONDocumentField(help_text="Raw inputs with their own as_of")
+    result = JSONDocumentField(
+        help_text="Per-measure scores, weights, contributions (stored form: "
+        "health.scoring.stored; read it through selectors.snapshots.snapshot_result)"
+    )
     override = models.ForeignKey(
         "HealthOverride",
         null=True,
@@ -177,7 +182,7 @@ class ChurnPrediction(models.Model):
     probability = models.DecimalField(max_digits=5, decimal_places=4)
     risk_level = models.CharField(max_length=8)
     model_version = models.CharField(max_length=40)
-    factors = models.JSONField()
+    factors = JSONDocumentField()
     coverage = models.DecimalField(max_digits=4, decimal_places=3)
 
     class Meta:

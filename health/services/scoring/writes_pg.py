@@ -1,11 +1,11 @@
 """The PostgreSQL writer (DESIGN.md 10: COPY loads 60–100k rows/s, bulk_update ~1k).
 
 Fresh snapshots (the daily case: nothing stored yet at this ``as_of``) are COPYed straight
-into ``health_healthscore`` after one UPDATE has cleared the previous ``is_latest``: their
-JSON is parsed and stored once. When some snapshot of the chunk already exists at this
-``as_of`` (a retried task), rows go through a temporary staging table and
-``INSERT … ON CONFLICT DO UPDATE``, which replaces them. Predictions always take the staged
-upsert (small rows; the identify_churn_risk tool may have written some already).
+into ``health_healthscore`` after one UPDATE has cleared the previous ``is_latest``; fresh
+predictions likewise into ``health_churnprediction``. When some row of the chunk already
+exists at this ``as_of`` (a retried task; predictions the identify_churn_risk tool wrote),
+that table's rows go through a temporary staging table and ``INSERT … ON CONFLICT DO
+UPDATE``, which replaces them. One query finds out which case applies.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from health.services.scoring.writes import ScoredRow
 _STAGE_SQL = """
 CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_scores (
     account_id bigint, score numeric(4,1), computed_score numeric(4,1), band varchar(8),
-    coverage numeric(4,3), confidence varchar(8), inputs jsonb, result jsonb,
+    coverage numeric(4,3), confidence varchar(8), inputs json, result json,
     override_id bigint
 ) ON COMMIT DELETE ROWS;
 CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_predictions (
-    account_id bigint, probability numeric(5,4), risk_level varchar(8), factors jsonb,
+    account_id bigint, probability numeric(5,4), risk_level varchar(8), factors json,
     coverage numeric(4,3)
 ) ON COMMIT DELETE ROWS;
 TRUNCATE health_stage_scores, health_stage_predictions;
@@ -91,11 +91,18 @@ def _prediction_line(r: ScoredRow) -> str:
 
 
 _EXISTING_SQL = """
-SELECT account_id, (scorecard_id = %(scorecard_id)s AND as_of = %(as_of)s) AS same
+SELECT account_id,
+       CASE WHEN scorecard_id = %(scorecard_id)s AND as_of = %(as_of)s THEN 'same'
+            ELSE 'newer' END
 FROM health_healthscore
 WHERE account_id = ANY(%(ids)s::bigint[])
   AND ((scorecard_id = %(scorecard_id)s AND as_of = %(as_of)s)
        OR (is_latest AND as_of > %(as_of)s))
+UNION ALL
+SELECT account_id, 'prediction'
+FROM health_churnprediction
+WHERE account_id = ANY(%(ids)s::bigint[]) AND model_version = %(model_version)s
+  AND as_of = %(as_of)s
 """
 
 _CLEAR_OLDER_LATEST_SQL = """
@@ -115,18 +122,30 @@ def _direct_line(r: ScoredRow, head: str, newer: set[int]) -> str:
     )
 
 
+def _direct_prediction_line(r: ScoredRow, head: str, model_version: str) -> str:
+    return (
+        f"{r.account_id}\t{head}\t{r.probability!r}\t{r.risk_level}\t{model_version}\t"
+        f"{_text(r.factors_json)}\t{r.prediction_coverage!r}\n"
+    )
+
+
 def write_postgresql(
     rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str
 ) -> int:
     predictions = [r for r in rows if r.probability is not None]
     ids = [r.account_id for r in rows]
-    params = {"as_of": as_of, "now": now, "scorecard_id": scorecard_id, "ids": ids}
+    params = {
+        "as_of": as_of, "now": now, "scorecard_id": scorecard_id, "ids": ids,
+        "model_version": model_version,
+    }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_EXISTING_SQL, params)
         existing = cursor.fetchall()
-        cursor.execute(_STAGE_SQL)
+        kinds = {kind for _, kind in existing}
         raw = cursor.cursor  # psycopg 3 cursor underneath Django's wrapper
-        if any(same for _, same in existing):
+        if "same" in kinds or "prediction" in kinds:
+            cursor.execute(_STAGE_SQL)
+        if "same" in kinds:
             with raw.copy(
                 "COPY health_stage_scores (account_id, score, computed_score, band, coverage,"
                 " confidence, inputs, result, override_id) FROM STDIN"
@@ -135,7 +154,7 @@ def write_postgresql(
             cursor.execute(_FLIP_LATEST_SQL, params)
             cursor.execute(_INSERT_SCORES_SQL, params)
         else:
-            newer = {account_id for account_id, _ in existing}
+            newer = {account_id for account_id, kind in existing if kind == "newer"}
             cursor.execute(_CLEAR_OLDER_LATEST_SQL, params)
             head = f"{scorecard_id}\t{as_of.isoformat()}\t{now.isoformat()}"
             with raw.copy(
@@ -144,11 +163,23 @@ def write_postgresql(
                 " is_latest) FROM STDIN"
             ) as copy:
                 copy.write("".join(_direct_line(r, head, newer) for r in rows))
-        if predictions:
+        if not predictions:
+            return 0
+        if "prediction" in kinds:
+            # Some exist at this as_of already (a retried chunk, or the churn tool ran).
             with raw.copy(
                 "COPY health_stage_predictions (account_id, probability, risk_level, factors,"
                 " coverage) FROM STDIN"
             ) as copy:
                 copy.write("".join(_prediction_line(r) for r in predictions))
-            cursor.execute(_INSERT_PREDICTIONS_SQL, {**params, "model_version": model_version})
+            cursor.execute(_INSERT_PREDICTIONS_SQL, params)
+        else:
+            head = f"{as_of.isoformat()}\t{now.isoformat()}"
+            with raw.copy(
+                "COPY health_churnprediction (account_id, as_of, predicted_at, probability,"
+                " risk_level, model_version, factors, coverage) FROM STDIN"
+            ) as copy:
+                copy.write(
+                    "".join(_direct_prediction_line(r, head, model_version) for r in predictions)
+                )
     return len(predictions)
