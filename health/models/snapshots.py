@@ -60,7 +60,7 @@ class HealthScore(models.Model):
         "customers.Account",
         on_delete=models.CASCADE,
         related_name="health_scores",
-        db_index=False,  # (account, -as_of) and (account, scorecard, as_of) lead with it
+        db_index=False,  # health_one_per_as_of (account, as_of, scorecard) leads with it
     )
     scorecard = models.ForeignKey(
         Scorecard, on_delete=models.PROTECT, related_name="snapshots", db_index=False
@@ -102,15 +102,22 @@ class HealthScore(models.Model):
             models.CheckConstraint(
                 condition=Q(coverage__gte=0) & Q(coverage__lte=1), name="health_coverage_0_1"
             ),
+            # INCLUDE as_of: the recompute's "clear the previous latest" UPDATE and its
+            # existence check find the one latest row per account here without reading the
+            # account's whole history (a year of daily snapshots is 365 rows).
             models.UniqueConstraint(
-                fields=["account"], condition=Q(is_latest=True), name="health_one_latest"
+                fields=["account"],
+                include=["as_of"],
+                condition=Q(is_latest=True),
+                name="health_one_latest",
             ),
+            # Leads with (account, as_of): it also serves "newest snapshot at or before"
+            # and the trend lookups, so no separate (account, -as_of) index is kept.
             models.UniqueConstraint(
-                fields=["account", "scorecard", "as_of"], name="health_one_per_as_of"
+                fields=["account", "as_of", "scorecard"], name="health_one_per_as_of"
             ),
         ]
         indexes = [
-            models.Index(fields=["account", "-as_of"]),
             models.Index(fields=["band"], condition=Q(is_latest=True), name="health_latest_band"),
             models.Index(
                 fields=["override"], condition=Q(override__isnull=False), name="health_overridden"

@@ -15,7 +15,6 @@ engine stays the definition; this module only has to agree with it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +28,7 @@ from health.scoring.overrides import Override, override_status
 from health.scoring.result import MISSING_DROPPED, MISSING_FIXED, SCORED
 from health.scoring.stored import STORED_SCHEMA
 
-_J = json.dumps
+_MEMO_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -60,14 +59,12 @@ class CompiledScorecard:
             for m in group.measures:
                 fixed = m.missing.score if m.missing.policy == "fixed" else None
                 self.measures.append(
-                    (m.input_key, gi, m.weight, Mapper(m.bands), fixed, configured[m.key])
+                    (m.input_key, gi, m.weight, Mapper(m.bands), fixed, configured[m.key], {})
                 )
         self.bands = scorecard.score_bands
         self.conf = scorecard.confidence
-        self.head = (
-            f'{{"schema":{_J(STORED_SCHEMA)},'
-            f'"scorecard":{{"key":{_J(scorecard.key)},"version":{scorecard.version}}},'
-        )
+        self.stored_schema = STORED_SCHEMA
+        self.scorecard_ref = {"key": scorecard.key, "version": scorecard.version}
         self._weight_cache: dict[tuple[bool, ...], tuple] = {}
 
     def _weights(self, mask: tuple[bool, ...]) -> tuple:
@@ -96,8 +93,8 @@ class CompiledScorecard:
             active_total,
             group_eff,
             effs,
-            [repr(round_half_up(e, 4)) for e in effs],
-            [repr(round_half_up(g, 4)) for g in group_eff],
+            [round_half_up(e, 4) for e in effs],
+            [round_half_up(g, 4) for g in group_eff],
         )
         if len(self._weight_cache) < 4096:
             self._weight_cache[mask] = cached
@@ -114,9 +111,21 @@ class CompiledScorecard:
 
         rows = []
         mask = []
-        for input_key, _gi, _w, mapper, fixed, _conf in self.measures:
+        for input_key, _gi, _w, mapper, fixed, _conf, memo in self.measures:
             raw = inputs.get(input_key, ABSENT)
-            value, score, band, reason = mapper.evaluate(raw)
+            kind = type(raw)
+            # A value's band does not depend on the account and most values recur across a
+            # portfolio, so each is evaluated once. Only JSON scalars (a bool would collide
+            # with 0/1; 1 and 1.0 evaluate alike).
+            if kind is float or kind is int or kind is str:
+                hit = memo.get(raw)
+                if hit is None:
+                    hit = mapper.evaluate(raw)
+                    if len(memo) < _MEMO_LIMIT:
+                        memo[raw] = hit
+                value, score, band, reason = hit
+            else:
+                value, score, band, reason = mapper.evaluate(raw)
             if reason is None:
                 status = SCORED
             elif fixed is not None:
@@ -124,7 +133,10 @@ class CompiledScorecard:
             else:
                 status = MISSING_DROPPED
             mask.append(status != MISSING_DROPPED)
-            stored = None if raw is ABSENT else json_safe_input(raw)
+            if type(raw) is int or type(raw) is str or (type(raw) is float and value is not None):
+                stored = raw  # already a JSON scalar (a finite float here)
+            else:
+                stored = None if raw is ABSENT else json_safe_input(raw)
             rows.append([stored, value, score, band, status, reason, 0.0])
         weights = self._weights(tuple(mask))
         active_total, effs = weights[0], weights[2]

@@ -19,9 +19,13 @@ from health.scoring.numbers import round_half_up
 
 _TOTAL_WEIGHT = sum(abs(f.coefficient) for f in FEATURES)
 _SPECS = tuple(
-    (f, f.key, f.coefficient, f.mean, f.std, f.cap, json.dumps(f.key), repr(f.coefficient))
+    (f, f.key, f.coefficient, f.mean, f.std, f.cap, json.dumps(f.key), repr(f.coefficient), {})
     for f in FEATURES
 )
+# Per feature, what one raw value turns into does not depend on the account: most values
+# recur across a portfolio (0 open tickets, "current", whole days), so it is worked out
+# once per value. Only JSON scalars are memoised (a bool would collide with 0/1).
+_MEMO_LIMIT = 50_000
 
 
 def _v(value: Any) -> str:
@@ -32,45 +36,64 @@ def _v(value: Any) -> str:
     return json.dumps(value)
 
 
+def _feature_row(spec: Any, key: str, features: Mapping[str, Any]) -> tuple:
+    """(present, log_odds, rounded log_odds, sort key part, JSON up to "share")."""
+    _f, _key, coef, mean, std, cap, key_json, coef_json, memo = spec
+    present = key in features
+    raw = features.get(key)
+    kind = type(raw)
+    memoisable = present and (kind is float or kind is int or kind is str)
+    if memoisable:
+        hit = memo.get(raw)
+        if hit is not None:
+            return hit
+    value, reason = _feature_value(_f, raw) if present else (None, "absent")
+    if value is None:
+        shown = raw if isinstance(raw, str) else None
+        row = (False, 0.0, 0.0, True,
+               f'{{"key":{key_json},"status":"missing","value":{_v(shown)},"z":null,'
+               f'"coefficient":{coef_json},"log_odds":0.0,"share":', '"effect":"missing",'
+               f'"missing_reason":{_v(reason)}}}')  # fmt: skip
+    else:
+        if cap is not None:
+            value = min(max(value, cap[0]), cap[1])
+        z = max(-Z_CLIP, min(Z_CLIP, (value - mean) / std))
+        lo = coef * z
+        shown = raw if isinstance(raw, str) else value
+        effect = "raises_risk" if lo > 0 else "lowers_risk" if lo < 0 else "neutral"
+        lo_rounded = round_half_up(lo, 4)
+        row = (True, lo, lo_rounded, False,
+               f'{{"key":{key_json},"status":"present","value":{_v(shown)},'
+               f'"z":{_v(round_half_up(z, 4))},"coefficient":{coef_json},'
+               f'"log_odds":{lo_rounded!r},"share":', f'"effect":"{effect}",'
+               '"missing_reason":null}')  # fmt: skip
+    if memoisable and len(memo) < _MEMO_LIMIT:
+        memo[raw] = row
+    return row
+
+
 def churn_predict_compact(
     features: Mapping[str, Any],
 ) -> tuple[float | None, str, float, str]:
     present_weight = 0.0
     rows = []
-    for spec, key, coef, mean, std, cap, key_json, coef_json in _SPECS:
-        raw = features.get(key)
-        value, reason = _feature_value(spec, raw) if key in features else (None, "absent")
-        if value is None:
-            rows.append((key, key_json, coef_json, raw if isinstance(raw, str) else None,
-                         None, 0.0, reason))  # fmt: skip
-            continue
-        present_weight += abs(coef)
-        if cap is not None:
-            value = min(max(value, cap[0]), cap[1])
-        z = max(-Z_CLIP, min(Z_CLIP, (value - mean) / std))
-        shown = raw if isinstance(raw, str) else value
-        rows.append((key, key_json, coef_json, shown, z, coef * z, None))
-    abs_total = sum(abs(r[5]) for r in rows)
-    rounded = [(round_half_up(r[5], 4), r) for r in rows]
-    order = sorted(rounded, key=lambda p: (p[1][4] is None, -abs(p[0]), p[1][0]))
+    for spec in _SPECS:
+        key = spec[1]
+        row = _feature_row(spec, key, features)
+        if row[0]:
+            present_weight += abs(spec[2])
+        rows.append((row, key))
+    abs_total = sum(abs(r[1]) for r, _ in rows)
+    # Present factors first, then by |rounded log-odds| descending, then by key.
+    rows.sort(key=lambda p: (p[0][3], -abs(p[0][2]), p[1]))
     parts = []
-    for lo_rounded, (_key, key_json, coef_json, shown, z, lo, reason) in order:
-        if z is None:
-            status, effect = "missing", "missing"
-        else:
-            status = "present"
-            effect = "raises_risk" if lo > 0 else "lowers_risk" if lo < 0 else "neutral"
+    for (_present, lo, _lo_rounded, _missing, head, tail), _key in rows:
         share = round_half_up(abs(lo) / abs_total, 4) if abs_total else 0.0
-        parts.append(
-            f'{{"key":{key_json},"status":"{status}","value":{_v(shown)},'
-            f'"z":{_v(None if z is None else round_half_up(z, 4))},"coefficient":{coef_json},'
-            f'"log_odds":{lo_rounded!r},"share":{share!r},"effect":"{effect}",'
-            f'"missing_reason":{_v(reason)}}}'
-        )
+        parts.append(f"{head}{share!r},{tail}")
     coverage = round_half_up(present_weight / _TOTAL_WEIGHT, 4)
     if present_weight == 0:
         probability = None
     else:
-        raw_logit = INTERCEPT + sum(r[5] for r in rows)
+        raw_logit = INTERCEPT + sum(r[1] for r, _ in rows)
         probability = round_half_up(1.0 / (1.0 + math.exp(-raw_logit)), 4)
     return probability, risk_level_for(probability), coverage, "[" + ",".join(parts) + "]"

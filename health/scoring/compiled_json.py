@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from health.scoring.compiled_bands import json_scalar
 from health.scoring.numbers import round_half_up
+
+# One C-encoder pass over plain lists: building the text piece by piece in Python cost
+# several times more. Floats are written as repr(), exactly as the reference's json.dumps.
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def result_json(
@@ -23,59 +26,42 @@ def result_json(
     override: dict[str, Any] | None,
 ) -> str:
     """The stored document; ``result_expand`` of it equals the engine's ``to_dict()``."""
-    group_eff, eff_json, group_eff_json = weights[1], weights[3], weights[4]
+    group_eff, eff_rounded, group_eff_rounded = weights[1], weights[3], weights[4]
     g_raw = [0.0] * len(group_eff)
-    measure_parts = []
-    for row, spec, contribution, e_json in zip(
-        rows, card.measures, contributions, eff_json, strict=True
+    measures = []
+    for row, spec, contribution, e_rounded in zip(
+        rows, card.measures, contributions, eff_rounded, strict=True
     ):
         stored, value, score_m, _band, status, reason, eff = row
         if eff:
             g_raw[spec[1]] += eff * score_m
-        measure_parts.append(
-            "["
-            + json_scalar(stored)
-            + ","
-            + json_scalar(value)
-            + ","
-            + ("null" if score_m is None else repr(round_half_up(score_m, 2)))
-            + ',"'
-            + status
-            + '",'
-            + ("null" if reason is None else '"' + reason + '"')
-            + ","
-            + e_json
-            + ","
-            + repr(contribution)
-            + "]"
+        measures.append(
+            [
+                stored,
+                value,
+                None if score_m is None else round_half_up(score_m, 2),
+                status,
+                reason,
+                e_rounded,
+                contribution,
+            ]
         )
-    group_parts = [
-        "["
-        + group_eff_json[gi]
-        + ","
-        + (json_scalar(round_half_up(g_raw[gi] / eff, 1)) if eff > 0 else "null")
-        + "]"
+    groups = [
+        [group_eff_rounded[gi], round_half_up(g_raw[gi] / eff, 1) if eff > 0 else None]
         for gi, eff in enumerate(group_eff)
     ]
-    return (
-        card.head
-        + '"score":'
-        + json_scalar(score)
-        + ',"band":"'
-        + band
-        + '","computed_score":'
-        + json_scalar(computed)
-        + ',"computed_band":"'
-        + computed_band
-        + '","coverage":'
-        + repr(coverage)
-        + ',"confidence":"'
-        + confidence
-        + '","measures":['
-        + ",".join(measure_parts)
-        + '],"groups":['
-        + ",".join(group_parts)
-        + '],"override":'
-        + ("null" if override is None else json.dumps(override, separators=(",", ":")))
-        + "}"
+    return _dumps(
+        {
+            "schema": card.stored_schema,
+            "scorecard": card.scorecard_ref,
+            "score": score,
+            "band": band,
+            "computed_score": computed,
+            "computed_band": computed_band,
+            "coverage": coverage,
+            "confidence": confidence,
+            "measures": measures,
+            "groups": groups,
+            "override": override,
+        }
     )

@@ -80,11 +80,24 @@ class Windows:
         )
 
 
+_ISO_SEEN: dict[int, tuple[Any, str]] = {}
+
+
 def iso(value: Any) -> str | None:
     if value is None:
         return None
+    # Most inputs of an account carry one of a few shared moments (the window end, as_of):
+    # those are formatted once. Keyed by identity, with the object kept so an id is never
+    # reused for another value while cached.
+    seen = _ISO_SEEN.get(id(value))
+    if seen is not None and seen[0] is value:
+        return seen[1]
     fmt = getattr(value, "isoformat", None)
-    return fmt() if fmt is not None else str(value)
+    text = fmt() if fmt is not None else str(value)
+    if len(_ISO_SEEN) >= 64:
+        _ISO_SEEN.clear()
+    _ISO_SEEN[id(value)] = (value, text)
+    return text
 
 
 def to_date(value: Any) -> date | None:
