@@ -15,6 +15,7 @@ engine stays the definition; this module only has to agree with it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from typing import Any
 
 from health.scoring.bands import json_safe_input
 from health.scoring.compiled_bands import ABSENT, Mapper
+from health.scoring.compiled_json import measure_head, result_json
 from health.scoring.definitions import Scorecard
 from health.scoring.numbers import round_half_up, score_from_contributions
 from health.scoring.overrides import Override, override_status
@@ -63,16 +65,21 @@ class CompiledScorecard:
                 )
         self.bands = scorecard.score_bands
         self.conf = scorecard.confidence
-        self.stored_schema = STORED_SCHEMA
-        self.scorecard_ref = {"key": scorecard.key, "version": scorecard.version}
-        self._weight_cache: dict[tuple[bool, ...], tuple] = {}
+        self.measure_groups = [spec[1] for spec in self.measures]
+        self.json_head = (
+            f'{{"schema":"{STORED_SCHEMA}","scorecard":{{"key":{json.dumps(scorecard.key)},'
+            f'"version":{int(scorecard.version)}}},"score":'
+        )
+        self._weight_cache: dict[tuple[str, ...], tuple] = {}
 
-    def _weights(self, mask: tuple[bool, ...]) -> tuple:
-        """Effective weights for one presence pattern (which measures have data): the same
-        few patterns recur across a portfolio, so they are computed once each."""
-        cached = self._weight_cache.get(mask)
+    def _weights(self, statuses: tuple[str, ...]) -> tuple:
+        """Effective weights, coverage and confidence for one status pattern (which
+        measures were scored, imputed or dropped): the same few patterns recur across a
+        portfolio, so each is computed once."""
+        cached = self._weight_cache.get(statuses)
         if cached is not None:
             return cached
+        mask = [status != MISSING_DROPPED for status in statuses]
         n_groups = len(self.group_weights)
         present = [0.0] * n_groups
         for spec, here in zip(self.measures, mask, strict=True):
@@ -89,16 +96,49 @@ class CompiledScorecard:
             else 0.0
             for spec, here in zip(self.measures, mask, strict=True)
         ]
+        coverage = round_half_up(
+            sum(
+                spec[5]
+                for spec, status in zip(self.measures, statuses, strict=True)
+                if status == SCORED
+            ),
+            4,
+        )
+        confidence = self.conf.level_for(coverage)
         cached = (
             active_total,
             group_eff,
             effs,
             [round_half_up(e, 4) for e in effs],
             [round_half_up(g, 4) for g in group_eff],
+            coverage,
+            confidence,
+            [repr(round_half_up(e, 4)) for e in effs],
+            [repr(round_half_up(g, 4)) for g in group_eff],
+            f'","coverage":{coverage!r},"confidence":"{confidence}","measures":[',
         )
         if len(self._weight_cache) < 4096:
-            self._weight_cache[mask] = cached
+            self._weight_cache[statuses] = cached
         return cached
+
+    def _measure_entry(self, raw: Any, mapper: Mapper, fixed: float | None) -> tuple:
+        """(stored raw input, value, score, status, missing reason, score at 2 decimals,
+        the entry's JSON up to its weight)."""
+        value, score, _band, reason = mapper.evaluate(raw)
+        if reason is None:
+            status = SCORED
+        elif fixed is not None:
+            status, score = MISSING_FIXED, fixed
+        else:
+            status = MISSING_DROPPED
+        kind = type(raw)
+        if kind is int or kind is str or (kind is float and value is not None):
+            stored = raw  # already a JSON scalar (a finite float here)
+        else:
+            stored = None if raw is ABSENT else json_safe_input(raw)
+        rounded = None if score is None else round_half_up(score, 2)
+        entry = (stored, value, score, status, reason, rounded)
+        return (*entry, measure_head(entry))
 
     def score(
         self,
@@ -107,51 +147,31 @@ class CompiledScorecard:
         at: datetime | None = None,
     ) -> FastResult:
         """Score one account; ``override`` is evaluated at ``at`` as ``apply_override`` does."""
-        from health.scoring.compiled_json import result_json
-
-        rows = []
-        mask = []
+        entries = []
         for input_key, _gi, _w, mapper, fixed, _conf, memo in self.measures:
             raw = inputs.get(input_key, ABSENT)
             kind = type(raw)
-            # A value's band does not depend on the account and most values recur across a
-            # portfolio, so each is evaluated once. Only JSON scalars (a bool would collide
-            # with 0/1; 1 and 1.0 evaluate alike).
+            # What a value turns into does not depend on the account and most values recur
+            # across a portfolio, so each is evaluated once. Only JSON scalars are memoised
+            # (a bool would collide with 0/1; 1 and 1.0 evaluate alike).
             if kind is float or kind is int or kind is str:
-                hit = memo.get(raw)
-                if hit is None:
-                    hit = mapper.evaluate(raw)
+                entry = memo.get(raw)
+                if entry is None:
+                    entry = self._measure_entry(raw, mapper, fixed)
                     if len(memo) < _MEMO_LIMIT:
-                        memo[raw] = hit
-                value, score, band, reason = hit
+                        memo[raw] = entry
             else:
-                value, score, band, reason = mapper.evaluate(raw)
-            if reason is None:
-                status = SCORED
-            elif fixed is not None:
-                status, score = MISSING_FIXED, fixed
-            else:
-                status = MISSING_DROPPED
-            mask.append(status != MISSING_DROPPED)
-            if type(raw) is int or type(raw) is str or (type(raw) is float and value is not None):
-                stored = raw  # already a JSON scalar (a finite float here)
-            else:
-                stored = None if raw is ABSENT else json_safe_input(raw)
-            rows.append([stored, value, score, band, status, reason, 0.0])
-        weights = self._weights(tuple(mask))
-        active_total, effs = weights[0], weights[2]
-        for row, eff in zip(rows, effs, strict=True):
-            row[6] = eff
-        raw_contributions = [row[6] * row[2] if row[6] else 0.0 for row in rows]
+                entry = self._measure_entry(raw, mapper, fixed)
+            entries.append(entry)
+        weights = self._weights(tuple([e[3] for e in entries]))
+        raw_contributions = [
+            eff * e[2] if eff else 0.0 for e, eff in zip(entries, weights[2], strict=True)
+        ]
         computed, contributions = score_from_contributions(
-            raw_contributions, any_weight=active_total > 0
+            raw_contributions, any_weight=weights[0] > 0
         )
-        present_configured = sum(
-            spec[5] for row, spec in zip(rows, self.measures, strict=True) if row[4] == SCORED
-        )
-        coverage = round_half_up(present_configured, 4)
+        coverage, confidence = weights[5], weights[6]
         computed_band = self.bands.band_for(computed)
-        confidence = self.conf.level_for(coverage)
         outcome = None
         score, band = computed, computed_band
         if override is not None:
@@ -172,8 +192,8 @@ class CompiledScorecard:
             if outcome["applied"]:
                 score, band = o_score, outcome["band"]
         text = result_json(
-            self, rows, contributions, weights, score, band, computed, computed_band,
-            coverage, confidence, outcome,
+            self, entries, raw_contributions, contributions, weights, score, band, computed,
+            computed_band, outcome,
         )  # fmt: skip
         return FastResult(
             score=score,

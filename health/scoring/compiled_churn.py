@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from health.scoring.churn import FEATURES, INTERCEPT, Z_CLIP, _feature_value, risk_level_for
+from health.scoring.compiled_bands import float_text
 from health.scoring.numbers import round_half_up
 
 _TOTAL_WEIGHT = sum(abs(f.coefficient) for f in FEATURES)
@@ -89,7 +90,7 @@ def churn_predict_compact(
     parts = []
     for (_present, lo, _lo_rounded, _missing, head, tail), _key in rows:
         share = round_half_up(abs(lo) / abs_total, 4) if abs_total else 0.0
-        parts.append(f"{head}{share!r},{tail}")
+        parts.append(f"{head}{float_text(share)},{tail}")
     coverage = round_half_up(present_weight / _TOTAL_WEIGHT, 4)
     if present_weight == 0:
         probability = None

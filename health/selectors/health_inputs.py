@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from psycopg.types.datetime import TimestamptzLoader
 
 from health.selectors.health_inputs_derive import account_inputs_from_row
 from health.selectors.health_inputs_sql import INPUTS_SQL
@@ -98,6 +99,10 @@ def health_inputs_for_accounts(
             # The planner's row estimates for the many LEFT JOINs are huge, which makes
             # PostgreSQL JIT-compile the query: ~1 s of compilation for a ~50 ms query.
             cursor.execute("SET jit = off")
+            # Django parses timestamptz with a Python-level loader (to attach its zone);
+            # psycopg's C loader gives equal aware datetimes in the session's UTC at a
+            # fraction of the cost (~6 per account). This cursor only.
+            cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         rows = cursor.fetchall()

@@ -7,7 +7,6 @@ account (``health_inputs_for_accounts``), one for overrides, then the bulk write
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -151,7 +150,7 @@ def health_recompute_accounts(
                 ScoredRow(
                     account_id=account_id,
                     result=fast,
-                    inputs_json=json.dumps(acc.records, separators=(",", ":")),
+                    inputs_json=acc.records_json(),
                     probability=probability,
                     risk_level=risk_level,
                     prediction_coverage=coverage,
