@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection
 from psycopg.types.datetime import TimestamptzLoader
 
+from cs_platform.core.sql import pg_bigint_array
 from health.selectors.health_inputs_derive import account_inputs_from_row
 from health.selectors.health_inputs_sql import INPUTS_SQL
 from health.selectors.health_inputs_types import (
@@ -58,7 +59,7 @@ def _sql_and_params(w: Windows, account_ids: Sequence[int] | None) -> tuple[str,
         in_list = None
     elif postgres:
         ids = sorted({int(i) for i in account_ids})
-        params.update(ids=ids, lo=ids[0], hi=ids[-1])
+        params.update(ids=pg_bigint_array(ids), lo=ids[0], hi=ids[-1])
         in_list = "= ANY(%(ids)s::bigint[])"
         if ids[-1] - ids[0] < 2 * len(ids):
             # A dense chunk (the fan-out's chunks are runs of consecutive ids): a range

@@ -47,13 +47,13 @@ tickets AS (
            MAX(CASE WHEN t.satisfaction IS NOT NULL THEN t.opened_at END) AS ticket_csat_last,
            MAX(CASE WHEN t.opened_at > %(tickets_since)s THEN t.opened_at END)
                AS tickets_last_opened
-    FROM integrations_supportticket t JOIN acc ON acc.id = t.account_id
+    FROM integrations_supportticket t
     WHERE {ids_t} AND t.opened_at > %(answers_since)s AND t.opened_at <= %(as_of)s
     GROUP BY t.account_id
 ),
 open_severe AS (
     SELECT t.account_id, COUNT(*) AS open_severe
-    FROM integrations_supportticket t JOIN acc ON acc.id = t.account_id
+    FROM integrations_supportticket t
     WHERE {ids_t} AND t.opened_at <= %(as_of)s AND t.priority IN ({severe})
       AND ((t.resolved_at IS NULL AND t.status IN ({open_statuses}))
            OR t.resolved_at > %(as_of)s)
@@ -67,14 +67,14 @@ answers AS (
            SUM(CASE WHEN s.kind = 'csat' THEN s.score END) AS csat_sum,
            COUNT(CASE WHEN s.kind = 'csat' THEN 1 END) AS csat_n,
            MAX(CASE WHEN s.kind = 'csat' THEN s.responded_at END) AS csat_last
-    FROM health_surveyresponse s JOIN acc ON acc.id = s.account_id
+    FROM health_surveyresponse s
     WHERE {ids_s} AND s.responded_at > %(answers_since)s AND s.responded_at <= %(as_of)s
       AND s.kind IN ('nps', 'csat')
     GROUP BY s.account_id
 ),
 activity AS (
     SELECT x.account_id, MAX(x.occurred_at) AS last_activity
-    FROM customers_activity x JOIN acc ON acc.id = x.account_id
+    FROM customers_activity x
     WHERE {ids_x} AND x.occurred_at <= %(as_of)s
     GROUP BY x.account_id
 ),
@@ -85,7 +85,7 @@ features AS (
            MAX(fa.last_used_on) AS features_last_used
     FROM health_featureadoption fa
     JOIN health_feature f ON f.id = fa.feature_id
-    JOIN acc ON acc.id = fa.account_id
+   
     WHERE {ids_fa} AND fa.first_used_on <= %(day)s
     GROUP BY fa.account_id
 ),
@@ -93,14 +93,14 @@ contract_pick AS (
     SELECT c.account_id, c.seats, c.end_date,
            ROW_NUMBER() OVER (PARTITION BY c.account_id ORDER BY c.start_date DESC, c.id DESC)
                AS rn
-    FROM customers_contract c JOIN acc ON acc.id = c.account_id
+    FROM customers_contract c
     WHERE {ids_c} AND c.start_date <= %(day)s AND c.end_date >= %(day)s
       AND c.status IN ('active', 'expired')
 ),
 renewal_pick AS (
     SELECT r.account_id, r.renewal_date,
            ROW_NUMBER() OVER (PARTITION BY r.account_id ORDER BY r.renewal_date, r.id) AS rn
-    FROM customers_renewal r JOIN acc ON acc.id = r.account_id
+    FROM customers_renewal r
     WHERE {ids_r} AND (r.stage <> 'closed' OR r.closed_on > %(day)s)
 ),
 plan_pick AS (
@@ -110,7 +110,7 @@ plan_pick AS (
            p.completed_on AS plan_completed_on,
            ROW_NUMBER() OVER (PARTITION BY p.account_id ORDER BY p.created_at DESC, p.id DESC)
                AS rn
-    FROM customers_onboardingplan p JOIN acc ON acc.id = p.account_id
+    FROM customers_onboardingplan p
     WHERE {ids_p} AND ((p.started_on IS NOT NULL AND p.started_on <= %(day)s)
        OR (p.started_on IS NULL AND p.created_at <= %(as_of)s))
 ),

@@ -126,13 +126,18 @@ def health_recompute_accounts(
     now = now or timezone.now()
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                # Snapshots are derived data: after a crash the next run recomputes what the
-                # last ~0.2 s of commits lost, so a chunk need not wait for its WAL flush.
-                # Only when this is the whole transaction: a caller's own writes (an
-                # override, a tool's audit event) keep their durable commit.
-                cursor.execute("SET LOCAL synchronous_commit = off")
+                # A chunk is index lookups for ~1,000 accounts: parallel workers, which the
+                # planner starts for them once health_healthscore holds millions of rows,
+                # cost more to launch than they save (the fan-out is parallel already).
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                if outermost:
+                    # Snapshots are derived data: after a crash the next run recomputes
+                    # what the last ~0.2 s of commits lost, so a chunk need not wait for
+                    # its WAL flush. Only when this is the whole transaction: a caller's
+                    # own writes (an override, a tool's audit event) stay durable.
+                    cursor.execute("SET LOCAL synchronous_commit = off")
         card_row = scorecard_row_active(scorecard_key)
         compiled = compiled_for(card_row)
         summary = RecomputeSummary(as_of=as_of, scorecard=f"{card_row.key} v{card_row.version}")

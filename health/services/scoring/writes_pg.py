@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from cs_platform.core.sql import pg_bigint_array
 from health.services.scoring.writes import ScoredRow
 
 _STAGE_SQL = """
@@ -91,13 +92,14 @@ def _prediction_line(r: ScoredRow) -> str:
 
 
 _EXISTING_SQL = """
-SELECT account_id,
-       CASE WHEN scorecard_id = %(scorecard_id)s AND as_of = %(as_of)s THEN 'same'
-            ELSE 'newer' END
+SELECT account_id, 'same'
 FROM health_healthscore
-WHERE account_id = ANY(%(ids)s::bigint[])
-  AND ((scorecard_id = %(scorecard_id)s AND as_of = %(as_of)s)
-       OR (is_latest AND as_of > %(as_of)s))
+WHERE account_id = ANY(%(ids)s::bigint[]) AND as_of = %(as_of)s
+  AND scorecard_id = %(scorecard_id)s
+UNION ALL
+SELECT account_id, 'newer'
+FROM health_healthscore
+WHERE account_id = ANY(%(ids)s::bigint[]) AND is_latest AND as_of > %(as_of)s
 UNION ALL
 SELECT account_id, 'prediction'
 FROM health_churnprediction
@@ -135,7 +137,7 @@ def write_postgresql(
     predictions = [r for r in rows if r.probability is not None]
     ids = [r.account_id for r in rows]
     params = {
-        "as_of": as_of, "now": now, "scorecard_id": scorecard_id, "ids": ids,
+        "as_of": as_of, "now": now, "scorecard_id": scorecard_id, "ids": pg_bigint_array(ids),
         "model_version": model_version,
     }  # fmt: skip
     with connection.cursor() as cursor:
