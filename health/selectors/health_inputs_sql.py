@@ -85,7 +85,6 @@ features AS (
            MAX(fa.last_used_on) AS features_last_used
     FROM health_featureadoption fa
     JOIN health_feature f ON f.id = fa.feature_id
-   
     WHERE {ids_fa} AND fa.first_used_on <= %(day)s
     GROUP BY fa.account_id
 ),

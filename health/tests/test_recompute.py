@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from customers.models import Account, Contract
 from health.models import ChurnPrediction, HealthScore, UsageDaily
+from health.scoring import MODEL_VERSION
 from health.selectors.health_inputs import health_inputs_for_accounts
 from health.selectors.snapshots import snapshot_result
 from health.services.overrides import health_override_create, health_override_revoke
@@ -290,3 +291,53 @@ def test_new_scorecard_version_at_same_as_of_takes_over_latest(portfolio):
     assert set(HealthScore.objects.filter(is_latest=True).values_list("scorecard", flat=True)) == {
         v2.pk
     }
+
+
+def test_predictions_already_there_are_replaced_and_the_rest_copied(portfolio):
+    """A prediction the churn tool wrote at this as_of sends the chunk's predictions
+    through the staged upsert; with none there they are COPYed straight in. Both end with
+    one prediction per account carrying the recompute's numbers."""
+    ids = sorted(a.pk for a in portfolio.values())
+    as_of = timezone.now()
+    ChurnPrediction.objects.create(
+        account_id=ids[0], as_of=as_of, predicted_at=as_of, probability=Decimal("0.9999"),
+        risk_level="critical", model_version=MODEL_VERSION, factors=[], coverage=Decimal("0"),
+    )  # fmt: skip
+    health_recompute_accounts(account_ids=ids, as_of=as_of)
+    rows = ChurnPrediction.objects.filter(as_of=as_of, model_version=MODEL_VERSION)
+    assert sorted(rows.values_list("account_id", flat=True)) == ids
+    replaced = rows.get(account_id=ids[0])
+    assert replaced.probability != Decimal("0.9999") and replaced.factors != []
+    later = as_of + timedelta(hours=1)
+    health_recompute_accounts(account_ids=ids, as_of=later)  # the direct COPY path
+    fresh = ChurnPrediction.objects.filter(as_of=later)
+    assert fresh.count() == 3
+    assert {p.account_id: p.factors for p in fresh} == {p.account_id: p.factors for p in rows}
+
+
+def test_snapshot_documents_are_json_not_jsonb_and_read_back_whole(portfolio):
+    ids = [a.pk for a in portfolio.values()]
+    health_recompute_accounts(account_ids=ids, as_of=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE (table_name, column_name) IN (('health_healthscore', 'inputs'), "
+            "('health_healthscore', 'result'), ('health_churnprediction', 'factors'))"
+        )
+        types = {(t, c): d for t, c, d in cursor.fetchall()}
+    assert set(types.values()) == {"json"} and len(types) == 3
+    snap = HealthScore.objects.select_related("scorecard").get(
+        account=portfolio["healthy"], is_latest=True
+    )
+    assert snap.result["schema"] == "health.snapshot_result/1"
+    assert snap.inputs["usage_trend_pct"]["as_of"]
+    full = snapshot_result(snap)
+    assert full["schema"] == "health.score_result/1"
+    assert {m["label"] for m in full["measures"]} >= {"Usage trend"}
+
+
+def test_usage_index_covers_active_users_for_index_only_reads():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'usage_one_row_per_day'")
+        (definition,) = cursor.fetchone()
+    assert "(account_id, date) INCLUDE (active_users)" in definition
