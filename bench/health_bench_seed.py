@@ -4,7 +4,10 @@ Per account: a contract and an open renewal (30 % also a closed past renewal), 1
 of usage (every fifth account declining over its last 60 days), ~3 tickets, an NPS answer
 (and a CSAT answer for half), 2 activities, feature adoption rows, and for one account in
 ten an onboarding plan with 5 milestones. Values vary with the account id so scores
-spread over every band.
+spread over every band, and seats and daily usage carry deterministic per-account and
+per-day noise (``hashint4``/``hashint8``) so that inputs take as many distinct values as a
+real portfolio's: the scorer memoises per value, and a seed where few values recur would
+flatter it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ SEED_STATEMENTS = [
         notes, created_at, updated_at)
     SELECT i, 'Bench ' || i, NULL,
            (ARRAY['enterprise','mid_market','smb','startup'])[1 + i %% 4], 'software', '',
-           'adoption', 'active', 10000 + (i %% 50) * 1000, 'USD', 20 + i %% 200,
+           'adoption', 'active', 10000 + (i %% 50) * 1000, 'USD', 20 + abs(hashint4(i)) %% 480,
            CASE i %% 20 WHEN 0 THEN 'late' WHEN 1 THEN 'delinquent' WHEN 2 THEN 'unknown'
                 ELSE 'current' END,
            %(today)s::date - (400 + i %% 700),
@@ -28,7 +31,8 @@ SEED_STATEMENTS = [
     INSERT INTO customers_contract (name, start_date, end_date, arr, currency, seats, status,
         auto_renew, created_at, account_id)
     SELECT 'Subscription', %(today)s::date - (30 + i %% 300), %(today)s::date + 335 - i %% 300,
-           10000 + (i %% 50) * 1000, 'USD', 20 + i %% 200, 'active', false, now(), i
+           10000 + (i %% 50) * 1000, 'USD', 20 + abs(hashint4(i)) %% 480, 'active', false,
+           now(), i
     FROM generate_series(%(lo)s::int, %(hi)s::int) AS i
     """,
     """
@@ -53,8 +57,9 @@ SEED_STATEMENTS = [
     FROM generate_series(%(lo)s::int, %(hi)s::int) AS i
     CROSS JOIN generate_series(0, 179) AS d
     CROSS JOIN LATERAL (
-        SELECT GREATEST(0, ((5 + i %% 50 + (i * 7 + d * 13) %% 5)
+        SELECT GREATEST(0, ((base + abs(hashint8(i::bigint * 1000 + d)) %% (1 + base / 3))
                * CASE WHEN i %% 5 = 0 AND d < 60 THEN (40 + d) / 100.0 ELSE 1 END)::int) AS u
+        FROM (SELECT 5 + abs(hashint4(i)) %% 150 AS base) b
     ) usage
     """,
     """

@@ -30,7 +30,7 @@ from health.scoring.overrides import Override, override_status
 from health.scoring.result import MISSING_DROPPED, MISSING_FIXED, SCORED
 from health.scoring.stored import STORED_SCHEMA
 
-_MEMO_LIMIT = 50_000
+_MEMO_LIMIT = 10_000  # per measure; bounds memory (~2.5 MB each at most)
 
 
 @dataclass(frozen=True)

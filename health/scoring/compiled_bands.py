@@ -44,7 +44,7 @@ def float_text(value: float) -> str:
     text = _FLOAT_TEXT.get(value)
     if text is None:
         text = repr(value)
-        if value and len(_FLOAT_TEXT) < 200_000:
+        if value and len(_FLOAT_TEXT) < 50_000:
             _FLOAT_TEXT[value] = text
     return text
 

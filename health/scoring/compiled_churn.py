@@ -26,7 +26,7 @@ _SPECS = tuple(
 # Per feature, what one raw value turns into does not depend on the account: most values
 # recur across a portfolio (0 open tickets, "current", whole days), so it is worked out
 # once per value. Only JSON scalars are memoised (a bool would collide with 0/1).
-_MEMO_LIMIT = 50_000
+_MEMO_LIMIT = 10_000  # per feature
 
 
 def _v(value: Any) -> str:
