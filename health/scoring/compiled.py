@@ -124,7 +124,7 @@ class CompiledScorecard:
     def _measure_entry(self, raw: Any, mapper: Mapper, fixed: float | None) -> tuple:
         """(stored raw input, value, score, status, missing reason, score at 2 decimals,
         the entry's JSON up to its weight)."""
-        value, score, _band, reason = mapper.evaluate(raw)
+        value, score, reason = mapper.evaluate(raw)
         if reason is None:
             status = SCORED
         elif fixed is not None:

@@ -1,5 +1,5 @@
-"""Band mappers of the compiled scorecard: each measure's thresholds as plain lists, with
-the JSON of every band it can hit serialised once (see ``compiled.py``)."""
+"""Band mappers of the compiled scorecard (each measure's thresholds as plain lists) and
+the JSON scalar writers it shares with ``compiled_json`` (see ``compiled.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from health.scoring.bands import (
     LinearBands,
     StepBands,
     coerce_numeric,
-    fmt_number,
     normalise_category,
 )
 
@@ -49,109 +48,63 @@ def float_text(value: float) -> str:
     return text
 
 
-def _band_json(index: int, label: str, lower: float | None, upper: float | None) -> str:
-    return (
-        f'{{"index":{index},"label":{_J(label)},'
-        f'"lower":{json_scalar(lower)},"upper":{json_scalar(upper)}}}'
-    )
-
-
 class Mapper:
-    """One measure's bands: ``evaluate(raw) -> (value, score, band_json, missing_reason)``."""
+    """One measure's bands: ``evaluate(raw) -> (value, score, missing_reason)``, the same
+    numbers as the reference mappers in ``bands.py``. Band labels are not needed here: the
+    stored result leaves them to ``stored.result_expand``, which asks the reference."""
 
     def __init__(self, bands: Any) -> None:
         self.categorical = isinstance(bands, CategoricalBands)
         if isinstance(bands, StepBands):
             self.kind = "step"
-            bounds = [x for x, _ in bands.points]
-            self.finite = [float("-inf") if x is None else float(x) for x in bounds]
+            self.finite = [float("-inf") if x is None else float(x) for x, _ in bands.points]
             self.scores = [float(s) for _, s in bands.points]
-            self.hits = []
-            for idx, lower in enumerate(bounds):
-                upper = bounds[idx + 1] if idx + 1 < len(bounds) else None
-                if lower is None:
-                    label = "any value" if upper is None else f"< {fmt_number(upper)}"
-                elif upper is None:
-                    label = f">= {fmt_number(lower)}"
-                else:
-                    label = f">= {fmt_number(lower)} and < {fmt_number(upper)}"
-                self.hits.append(
-                    _band_json(idx, label, None if lower is None else float(lower), upper)
-                )
-            first, second = bounds[0], bounds[1] if len(bounds) > 1 else None
-            self.below = _band_json(
-                0,
-                f"< {fmt_number(first)} (below the first band, scored as it)",
-                None if first is None else float(first),
-                second,
-            )
         elif isinstance(bands, LinearBands):
             self.kind = "linear"
             self.xs = [float(x) for x, _ in bands.points]
             self.ys = [float(s) for _, s in bands.points]
-            pts = bands.points
-            self.segments = [
-                _band_json(
-                    i,
-                    f"between {fmt_number(pts[i][0])} and {fmt_number(pts[i + 1][0])}",
-                    self.xs[i],
-                    self.xs[i + 1],
-                )
-                for i in range(len(pts) - 1)
-            ]
-            last = len(self.xs) - 1
-            self.clamped_low = _band_json(
-                0, f"<= {fmt_number(self.xs[0])} (clamped)", None, self.xs[0]
-            )
-            self.clamped_high = _band_json(
-                last, f">= {fmt_number(self.xs[last])}", self.xs[last], None
-            )
         else:
             self.kind = "categorical"
-            self.table = {}
-            for i, (category, score) in enumerate(bands.scores):
-                wanted = normalise_category(category)
-                self.table.setdefault(wanted, (float(score), _band_json(i, wanted, None, None)))
+            self.table: dict[str, float] = {}
+            for category, score in bands.scores:
+                self.table.setdefault(normalise_category(category), float(score))
 
-    def evaluate(self, raw: Any) -> tuple[Any, float | None, str | None, str | None]:
+    def evaluate(self, raw: Any) -> tuple[Any, float | None, str | None]:
         if raw is ABSENT:
-            return None, None, None, "absent"
+            return None, None, "absent"
         if raw is None:
-            return None, None, None, "null"
+            return None, None, "null"
         if self.categorical:
             if not isinstance(raw, str) or not raw.strip():
-                return None, None, None, "invalid"
+                return None, None, "invalid"
             wanted = normalise_category(raw)
-            hit = self.table.get(wanted)
-            if hit is None:
-                return wanted, None, None, "unrecognised"
-            return wanted, hit[0], hit[1], None
+            score = self.table.get(wanted)
+            if score is None:
+                return wanted, None, "unrecognised"
+            return wanted, score, None
         if type(raw) is float or type(raw) is int:
             value = float(raw)
             if value != value or value in (float("inf"), float("-inf")):
-                return None, None, None, "invalid"
+                return None, None, "invalid"
         else:
             value, reason = coerce_numeric(raw)
             if value is None:
-                return None, None, None, reason
+                return None, None, reason
         if self.kind == "step":
             finite = self.finite
             idx = len(finite) - 1
             while idx >= 0 and finite[idx] > value:
                 idx -= 1
-            if idx < 0:
-                return value, self.scores[0], self.below, None
-            return value, self.scores[idx], self.hits[idx], None
+            # Below the first bound scores as the first band.
+            return value, self.scores[max(idx, 0)], None
         xs, ys = self.xs, self.ys
         last = len(xs) - 1
         if value <= xs[0]:
-            if value == xs[0]:
-                return value, ys[0], self.segments[0], None
-            return value, ys[0], self.clamped_low, None
+            return value, ys[0], None
         if value >= xs[last]:
-            return value, ys[last], self.clamped_high, None
+            return value, ys[last], None
         i = 0
         while xs[i + 1] <= value:
             i += 1
         x0, x1, y0, y1 = xs[i], xs[i + 1], ys[i], ys[i + 1]
-        return value, y0 + (value - x0) / (x1 - x0) * (y1 - y0), self.segments[i], None
+        return value, y0 + (value - x0) / (x1 - x0) * (y1 - y0), None

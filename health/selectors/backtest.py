@@ -25,7 +25,7 @@ from health.models import HealthScore
 from health.models import Scorecard as ScorecardRow
 from health.scoring import BacktestRow, BacktestSummary, backtest_summary
 from health.selectors.health_inputs import health_inputs_for_accounts
-from health.services.scoring.context import compiled_for
+from health.selectors.scorecards import compiled_for
 
 MAX_RENEWALS = 5000
 SNAPSHOT_TOLERANCE = timedelta(days=7)

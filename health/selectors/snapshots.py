@@ -9,7 +9,7 @@ from cs_platform.core.errors import NotFound
 from health.models import HealthScore
 from health.scoring import Trend, score_trend
 from health.scoring.stored import result_expand
-from health.services.scoring.context import scorecard_of
+from health.selectors.scorecards import scorecard_of
 
 TREND_HORIZONS = (30, 90)
 

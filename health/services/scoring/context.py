@@ -1,13 +1,10 @@
-"""Which scorecard a recompute uses, and its compiled form (cached per definition)."""
+"""Which scorecard a recompute uses (its compiled form: ``health.selectors.scorecards``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from cs_platform.core.errors import NotFound
 from health.models import Scorecard as ScorecardRow
-from health.scoring import Scorecard, default_scorecard
-from health.scoring.compiled import CompiledScorecard
+from health.scoring import default_scorecard
 
 DEFAULT_SCORECARD_KEY = "default"
 
@@ -52,22 +49,3 @@ def _default_restore() -> ScorecardRow | None:
         defaults={"name": definition["name"], "definition": definition, "is_active": True},
     )
     return row
-
-
-@lru_cache(maxsize=16)
-def _compiled(pk: int, definition_key: str) -> CompiledScorecard:
-    import json
-
-    return CompiledScorecard(Scorecard.from_dict(json.loads(definition_key)))
-
-
-def scorecard_of(row: ScorecardRow) -> Scorecard:
-    """The parsed definition of a stored scorecard version (cached like ``compiled_for``)."""
-    return compiled_for(row).scorecard
-
-
-def compiled_for(row: ScorecardRow) -> CompiledScorecard:
-    """The compiled scorecard of a row; rebuilt only when its definition changes."""
-    import json
-
-    return _compiled(row.pk, json.dumps(row.definition, sort_keys=True))

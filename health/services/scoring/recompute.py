@@ -21,12 +21,9 @@ from health.models import HealthOverride
 from health.scoring import MODEL_VERSION, Override
 from health.scoring.compiled_churn import churn_predict_compact
 from health.selectors.health_inputs import health_inputs_for_accounts
+from health.selectors.scorecards import compiled_for
 from health.services.scoring.churn import churn_features
-from health.services.scoring.context import (
-    DEFAULT_SCORECARD_KEY,
-    compiled_for,
-    scorecard_row_active,
-)
+from health.services.scoring.context import DEFAULT_SCORECARD_KEY, scorecard_row_active
 from health.services.scoring.writes import ScoredRow, write_chunk
 
 CHUNK_SIZE = 1000
