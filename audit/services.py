@@ -10,9 +10,9 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the lock that serialises appends to the chain.
@@ -72,7 +72,7 @@ def audit_event_record(
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         event = AuditEvent(
-            occurred_at=timezone.now(),
+            occurred_at=clock.now(),
             actor_id=getattr(actor, "pk", None),
             actor_label=actor_label[:200],
             channel=channel,

@@ -26,11 +26,14 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from cs_platform.core import clock  # noqa: E402 (needs ROOT on sys.path)
+
 DB_NAME = "cs_platform_bench_health"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 RESULTS = ROOT / "bench" / "results" / "health.json"
@@ -276,7 +279,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    today = datetime.now(UTC).date()
+    today = clock.today()
     runs = []
     from customers.models import Account
 
@@ -291,7 +294,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM health_usagedaily")
             usage_rows = cursor.fetchone()[0]
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = clock.now().replace(microsecond=0)
         workers = _Workers(args.workers)
         try:
             for label, as_of in (("first", now - timedelta(hours=6)), ("steady_state", now)):
@@ -307,7 +310,7 @@ def main() -> None:
         "query, compiled scoring in Python, one is_latest UPDATE and COPYs of the snapshots "
         "and predictions; 'first' runs on freshly started workers with no snapshots yet, "
         "'steady_state' on the same (now warm) workers and also clears is_latest",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": clock.now().isoformat(timespec="seconds"),
         "machine": _machine(),
         "workers": args.workers,
         "chunk_size": args.chunk_size,

@@ -22,7 +22,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "integrations.json"
 TARGETS = {"mixpanel_events_per_second": 20_000, "zendesk_tickets_per_second": 2_000}
 sys.path.insert(0, str(ROOT))
+
+from cs_platform.core import clock  # noqa: E402 (needs ROOT on sys.path)
 
 
 def _bench_url(database_url: str) -> str:
@@ -288,7 +290,7 @@ def main() -> None:
     }
     result = {
         "benchmark": "integrations provider syncs against the sandbox",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": clock.now().isoformat(timespec="seconds"),
         "machine": machine,
         "mixpanel_events_into_daily_usage": mixpanel,
         "zendesk_tickets_upserted": zendesk,

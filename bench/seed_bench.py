@@ -24,12 +24,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from cs_platform.core import clock  # noqa: E402 (needs ROOT on sys.path)
+
 DB_NAME = "cs_platform_bench_seed"
 RESULTS = ROOT / "bench" / "results" / "seed.json"
 TARGET_SECONDS = 120.0
@@ -174,7 +177,7 @@ def main() -> None:
     ]
     result = {
         "benchmark": "seed_demo",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": clock.now().isoformat(timespec="seconds"),
         "accounts": args.accounts,
         "usage_days": 180,
         "seed": args.seed,

@@ -8,8 +8,8 @@ here they are read.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import json_block
 from gdpr.models import ConsentRecord, DataSubjectRequest, RequestStatus, RetentionPolicy
@@ -28,7 +28,7 @@ class ConsentRecordAdmin(CsModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {
-            "recorded_at": timezone.now(),
+            "recorded_at": clock.now(),
             "source": "admin",
             **super().get_changeform_initial_data(request),
         }
@@ -63,7 +63,7 @@ class DataSubjectRequestAdmin(CsModelAdmin):
     def overdue(self, obj):
         if obj.status != RequestStatus.RECEIVED:
             return None
-        return obj.due_at < timezone.now()
+        return obj.due_at < clock.now()
 
     @admin.display(description="result")
     def result_pretty(self, obj):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.utils import timezone
 
+from cs_platform.core import clock
 from health.models import MonitorRunStatus
 from health.services.campaigns import campaigns_evaluate_active
 from health.services.monitors import monitor_run, monitors_run_due
@@ -25,7 +25,7 @@ class MonitorRunFailed(Exception):
 @shared_task(name="health.monitors_run_due", acks_late=True)
 def monitors_run_due_task() -> dict[str, Any]:
     """Run each enabled monitor whose interval has elapsed (each records a MonitorRun)."""
-    return monitors_run_due(now=timezone.now())
+    return monitors_run_due(now=clock.now())
 
 
 @shared_task(name="health.monitor_run", acks_late=True)
@@ -46,11 +46,11 @@ def monitor_run_task(key: str, trigger: str = "manual") -> dict[str, Any]:
 @shared_task(name="health.retention_campaigns_evaluate", acks_late=True)
 def retention_campaigns_evaluate_task() -> dict[str, Any]:
     """Evaluate the trigger rules of every active retention campaign."""
-    result = campaigns_evaluate_active(now=timezone.now())
+    result = campaigns_evaluate_active(now=clock.now())
     return {"evaluated": len(result["evaluated"]), "failed": result["failed"]}
 
 
 @shared_task(name="health.segments_evaluate", acks_late=True)
 def segments_evaluate_task() -> dict[str, Any]:
     """Recompute every segment's membership (entries and exits are stamped now)."""
-    return segments_evaluate_all(now=timezone.now())
+    return segments_evaluate_all(now=clock.now())

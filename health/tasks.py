@@ -11,13 +11,14 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from cs_platform.core import clock
 from health.services.scoring import CHUNK_SIZE, account_id_chunks, health_recompute_accounts
 
 
 def _as_of(value: str | None) -> datetime:
     if value is None:
         # Whole hours: the portfolio task retried within the hour reuses the same as_of.
-        return timezone.now().replace(minute=0, second=0, microsecond=0)
+        return clock.now().replace(minute=0, second=0, microsecond=0)
     moment = datetime.fromisoformat(value)
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 

@@ -26,6 +26,7 @@ import requests
 from django.conf import settings
 from prometheus_client import REGISTRY, Counter, Histogram
 
+from cs_platform.core import clock
 from integrations.errors import (
     ProviderAuthError,
     ProviderClientError,
@@ -227,7 +228,7 @@ def _parse_retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - clock.now()).total_seconds())
 
 
 def _excerpt(response: requests.Response) -> str:

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from cs_platform.core import clock
 from cs_platform.core.models import Role, StaffProfile
 from customers.models import CTA, Account, Contact, Contract, Renewal
 from health.models import HealthScore, Scorecard, UsageDaily
@@ -75,7 +75,7 @@ class AccountFactory(DjangoModelFactory):
     currency = "USD"
     seats_licensed = 50
     payment_status = "current"
-    customer_since = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365))
+    customer_since = factory.LazyFunction(lambda: clock.today() - timedelta(days=365))
 
 
 class ContactFactory(DjangoModelFactory):
@@ -95,8 +95,8 @@ class ContractFactory(DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     name = factory.Sequence(lambda n: f"Subscription {n}")
-    start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=300))
-    end_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=65))
+    start_date = factory.LazyFunction(lambda: clock.today() - timedelta(days=300))
+    end_date = factory.LazyFunction(lambda: clock.today() + timedelta(days=65))
     arr = Decimal("48000.00")
     seats = 50
 
@@ -106,7 +106,7 @@ class RenewalFactory(DjangoModelFactory):
         model = Renewal
 
     account = factory.SubFactory(AccountFactory)
-    renewal_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=65))
+    renewal_date = factory.LazyFunction(lambda: clock.today() + timedelta(days=65))
     current_arr = Decimal("48000.00")
 
 
@@ -118,7 +118,7 @@ class SupportTicketFactory(DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"Ticket {n}")
     status = "open"
     priority = "normal"
-    opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=30))
+    opened_at = factory.LazyFunction(lambda: clock.now() - timedelta(hours=30))
     first_response_at = factory.LazyAttribute(lambda t: t.opened_at + timedelta(minutes=45))
 
 
@@ -127,7 +127,7 @@ class UsageDailyFactory(DjangoModelFactory):
         model = UsageDaily
 
     account = factory.SubFactory(AccountFactory)
-    date = factory.Sequence(lambda n: timezone.localdate() - timedelta(days=n))
+    date = factory.Sequence(lambda n: clock.today() - timedelta(days=n))
     active_users = 40
     sessions = 90
     events = 700
@@ -161,8 +161,8 @@ class HealthScoreFactory(DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     scorecard = factory.SubFactory(ScorecardFactory)
-    as_of = factory.LazyFunction(timezone.now)
-    computed_at = factory.LazyFunction(timezone.now)
+    as_of = factory.LazyFunction(clock.now)
+    computed_at = factory.LazyFunction(clock.now)
     score = Decimal("72.5")
     computed_score = Decimal("72.5")
     band = "green"

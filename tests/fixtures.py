@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+
+from cs_platform.core import clock
 
 # Models are imported inside the fixtures: this plugin loads before Django's app registry
 # (pure-library runs use `-p no:django`).
@@ -68,8 +69,8 @@ def build_account(owner, number: int, *, declining: bool, days: int = 60):
     from health.models import Survey, SurveyResponse, UsageDaily
     from integrations.models import SupportTicket
 
-    now = timezone.now()
-    today = timezone.localdate()
+    now = clock.now()
+    today = clock.today()
     account = Account.objects.create(
         name=f"Fixture {number:03d}",
         domain=f"fixture-{number:03d}.test",

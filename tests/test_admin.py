@@ -12,9 +12,9 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from cs_platform.core.admin.paginators import CappedCountPaginator
 from cs_platform.core.models import ApiToken, Role
 from cs_platform.core.tokens import api_token_create
@@ -73,7 +73,7 @@ def account_with_signals(owner, number: int, *, band: str = "green") -> Account:
     """An account with a latest health snapshot, a renewal in 65 days and an open CTA."""
     account = AccountFactory(name=f"Acme {number:03d}", owner=owner)
     HealthScoreFactory(account=account, band=band, score=Decimal("72.5"))
-    RenewalFactory(account=account, renewal_date=timezone.localdate() + timedelta(days=65))
+    RenewalFactory(account=account, renewal_date=clock.today() + timedelta(days=65))
     CtaFactory(account=account, reason="renewal")
     ContactFactory(account=account, email=f"champion@acme-{number:03d}.test")
     return account
@@ -94,7 +94,7 @@ def test_account_changelist_queries_equal_at_3_and_30_rows(client, root):
     account = response.context["cl"].result_list[0]
     assert account.latest_health_band == "green"
     assert account.open_cta_count == 1
-    assert (account.next_renewal_date - timezone.localdate()).days == 65
+    assert (account.next_renewal_date - clock.today()).days == 65
     for n in range(3, 30):
         account_with_signals(owners[n % 3], n, band="red" if n % 2 else "yellow")
     large, response = count_queries(client, path)
@@ -127,14 +127,14 @@ def test_ticket_changelist_queries_equal_at_3_and_30_rows(client, root, zendesk)
 def test_usage_changelist_queries_equal_at_3_and_30_rows(client, root):
     accounts = [AccountFactory() for _ in range(3)]
     for account in accounts:
-        UsageDailyFactory(account=account, date=timezone.localdate())
+        UsageDailyFactory(account=account, date=clock.today())
     path = url("health_usagedaily_changelist")
     client.get(path)
     small, response = count_queries(client, path)
     assert accounts[0].name in response.content.decode()
     for account in accounts:
         for back in range(1, 10):
-            UsageDailyFactory(account=account, date=timezone.localdate() - timedelta(days=back))
+            UsageDailyFactory(account=account, date=clock.today() - timedelta(days=back))
     large, response = count_queries(client, path)
     assert len(response.context["cl"].result_list) == 30
     assert small == large
@@ -180,7 +180,7 @@ def populate_every_table(owner, zendesk) -> None:
     contact = account.contacts.first()
     ticket = SupportTicketFactory(account=account, connection=zendesk, external_id="77")
     TicketComment.objects.create(
-        ticket=ticket, author="agent", body="Looking", created_at=timezone.now()
+        ticket=ticket, author="agent", body="Looking", created_at=clock.now()
     )
     UsageDailyFactory(account=account)
     survey = Survey.objects.create(key="nps", name="NPS", kind="nps", question="Recommend?")
@@ -190,12 +190,12 @@ def populate_every_table(owner, zendesk) -> None:
         account=account,
         contact=contact,
         score=9,
-        responded_at=timezone.now(),
+        responded_at=clock.now(),
     )
     Feature.objects.create(key="reports", name="Reports")
     MonitorConfig.objects.create(key="churn_risk_monitor")
     SyncRun.objects.create(
-        connection=zendesk, stream="tickets", status="succeeded", started_at=timezone.now()
+        connection=zendesk, stream="tickets", status="succeeded", started_at=clock.now()
     )
     api_token_create(username=owner.username, scopes=["read"])
 
@@ -298,7 +298,7 @@ def test_health_band_and_contact_email_search(client, root):
 def test_usage_count_is_capped_and_said_so(client, root, monkeypatch):
     account = AccountFactory()
     for back in range(5):
-        UsageDailyFactory(account=account, date=timezone.localdate() - timedelta(days=back))
+        UsageDailyFactory(account=account, date=clock.today() - timedelta(days=back))
     monkeypatch.setattr(CappedCountPaginator, "count_cap", 3)
     body = client.get(url("health_usagedaily_changelist")).content.decode()
     assert "More than 3" in body

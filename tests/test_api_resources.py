@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from customers.models import Account, Contact, Contract
 from health.models import Feedback, Survey, SurveyResponse, UsageDaily
 from integrations.models import SupportTicket
@@ -61,7 +61,7 @@ def voice(portfolio):
             account=account,
             kind="bug" if n else "praise",
             text=f"Feedback {n}",
-            created_at=timezone.now() - timedelta(days=n),
+            created_at=clock.now() - timedelta(days=n),
         )
     return portfolio
 
@@ -87,7 +87,7 @@ def test_csm_sees_only_own_book_list_and_detail(client, staff, voice, make_token
 
 def add_rows(account, n=25):
     """n more rows of every resource on one account, so a page of 20 is full."""
-    now, today = timezone.now(), timezone.localdate()
+    now, today = clock.now(), clock.today()
     survey = Survey.objects.get(key="csat")
     Contact.objects.bulk_create(
         Contact(account=account, email=f"extra{i}@example.com", role="user") for i in range(n)
@@ -151,7 +151,7 @@ def test_keyset_pages_cover_every_row_once_in_order(client, staff, portfolio, ma
 def test_filters_narrow_each_list(client, staff, voice, make_token):
     token = make_token(staff["manager"])
     healthy, declining = voice["healthy"], voice["declining"]
-    today = timezone.localdate()
+    today = clock.today()
 
     def ids(url):
         return {r["id"] for r in get_all(client, url, token)[0]}
@@ -183,7 +183,7 @@ def test_filters_narrow_each_list(client, staff, voice, make_token):
     assert len(urgent) == 2
     assert len(ids(f"/api/v1/tickets/?account={healthy.pk}&opened_since=2000-01-01")) == 1
     assert len(ids(f"/api/v1/survey-responses/?account={declining.pk}&kind=nps")) == 3
-    since = (timezone.now() - timedelta(days=7)).isoformat()
+    since = (clock.now() - timedelta(days=7)).isoformat()
     assert len(ids(f"/api/v1/survey-responses/?since={since}".replace("+", "%2B"))) == 3  # csat
     assert len(ids("/api/v1/feedback/?kind=bug&status=new")) == 2
 
@@ -288,7 +288,7 @@ def test_survey_response_create_and_correct(client, staff, portfolio, make_token
     token = make_token(staff["csm1"])
     account = portfolio["healthy"]
     survey = Survey.objects.get(key="nps")
-    answered = (timezone.now() - timedelta(hours=1)).isoformat()
+    answered = (clock.now() - timedelta(hours=1)).isoformat()
     body = {"account": account.pk, "survey": survey.pk, "score": 11, "responded_at": answered}
     resp = call(client, "post", "/api/v1/survey-responses/", token, body)
     assert resp.status_code == 400 and resp.json()["details"]["errors"][0]["field"] == "score"

@@ -10,9 +10,9 @@ from io import StringIO
 import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from cs_platform.core.models import ApiToken
 from cs_platform.core.throttling import TokenRateThrottle
 from cs_platform.core.tokens import api_token_revoke
@@ -44,7 +44,7 @@ def test_command_prints_a_working_secret_once_and_stores_only_its_hash(client, s
         ["read", "write"],
         False,
     )
-    assert token.expires_at - timezone.now() > timedelta(days=29, hours=23)
+    assert token.expires_at - clock.now() > timedelta(days=29, hours=23)
     assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     stored = [str(v) for v in ApiToken.objects.values_list().get()]
     stored += [str(c) for c in AuditEvent.objects.values_list("changes", flat=True)]
@@ -82,7 +82,7 @@ def test_command_refuses_bad_input_and_creates_nothing(staff, args, reason):
 
 def test_expired_revoked_and_unknown_tokens_answer_401(client, staff, make_token):
     expired = make_token(staff["csm1"], name="old")
-    ApiToken.objects.filter(name="old").update(expires_at=timezone.now() - timedelta(seconds=1))
+    ApiToken.objects.filter(name="old").update(expires_at=clock.now() - timedelta(seconds=1))
     revoked = make_token(staff["csm1"], name="revoked")
     api_token_revoke(token=ApiToken.objects.get(name="revoked"), actor_label="test")
     for secret in (expired, revoked, "csp_deadbeef_not-a-real-token", "garbage"):

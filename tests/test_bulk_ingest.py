@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from customers.models import Account, Contact
 from health.models import UsageDaily
 
@@ -49,7 +49,7 @@ def book(staff):
 
 
 def usage_rows(accounts, days=100):
-    today = timezone.localdate()
+    today = clock.today()
     rows = []
     for n, account in enumerate(accounts):
         for back in range(1, days + 1):
@@ -75,7 +75,7 @@ def test_5000_usage_rows_with_bad_ones_store_good_rows_and_repeat_changes_nothin
     token = make_token(staff["csm1"])
     rows = usage_rows(book["mine"])
     assert len(rows) == 5000
-    today = timezone.localdate()
+    today = clock.today()
     good = rows[101]  # account 1, named by id
     bad = {
         10: ({**good, "sessions": good["active_users"] - 1}, "sessions"),
@@ -297,7 +297,7 @@ def test_contacts_bulk_refuses_erased_and_out_of_book_contacts(client, staff, bo
     token = make_token(staff["csm1"])
     acc = book["mine"][0]
     Contact.objects.create(
-        account=acc, email="gone@example.invalid", external_id="crm-1", erased_at=timezone.now()
+        account=acc, email="gone@example.invalid", external_id="crm-1", erased_at=clock.now()
     )
     Contact.objects.create(account=book["other"], email="x@example.com", external_id="crm-2")
     before = contact_snapshot()

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_chain_verify
+from cs_platform.core import clock
 from cs_platform.core.actors import actor_for_user
 from cs_platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cs_platform.core.tools import invoke_tool
@@ -163,7 +163,7 @@ def test_list_clients_filters_totals_and_cursor(portfolio, staff):
 
 def test_timeline_merges_sources_and_paginates(portfolio, staff):
     account = portfolio["declining"]
-    now = timezone.now()
+    now = clock.now()
     Activity.objects.create(
         account=account, kind="ebr", subject="EBR with CFO", occurred_at=now - timedelta(days=1)
     )

@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
+from cs_platform.core import clock
 from customers.models import CTA, Account, Contract, Renewal
 from health.models import HealthScore, Scorecard, Survey, SurveyResponse, UsageDaily
 from integrations.models import Connection, SupportTicket, SyncRun
@@ -51,7 +51,7 @@ def zendesk() -> Connection:
 
 def answer(account, survey, score: int) -> SurveyResponse:
     return SurveyResponse.objects.create(
-        survey=survey, kind=survey.kind, account=account, score=score, responded_at=timezone.now()
+        survey=survey, kind=survey.kind, account=account, score=score, responded_at=clock.now()
     )
 
 
@@ -74,7 +74,7 @@ def test_nps_answer_of_11_is_rejected_through_raw_sql(account, surveys):
 
     def insert(score: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [surveys["nps"].pk, account.pk, score, timezone.now()])
+            cursor.execute(sql, [surveys["nps"].pk, account.pk, score, clock.now()])
 
     rejected("survey_score_in_scale", lambda: insert(11))
     insert(9)
@@ -108,7 +108,7 @@ def test_duplicate_external_ids_are_rejected(account, zendesk):
             connection=connection,
             external_id=external_id,
             subject="Help",
-            opened_at=timezone.now(),
+            opened_at=clock.now(),
         )
 
     ticket("1001")
@@ -159,7 +159,7 @@ def test_second_open_cta_for_one_account_and_reason_is_rejected(account):
 def test_second_running_sync_for_one_connection_is_rejected(zendesk):
     def run(status: str) -> SyncRun:
         return SyncRun.objects.create(
-            connection=zendesk, stream="tickets", status=status, started_at=timezone.now()
+            connection=zendesk, stream="tickets", status=status, started_at=clock.now()
         )
 
     run("running")
@@ -172,7 +172,7 @@ def test_health_score_above_100_is_rejected(account):
     card = Scorecard.objects.create(key="constraint-test", version=1, name="t", definition={})
 
     def snapshot(score: str, days_ago: int) -> HealthScore:
-        moment = timezone.now() - timedelta(days=days_ago)
+        moment = clock.now() - timedelta(days=days_ago)
         return HealthScore.objects.create(
             account=account,
             scorecard=card,

@@ -41,3 +41,18 @@ class JSONDocumentField(models.JSONField):
         if hasattr(value, "as_sql"):  # an expression, e.g. Value(None, JSONField())
             return value
         return Json(value)
+
+
+class StampField(models.DateTimeField):
+    """``auto_now``/``auto_now_add`` stamped from the project clock (``core.clock``), so a
+    test or CI run that moves "today" sees creation and update times on the same date as
+    everything else. Same column as ``DateTimeField``."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        if self.auto_now or (self.auto_now_add and add):
+            from cs_platform.core import clock
+
+            value = clock.now()
+            setattr(model_instance, self.attname, value)
+            return value
+        return super().pre_save(model_instance, add)

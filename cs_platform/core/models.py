@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.fields import StampField
+
 
 class Role(models.TextChoices):
     MANAGER = "manager", "CS manager (all accounts)"
@@ -41,7 +43,7 @@ class ApiToken(models.Model):
     is_agent = models.BooleanField(
         default=False, help_text="Issued to an AI agent: limited to its scopes."
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -61,7 +63,7 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = StampField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput, field_error
 from cs_platform.core.models import ApiToken, TokenScope
 
@@ -46,7 +46,7 @@ def api_token_create(
         )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
+    expires_at = clock.now() + timedelta(days=expires_days) if expires_days else None
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user,
@@ -77,7 +77,7 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
         .filter(key_hash=_hash(secret), revoked_at__isnull=True)
         .first()
     )
-    now = timezone.now()
+    now = clock.now()
     if token is None or not token.user.is_active:
         return None
     if token.expires_at is not None and token.expires_at <= now:
@@ -94,7 +94,7 @@ def api_token_revoke(*, token: ApiToken, actor_label: str, actor: Any = None) ->
     from audit.services import audit_event_record
 
     with transaction.atomic():
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
         audit_event_record(
             actor=actor if actor is not None else token.user,

@@ -25,10 +25,10 @@ from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.utils import timezone
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import (
     Conflict,
@@ -224,7 +224,7 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
     from audit.services import audit_event_record
     from cs_platform.core.models import IdempotencyRecord
 
-    ctx = ToolContext(actor=actor, now=timezone.now())
+    ctx = ToolContext(actor=actor, now=clock.now())
     if not spec.writes_for(params):
         return _dump(spec, spec.func(ctx, params))
 

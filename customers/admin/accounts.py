@@ -8,9 +8,9 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, admin_actor
 from cs_platform.core.admin.display import band_badge, datetime_text, money_text
 from cs_platform.core.models import Role
@@ -194,7 +194,7 @@ class AccountAdmin(CsModelAdmin):
         renewal_date = getattr(obj, "next_renewal_date", None)
         if renewal_date is None:
             return None
-        return (renewal_date - timezone.localdate()).days
+        return (renewal_date - clock.today()).days
 
     @admin.display(description="open CTAs", ordering="open_cta_count")
     def open_ctas(self, obj):
@@ -226,7 +226,7 @@ class AccountAdmin(CsModelAdmin):
                     to_stage=to_stage,
                     reason=reason,
                     actor=admin_actor(request),
-                    now=timezone.now(),
+                    now=clock.now(),
                 )
                 return
             super().save_model(request, obj, form, change)
@@ -235,7 +235,7 @@ class AccountAdmin(CsModelAdmin):
                     account=obj,
                     from_stage="",
                     to_stage=obj.lifecycle_stage,
-                    changed_at=timezone.now(),
+                    changed_at=clock.now(),
                     reason=reason or "Created in the admin",
                     changed_by=request.user,
                 )

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import CsModelAdmin
 from cs_platform.core.admin.display import json_block, money_text
 from customers.models import Contract, ExpansionOpportunity, Renewal, RenewalStage
@@ -86,7 +86,7 @@ class RenewalAdmin(CsModelAdmin):
     def days_to_renewal(self, obj):
         if obj.renewal_date is None or obj.stage == RenewalStage.CLOSED:
             return None
-        return (obj.renewal_date - timezone.localdate()).days
+        return (obj.renewal_date - clock.today()).days
 
     @admin.display(description="current ARR", ordering="current_arr")
     def current_arr_with_currency(self, obj):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Q
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
 from cs_platform.core.admin.display import json_block
 from customers.models import (
@@ -50,7 +50,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("overdue", "Overdue"), ("today", "Due today"), ("none", "No due date")]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
+        today = clock.today()
         open_rows = queryset.exclude(status__in=CLOSED_CTA)
         if self.value() == "overdue":
             return open_rows.filter(due_date__lt=today)
@@ -96,7 +96,7 @@ class CtaAdmin(CsModelAdmin):
     def overdue(self, obj):
         if obj.due_date is None or obj.status in CLOSED_CTA:
             return None
-        return obj.due_date < timezone.localdate()
+        return obj.due_date < clock.today()
 
     @admin.display(description="details (from the monitor or campaign)")
     def details_pretty(self, obj):
@@ -105,14 +105,14 @@ class CtaAdmin(CsModelAdmin):
     def save_model(self, request, obj, form, change):
         # closed_at follows the status, so "time to close" is measured, not typed.
         if obj.status in CLOSED_CTA and obj.closed_at is None:
-            obj.closed_at = timezone.now()
+            obj.closed_at = clock.now()
         elif obj.status not in CLOSED_CTA:
             obj.closed_at = None
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark selected CTAs done", permissions=["change"])
     def mark_done(self, request, queryset):
-        now = timezone.now()
+        now = clock.now()
         done = 0
         for cta in queryset.exclude(status__in=CLOSED_CTA):
             with self._atomic(CTA):
@@ -149,9 +149,7 @@ class EscalationAdmin(CsModelAdmin):
 
     @admin.display(description="SLA missed", boolean=True)
     def sla_missed(self, obj):
-        end = obj.resolved_at or (
-            timezone.now() if obj.status != EscalationStatus.RESOLVED else None
-        )
+        end = obj.resolved_at or (clock.now() if obj.status != EscalationStatus.RESOLVED else None)
         return None if end is None else end > obj.sla_due_at
 
 

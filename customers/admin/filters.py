@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.db.models import Q
-from django.utils import timezone
 
+from cs_platform.core import clock
 from health.models import HealthBand
 
 
@@ -47,6 +47,6 @@ class RenewalWindowFilter(admin.SimpleListFilter):
         if value == "none":
             return queryset.filter(next_renewal_date__isnull=True)
         if value and value.isdigit():
-            horizon = timezone.localdate() + timedelta(days=int(value))
+            horizon = clock.today() + timedelta(days=int(value))
             return queryset.filter(next_renewal_date__lte=horizon)
         return queryset

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, Q, Value, When
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import CsTabularInline
 from customers.models import CTA, Contact, Contract, CtaStatus, Renewal
 from integrations.models import SupportTicket
@@ -69,7 +69,7 @@ class RenewalInline(CsTabularInline):
     def days_to_renewal(self, obj):
         if obj.renewal_date is None or obj.stage == "closed":
             return None
-        return (obj.renewal_date - timezone.localdate()).days
+        return (obj.renewal_date - clock.today()).days
 
 
 class SupportTicketInline(CsTabularInline):

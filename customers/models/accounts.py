@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.fields import StampField
 from customers.models.choices import (
     AccountStatus,
     Currency,
@@ -52,8 +53,8 @@ class Account(models.Model):
     intercom_company_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     mixpanel_group_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = StampField(auto_now_add=True)
+    updated_at = StampField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -101,8 +102,8 @@ class Contact(models.Model):
     )
     last_seen_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True, help_text="Anonymised by GDPR erasure")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = StampField(auto_now_add=True)
+    updated_at = StampField(auto_now=True)
 
     class Meta:
         ordering = ["account_id", "-is_primary", "last_name", "id"]

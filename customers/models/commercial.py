@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from cs_platform.core.fields import StampField
 from customers.models.accounts import MONEY, Account
 from customers.models.choices import Currency
 
@@ -30,7 +31,7 @@ class Contract(models.Model):
     )
     auto_renew = models.BooleanField(default=False)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     class Meta:
         ordering = ["account_id", "-start_date"]
@@ -93,7 +94,7 @@ class Renewal(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     class Meta:
         ordering = ["renewal_date", "id"]
@@ -154,7 +155,7 @@ class ExpansionOpportunity(models.Model):
     )
     source = models.CharField(max_length=60, help_text="Rule or person that found it")
     rationale = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
     closed_on = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.fields import StampField
 from customers.models.accounts import Account, Contact
 from customers.models.choices import LifecycleStage
 
@@ -89,7 +90,7 @@ class CTA(models.Model):
     details = models.JSONField(default=dict, blank=True)
     due_date = models.DateField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -193,7 +194,7 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.name

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.fields import StampField
 from customers.models.accounts import Account, Contact
 
 
@@ -29,7 +30,7 @@ class OnboardingPlan(models.Model):
     target_date = models.DateField(null=True, blank=True)
     completed_on = models.DateField(null=True, blank=True)
     target_ttv_days = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from audit.services import audit_event_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import Conflict, InvalidInput, field_error
 from customers.models import Contact, ContactRole
@@ -178,7 +178,7 @@ def contact_bulk_upsert(*, actor: Actor, rows: Any) -> list[dict[str, Any]]:
     rows_resolve(parsed, existing=existing, visible=visible, neighbours=neighbours)
     changed = [r for r in parsed if r.status in ("created", "updated")]
     if changed:
-        now = timezone.now()
+        now = clock.now()
         try:
             with transaction.atomic():
                 # Demotions before promotions: the one-primary index is checked per row.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import band_badge, json_block
 from cs_platform.core.admin.filters import LEVELS, choices_filter
@@ -138,7 +138,7 @@ class HealthOverrideAdmin(CsModelAdmin):
     def active(self, obj):
         if obj.revoked_at is not None:
             return False
-        return obj.expires_at is None or obj.expires_at > timezone.now()
+        return obj.expires_at is None or obj.expires_at > clock.now()
 
     def save_model(self, request, obj, form, change):
         if not change:

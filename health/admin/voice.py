@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from health.models import Feedback, Survey, SurveyResponse
 
@@ -53,7 +53,7 @@ class FeedbackAdmin(CsModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {
-            "created_at": timezone.now(),
+            "created_at": clock.now(),
             "source": "admin",
             **super().get_changeform_initial_data(request),
         }

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from cs_platform.core.fields import StampField
+
 
 class MonitorKey(models.TextChoices):
     CHURN_RISK = "churn_risk_monitor", "Churn risk monitor"
@@ -19,7 +21,7 @@ class MonitorConfig(models.Model):
     interval_minutes = models.PositiveIntegerField(default=60)
     thresholds = models.JSONField(default=dict, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampField(auto_now=True)
 
     def __str__(self) -> str:
         return self.get_key_display()

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from cs_platform.core.fields import StampField
+
 
 class Segment(models.Model):
     key = models.SlugField(max_length=60, unique=True)
@@ -11,7 +13,7 @@ class Segment(models.Model):
     rules = models.JSONField(help_text="Stored rule set evaluated against account attributes")
     is_active = models.BooleanField(default=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.name

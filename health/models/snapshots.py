@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from cs_platform.core.fields import JSONDocumentField
+from cs_platform.core.fields import JSONDocumentField, StampField
 
 
 class HealthBand(models.TextChoices):
@@ -29,7 +29,7 @@ class Scorecard(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     class Meta:
         ordering = ["key", "-version"]
@@ -135,7 +135,7 @@ class HealthOverride(models.Model):
     score = models.DecimalField(max_digits=4, decimal_places=1)
     reason = models.CharField(max_length=500)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from cs_platform.core import clock
 from health.scoring.compiled_bands import float_text, json_scalar
 
 # A snapshot is "current" when its as_of is this close to now: current-state columns
@@ -86,7 +87,7 @@ class Windows:
     def for_as_of(cls, as_of: datetime, *, now: datetime | None = None) -> Windows:
         if timezone.is_naive(as_of):
             raise ValueError("as_of must be timezone-aware")
-        now = now or timezone.now()
+        now = now or clock.now()
         day = as_of.astimezone(timezone.get_default_timezone()).date()
         return cls(
             as_of=as_of,

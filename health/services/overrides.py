@@ -12,9 +12,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from audit.services import audit_event_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor, actor_for_user
 from cs_platform.core.errors import Conflict, field_error
 from customers.models import Account
@@ -50,7 +50,7 @@ def health_override_create(
 ) -> HealthOverride:
     """Record an override (reason required; expiry optional, in the future) and re-score
     the account so its latest snapshot displays it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     value = _score(score)
     reason = (reason or "").strip()
     if not reason:
@@ -78,7 +78,7 @@ def health_override_create(
         )
         health_recompute_accounts(
             account_ids=[account.pk],
-            as_of=max(timezone.now(), override.created_at),
+            as_of=max(clock.now(), override.created_at),
             actor=user,
             actor_label=label,
             channel=channel,
@@ -98,7 +98,7 @@ def health_override_revoke(
                 "this override was already revoked",
                 details={"override_id": locked.pk, "revoked_at": locked.revoked_at.isoformat()},
             )
-        locked.revoked_at = now or timezone.now()
+        locked.revoked_at = now or clock.now()
         locked.save(update_fields=["revoked_at"])
         audit_event_record(
             actor=user,
@@ -110,7 +110,7 @@ def health_override_revoke(
         )
         health_recompute_accounts(
             account_ids=[locked.account_id],
-            as_of=max(timezone.now(), locked.revoked_at),
+            as_of=max(clock.now(), locked.revoked_at),
             actor=user,
             actor_label=label,
             channel=channel,

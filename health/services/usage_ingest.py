@@ -13,10 +13,10 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from audit.services import audit_event_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import field_error
 from health.models import UsageDaily
@@ -156,7 +156,7 @@ def usage_bulk_upsert(
     """
     if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK_ROWS:
         raise field_error("rows", f"must be a list of 1 to {MAX_BULK_ROWS} row objects")
-    today = today or timezone.localdate()
+    today = today or clock.today()
     parsed = [usage_row_parse(i, raw, today=today) for i, raw in enumerate(rows)]
     _accounts_resolve(actor, parsed)
     first_seen: dict[UsageKey, int] = {}

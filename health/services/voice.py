@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.utils import timezone
 
 from audit.services import audit_event_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import Conflict, InvalidInput, field_error
 from customers.models import Account, Contact
@@ -103,7 +103,7 @@ def survey_response_create(
     if survey is None:
         raise field_error("survey", "no survey with this id", code="not_found")
     _check_score(survey.kind, score)
-    _check_not_future("responded_at", responded_at, timezone.now())
+    _check_not_future("responded_at", responded_at, clock.now())
     _check_contact(contact_id, account.pk)
     if (
         external_id
@@ -164,7 +164,7 @@ def feedback_create(
 ) -> Feedback:
     """Record one piece of customer feedback (status `new`)."""
     account = _account_in_scope(actor, account_id)
-    now = timezone.now()
+    now = clock.now()
     created_at = created_at or now
     _check_not_future("created_at", created_at, now)
     _check_contact(contact_id, account.pk)

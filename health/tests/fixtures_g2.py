@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.actors import actor_for_user
 from cs_platform.core.models import Role, StaffProfile
 from cs_platform.core.tools import invoke_tool
@@ -48,7 +48,7 @@ def g2_call(user, name: str, payload: dict, channel: str = "command") -> dict:
 
 
 def g2_today() -> date:
-    return timezone.now().date()
+    return clock.now().date()
 
 
 def g2_account(owner, name: str, **fields) -> Account:
@@ -87,7 +87,7 @@ def g2_scorecard() -> Scorecard:
 
 
 def g2_health(account: Account, score: float | None, band: str, *, as_of: datetime | None = None):
-    as_of = as_of or timezone.now() - timedelta(hours=1)
+    as_of = as_of or clock.now() - timedelta(hours=1)
     HealthScore.objects.filter(account=account, is_latest=True).update(is_latest=False)
     return HealthScore.objects.create(
         account=account,
@@ -105,7 +105,7 @@ def g2_health(account: Account, score: float | None, band: str, *, as_of: dateti
 
 
 def g2_prediction(account: Account, probability: str, *, at: datetime | None = None):
-    at = at or timezone.now() - timedelta(hours=1)
+    at = at or clock.now() - timedelta(hours=1)
     return ChurnPrediction.objects.create(
         account=account,
         as_of=at,
@@ -127,7 +127,7 @@ def g2_answer(account: Account, kind: str, score: int, *, days_ago: float = 1) -
         kind=kind,
         account=account,
         score=score,
-        responded_at=timezone.now() - timedelta(days=days_ago),
+        responded_at=clock.now() - timedelta(days=days_ago),
     )
 
 

@@ -12,8 +12,8 @@ from statistics import mean
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.actors import actor_for_user
 from cs_platform.core.models import Role, StaffProfile
 from cs_platform.core.tools import invoke_tool
@@ -31,7 +31,7 @@ ACCOUNTS = 120  # six blocks of 20: every archetype six times or more
 @pytest.fixture
 def demo():
     call_command("seed_demo", f"--accounts={ACCOUNTS}", f"--seed={SEED}", "--reset", verbosity=0)
-    now = timezone.now()
+    now = clock.now()
     health_recompute_all(as_of=now - timedelta(days=45))
     health_recompute_all(as_of=now)
     manager = StaffProfile.objects.filter(role=Role.MANAGER).select_related("user").first()

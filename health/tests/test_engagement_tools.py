@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput, NotFound, PermissionDenied
 from customers.models import Account, LifecycleStageChange, MilestoneStatus, OnboardingPlan
 from health.models import Feature, FeatureAdoption, Segment, SegmentMembership
@@ -399,7 +399,7 @@ def test_stage_move_to_churned_marks_the_account_and_bad_moves_change_nothing(g2
 
 
 def test_stage_distribution_is_scoped_and_measures_time_in_stage(g2_staff):
-    now = timezone.now()
+    now = clock.now()
     a = g2_account(g2_staff["csm1"], "A", lifecycle_stage="adoption", arr=Decimal("1000"))
     b = g2_account(g2_staff["csm1"], "B", lifecycle_stage="adoption", arr=Decimal("3000"))
     g2_account(g2_staff["csm1"], "C", lifecycle_stage="renewal", arr=Decimal("500"))
@@ -427,7 +427,7 @@ def test_stage_distribution_is_scoped_and_measures_time_in_stage(g2_staff):
 # --- track_adoption_milestones ---------------------------------------------------------
 def test_adoption_milestones_from_onboarding_and_usage(g2_staff):
     today = g2_today()
-    now = timezone.now()
+    now = clock.now()
     account = g2_account(
         g2_staff["csm1"], "Acme", seats_licensed=40, customer_since=today - timedelta(days=30)
     )

@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.errors import NotFound, PermissionDenied
 from cs_platform.core.tools import invoke_tool
 from customers.models import Account, Renewal
@@ -30,7 +30,7 @@ def test_calculate_health_score_persists_and_differs_per_account(actors, portfol
     assert declining["band"] == snap.band and healthy["score"] > declining["score"]
     by_key = {m["key"]: m for m in declining["measures"]}
     assert by_key["usage_trend"]["input"] == -50.0
-    assert by_key["usage_trend"]["input_as_of"] == timezone.localdate().isoformat()
+    assert by_key["usage_trend"]["input_as_of"] == clock.today().isoformat()
     assert by_key["payment_status"]["input"] == "late"
     assert {m["key"]: m["input"] for m in healthy["measures"]} != {
         k: m["input"] for k, m in by_key.items()
@@ -55,7 +55,7 @@ def test_tools_cannot_reach_another_csms_account(actors, portfolio):
         with pytest.raises(NotFound):
             invoke_tool(name, actors["csm1"], payload)
     assert not HealthScore.objects.filter(account_id=other).exists()
-    health_recompute_accounts(account_ids=[other], as_of=timezone.now())
+    health_recompute_accounts(account_ids=[other], as_of=clock.now())
     listed = invoke_tool("identify_churn_risk", actors["csm1"], {"min_risk_level": "low"})
     assert other not in {row["account_id"] for row in listed["accounts"]}
     with pytest.raises(PermissionDenied):
@@ -63,14 +63,14 @@ def test_tools_cannot_reach_another_csms_account(actors, portfolio):
 
 
 def test_explain_health_change_names_usage_first(actors, staff):
-    today = timezone.localdate()
+    today = clock.today()
     account = Account.objects.create(name="Fading", owner=staff["csm1"], seats_licensed=100)
     UsageDaily.objects.bulk_create(
         UsageDaily(account=account, date=today - timedelta(days=back),
                    active_users=(u := 80 if back >= 30 else 30 + back), sessions=u)
         for back in range(120)
     )  # fmt: skip
-    now = timezone.now()
+    now = clock.now()
     health_recompute_accounts(account_ids=[account.pk], as_of=now - timedelta(days=30))
     health_recompute_accounts(account_ids=[account.pk], as_of=now)
     out = invoke_tool("explain_health_change", actors["csm1"], {"account_id": account.pk})
@@ -101,7 +101,7 @@ def _renewal_account(owner, name, outcome, users_for_day_back, renewal_date):
 
 
 def test_backtest_scorecard_auc_and_share_green(actors, staff):
-    renewal_date = timezone.localdate() - timedelta(days=20)
+    renewal_date = clock.today() - timedelta(days=20)
     steady = lambda back: 60  # noqa: E731
     collapsing = lambda back: 15 if back < 30 else 60  # noqa: E731
     for n in range(3):
@@ -156,9 +156,7 @@ def test_score_risk_factors_opens_updates_and_resolves_indicators(actors, portfo
     assert out["factors"][0]["log_odds"] >= out["factors"][1]["log_odds"]
     again = invoke_tool("score_risk_factors", actors["csm1"], {"account_id": account.pk})
     assert {i["change"] for i in again["indicators"]} == {"updated"}
-    SupportTicket.objects.filter(account=account).update(
-        status="solved", resolved_at=timezone.now()
-    )
+    SupportTicket.objects.filter(account=account).update(status="solved", resolved_at=clock.now())
     third = invoke_tool("score_risk_factors", actors["csm1"], {"account_id": account.pk})
     changes = {i["kind"]: i["change"] for i in third["indicators"]}
     assert changes["churn:open_high_severity_tickets"] == "resolved"

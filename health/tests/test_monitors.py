@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput
 from customers.models import CTA, Activity, CtaStatus
 from customers.services.ctas import CtaFinding, cta_raise, cta_raise_bulk
@@ -94,7 +94,7 @@ def test_usage_drop_refreshes_the_open_cta_with_fresh_numbers(g2_staff):
     account = g2_account(g2_staff["csm1"], "Dropping")
     g2_usage(account, [80] * 30 + [40] * 30)
     monitor_run(key="usage_drop_alerts")
-    account.usage_days.filter(date=timezone.now().date()).update(active_users=10, sessions=10)
+    account.usage_days.filter(date=clock.now().date()).update(active_users=10, sessions=10)
     run = monitor_run(key="usage_drop_alerts")
     assert (run.ctas_created, run.details["ctas_updated"]) == (0, 1)
     [cta] = ctas("usage_drop")
@@ -142,10 +142,10 @@ def test_closed_cta_is_not_reopened_during_cooldown(g2_staff):
     risky = g2_account(g2_staff["csm1"], "Risky")
     g2_prediction(risky, "0.6200")
     monitor_run(key="churn_risk_monitor")
-    CTA.objects.filter(account=risky).update(status=CtaStatus.DONE, closed_at=timezone.now())
+    CTA.objects.filter(account=risky).update(status=CtaStatus.DONE, closed_at=clock.now())
     run = monitor_run(key="churn_risk_monitor")
     assert (run.findings, run.ctas_created, run.details["skipped_cooldown"]) == (1, 0, 1)
-    CTA.objects.filter(account=risky).update(closed_at=timezone.now() - timedelta(days=20))
+    CTA.objects.filter(account=risky).update(closed_at=clock.now() - timedelta(days=20))
     assert monitor_run(key="churn_risk_monitor").ctas_created == 1
     assert CTA.objects.filter(account=risky, status="open").count() == 1
 
@@ -168,7 +168,7 @@ def test_nps_csat_uses_recent_low_answers_and_respects_closure(g2_staff):
     assert cta.details["detractor_nps_answers"] == 1 and cta.details["lowest_nps_answer"] == 3
     assert cta.details["low_csat_answers"] == 1 and cta.details["lowest_csat_answer"] == 2
 
-    cta.status, cta.closed_at = CtaStatus.DONE, timezone.now()
+    cta.status, cta.closed_at = CtaStatus.DONE, clock.now()
     cta.save()
     assert monitor_run(key="nps_csat_monitor").findings == 0  # already acted on
     g2_answer(unhappy, "nps", 5, days_ago=0)
@@ -179,7 +179,7 @@ def test_nps_csat_uses_recent_low_answers_and_respects_closure(g2_staff):
 
 
 def test_retention_analyzer_needs_a_near_renewal_and_a_warning(g2_staff):
-    now = timezone.now()
+    now = clock.now()
     yellow = g2_account(g2_staff["csm1"], "Yellow renewing")
     g2_renewal(yellow, 20)
     g2_health(yellow, 55, "yellow")
@@ -225,19 +225,19 @@ def test_failed_run_is_recorded_and_writes_no_ctas(g2_staff):
 
 
 def test_run_due_respects_interval_and_enabled_flag(g2_staff):
-    now = timezone.now()
+    now = clock.now()
     assert monitors_due(now) == sorted(MONITORS)
     result = monitors_run_due_task()
     assert set(result) == set(MONITORS)
     assert all(r["status"] == "succeeded" for r in result.values())
-    assert monitors_due(timezone.now()) == []
+    assert monitors_due(clock.now()) == []
     MonitorConfig.objects.filter(key="nps_csat_monitor").update(
         last_run_at=now - timedelta(minutes=61)
     )
     MonitorConfig.objects.filter(key="usage_drop_alerts").update(
         last_run_at=now - timedelta(days=1), enabled=False
     )
-    assert monitors_due(timezone.now()) == ["nps_csat_monitor"]
+    assert monitors_due(clock.now()) == ["nps_csat_monitor"]
     assert MonitorRun.objects.filter(status="succeeded").count() == 4
 
 
@@ -331,7 +331,7 @@ def test_concurrent_raises_end_with_one_open_cta(g2_staff):
         reason="churn_risk",
         source="t",
         findings=[CtaFinding(account.pk, None, "third", "high", {"k": 2})],
-        now=timezone.now(),
+        now=clock.now(),
     )
     assert bulk.created_ids == [] and bulk.updated_ids == [raised.cta.pk]
     cta = CTA.objects.get(account=account, reason="churn_risk")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.actors import actor_for_user
 from cs_platform.core.errors import InvalidInput, NotFound
 from cs_platform.core.tools import invoke_tool
@@ -24,7 +24,7 @@ def analyze(user, **payload):
 @pytest.fixture
 def usage(staff):
     """csm1: Acme (Mixpanel-fed) and Beta (API-fed); csm2: Gamma (must never count)."""
-    today = timezone.localdate()
+    today = clock.today()
     day = lambda n: today - timedelta(days=n)  # noqa: E731
     acme = Account.objects.create(name="Acme", owner=staff["csm1"])
     beta = Account.objects.create(name="Beta", owner=staff["csm1"])

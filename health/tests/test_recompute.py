@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from customers.models import Account, Contract
 from health.models import ChurnPrediction, HealthScore, UsageDaily
 from health.scoring import MODEL_VERSION
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def usage_account(owner, name, users_for_day_back, *, days=120, seats=100):
     """An account whose only data are a contract (seats) and a usage series."""
-    today = timezone.localdate()
+    today = clock.today()
     account = Account.objects.create(name=name, owner=owner, seats_licensed=seats)
     Contract.objects.create(
         account=account,
@@ -58,7 +58,7 @@ def measure(snap, key):
 
 
 def test_declining_usage_lowers_score_versus_growing(staff):
-    now = timezone.now()
+    now = clock.now()
     growing = usage_account(staff["csm1"], "Growing", lambda back: 40 + (120 - back) // 4)
     declining = usage_account(
         staff["csm1"], "Declining", lambda back: 80 if back >= 30 else 30 + back
@@ -73,7 +73,7 @@ def test_declining_usage_lowers_score_versus_growing(staff):
 
 def test_two_accounts_with_different_inputs_get_different_scores(portfolio):
     healthy, declining = portfolio["healthy"], portfolio["declining"]
-    health_recompute_accounts(account_ids=[healthy.pk, declining.pk], as_of=timezone.now())
+    health_recompute_accounts(account_ids=[healthy.pk, declining.pk], as_of=clock.now())
     h, d = snapshot(healthy), snapshot(declining)
     assert h.score != d.score and h.band == "green" and d.score < h.score
     assert d.inputs["usage_trend_pct"]["value"] == -50.0
@@ -91,7 +91,7 @@ def test_two_accounts_with_different_inputs_get_different_scores(portfolio):
 
 def test_account_without_data_is_unknown_not_fifty(staff):
     empty = Account.objects.create(name="Nothing yet", owner=staff["csm1"])
-    summary = health_recompute_accounts(account_ids=[empty.pk], as_of=timezone.now())
+    summary = health_recompute_accounts(account_ids=[empty.pk], as_of=clock.now())
     snap = snapshot(empty)
     assert (summary.unknown, snap.score, snap.computed_score) == (1, None, None)
     assert snap.band == "unknown" and snap.coverage == 0 and snap.confidence == "low"
@@ -104,7 +104,7 @@ def test_account_without_data_is_unknown_not_fifty(staff):
 
 def test_past_as_of_reports_stateful_inputs_missing(portfolio):
     account = portfolio["healthy"]
-    past = timezone.now() - timedelta(days=20)
+    past = clock.now() - timedelta(days=20)
     inputs = health_inputs_for_accounts([account.pk], as_of=past)[account.pk]
     assert inputs.records["payment_status"]["missing"] == "no_history_for_past_as_of"
     assert inputs.records["feature_breadth"]["missing"] == "no_history_for_past_as_of"
@@ -114,7 +114,7 @@ def test_past_as_of_reports_stateful_inputs_missing(portfolio):
 
 def test_recompute_same_as_of_twice_replaces_instead_of_duplicating(portfolio):
     ids = [a.pk for a in portfolio.values()]
-    as_of = timezone.now()
+    as_of = clock.now()
     health_recompute_accounts(account_ids=ids, as_of=as_of)
     first = dict(HealthScore.objects.values_list("account_id", "pk"))
     health_recompute_accounts(account_ids=ids, as_of=as_of)
@@ -125,7 +125,7 @@ def test_recompute_same_as_of_twice_replaces_instead_of_duplicating(portfolio):
 
 def test_exactly_one_latest_per_account_and_backfill_keeps_newest(portfolio):
     ids = [a.pk for a in portfolio.values()]
-    now = timezone.now()
+    now = clock.now()
     for days_back in (2, 1, 0):
         health_recompute_accounts(account_ids=ids, as_of=now - timedelta(days=days_back))
     health_recompute_accounts(account_ids=ids, as_of=now - timedelta(days=5))  # backfill
@@ -142,7 +142,7 @@ def test_query_count_does_not_grow_with_accounts(staff):
     for chunk in (accounts[:5], accounts[5:]):
         with CaptureQueriesContext(connection) as ctx:
             summary = health_recompute_accounts(
-                account_ids=[a.pk for a in chunk], as_of=timezone.now()
+                account_ids=[a.pk for a in chunk], as_of=clock.now()
             )
         assert summary.accounts == len(chunk)
         counts.append(len(ctx.captured_queries))
@@ -152,7 +152,7 @@ def test_query_count_does_not_grow_with_accounts(staff):
 
 def test_override_applied_then_expired(portfolio, staff):
     account = portfolio["declining"]
-    now = timezone.now()
+    now = clock.now()
     health_recompute_accounts(account_ids=[account.pk], as_of=now - timedelta(minutes=1))
     computed = snapshot(account).computed_score
     override = health_override_create(
@@ -194,7 +194,7 @@ def test_override_revoked_and_bad_input_rejected(portfolio, staff):
 def test_portable_path_matches_postgresql_path(portfolio, monkeypatch):
     """The embedded (SQLite) path — IN lists and ORM writes — run here against PostgreSQL."""
     ids = [a.pk for a in portfolio.values()]
-    as_of = timezone.now()
+    as_of = clock.now()
     health_recompute_accounts(account_ids=ids, as_of=as_of)
     fast = {h.account_id: (h.score, h.result) for h in HealthScore.objects.all()}
     monkeypatch.setattr(connection, "vendor", "sqlite")
@@ -209,7 +209,7 @@ def test_celery_fan_out_recomputes_every_account(portfolio, monkeypatch):
 
     monkeypatch.setattr(app.conf, "task_always_eager", True)
     extra = Account.objects.create(name="No data")
-    as_of = timezone.now().replace(microsecond=0)
+    as_of = clock.now().replace(microsecond=0)
     result = recompute_portfolio.delay(as_of=as_of.isoformat(), chunk_size=2).get()
     assert result == {"as_of": as_of.isoformat(), "chunks": 2, "accounts": 4}
     assert set(HealthScore.objects.filter(as_of=as_of).values_list("account_id", flat=True)) == {
@@ -279,7 +279,7 @@ def test_new_scorecard_version_at_same_as_of_takes_over_latest(portfolio):
     from health.scoring import default_scorecard
 
     ids = [a.pk for a in portfolio.values()]
-    as_of = timezone.now()
+    as_of = clock.now()
     health_recompute_accounts(account_ids=ids, as_of=as_of)
     definition = default_scorecard().to_dict() | {"version": 2}
     definition["groups"][0]["weight"] = 50
@@ -298,7 +298,7 @@ def test_predictions_already_there_are_replaced_and_the_rest_copied(portfolio):
     through the staged upsert; with none there they are COPYed straight in. Both end with
     one prediction per account carrying the recompute's numbers."""
     ids = sorted(a.pk for a in portfolio.values())
-    as_of = timezone.now()
+    as_of = clock.now()
     ChurnPrediction.objects.create(
         account_id=ids[0], as_of=as_of, predicted_at=as_of, probability=Decimal("0.9999"),
         risk_level="critical", model_version=MODEL_VERSION, factors=[], coverage=Decimal("0"),
@@ -317,7 +317,7 @@ def test_predictions_already_there_are_replaced_and_the_rest_copied(portfolio):
 
 def test_snapshot_documents_are_json_not_jsonb_and_read_back_whole(portfolio):
     ids = [a.pk for a in portfolio.values()]
-    health_recompute_accounts(account_ids=ids, as_of=timezone.now())
+    health_recompute_accounts(account_ids=ids, as_of=clock.now())
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from customers.models import CTA, Campaign, CampaignEnrollment, Escalation
 from health.models import ChurnPrediction
@@ -151,7 +152,7 @@ def test_satisfaction_is_computed_from_answers(g2_staff):
 def test_escalation_sla_comes_from_severity_and_follows_changes(g2_staff):
     account = g2_account(g2_staff["csm1"], "Acme")
     ticket = SupportTicket.objects.create(
-        account=account, subject="Down", priority="urgent", opened_at=timezone.now()
+        account=account, subject="Down", priority="urgent", opened_at=clock.now()
     )
     out = g2_call(
         g2_staff["csm1"],
@@ -180,8 +181,8 @@ def test_escalation_sla_comes_from_severity_and_follows_changes(g2_staff):
     assert {c["field"] for c in upd["changed"]} == {"severity", "sla_due_at"}
 
     Escalation.objects.filter(pk=esc["id"]).update(
-        opened_at=timezone.now() - timedelta(hours=10),
-        sla_due_at=timezone.now() - timedelta(hours=6),
+        opened_at=clock.now() - timedelta(hours=10),
+        sla_due_at=clock.now() - timedelta(hours=6),
     )
     breached = g2_call(
         g2_staff["csm1"], "manage_escalations", {"action": "list", "only_breached": True}
@@ -200,9 +201,7 @@ def test_escalation_sla_comes_from_severity_and_follows_changes(g2_staff):
 def test_escalation_override_validation_and_scope(g2_staff):
     account = g2_account(g2_staff["csm1"], "Acme")
     other = g2_account(g2_staff["csm2"], "Other")
-    foreign_ticket = SupportTicket.objects.create(
-        account=other, subject="x", opened_at=timezone.now()
-    )
+    foreign_ticket = SupportTicket.objects.create(account=other, subject="x", opened_at=clock.now())
     out = g2_call(
         g2_staff["csm1"],
         "manage_escalations",
@@ -347,7 +346,7 @@ def test_postmortem_filters_and_query_count(g2_staff):
                 churned_on=today - timedelta(days=5 + i),
             )
             g2_usage(a, [10] * 70, end=today - timedelta(days=6 + i))
-            g2_health(a, 20, "red", as_of=timezone.now() - timedelta(days=30))
+            g2_health(a, 20, "red", as_of=clock.now() - timedelta(days=30))
 
     lose(2, 0)
     with CaptureQueriesContext(connection) as small:

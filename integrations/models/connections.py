@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from encrypted_fields.fields import EncryptedJSONField, EncryptedTextField
 
+from cs_platform.core.fields import StampField
+
 
 class Provider(models.TextChoices):
     ZENDESK = "zendesk", "Zendesk"
@@ -29,7 +31,7 @@ class Connection(models.Model):
         default=dict, blank=True, help_text="Per-stream cursor, advanced after each commit"
     )
     last_synced_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     class Meta:
         ordering = ["provider", "name"]

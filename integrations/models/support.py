@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.fields import StampField
+
 
 class TicketStatus(models.TextChoices):
     NEW = "new", "New"
@@ -60,8 +62,8 @@ class SupportTicket(models.Model):
     source_updated_at = models.DateTimeField(null=True, blank=True)
     mirror_status = models.CharField(max_length=16, blank=True, help_text="pending/synced/failed")
     mirror_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = StampField(auto_now_add=True)
+    updated_at = StampField(auto_now=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -126,8 +128,8 @@ class KnowledgeArticle(models.Model):
     version = models.PositiveIntegerField(default=1)
     helpful_votes = models.PositiveIntegerField(default=0)
     unhelpful_votes = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = StampField(auto_now=True)
+    created_at = StampField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.title
@@ -141,7 +143,7 @@ class KnowledgeArticleVersion(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampField(auto_now_add=True)
 
     class Meta:
         ordering = ["article_id", "-version"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
+
+from cs_platform.core import clock
 
 
 @dataclass(frozen=True)
@@ -54,4 +56,4 @@ class SandboxConfig:
             raise ValueError("accounts and days must be at least 1")
         if self.today is not None:
             return self
-        return replace(self, today=datetime.now(UTC).date())
+        return replace(self, today=clock.today())

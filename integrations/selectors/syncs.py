@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import F, Max, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 
+from cs_platform.core import clock
 from integrations.models import Connection, SyncRun
 from integrations.services.syncs.streams import STREAMS
 
@@ -39,7 +39,7 @@ def connection_next_due_at(
 
 def connection_due_list(now: datetime | None = None) -> list[int]:
     """Ids of enabled, syncable connections whose interval has passed (one query)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     rows = (
         Connection.objects.filter(enabled=True, provider__in=list(STREAMS))
         .annotate(last_started=Max("runs__started_at"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.actors import actor_for_user
 from cs_platform.core.models import Role
 from cs_platform.core.tools import invoke_tool
@@ -110,4 +110,4 @@ def intercom_connection(db, sandbox) -> Connection:
 
 
 def hours_ago(hours: float):
-    return timezone.now() - timedelta(hours=hours)
+    return clock.now() - timedelta(hours=hours)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from cs_platform.core.errors import (
     Conflict,
     InvalidInput,
@@ -77,7 +77,7 @@ def test_opted_out_and_erased_contacts_are_refused(staff, book, sandbox, sendgri
     with pytest.raises(Conflict) as err:
         send(staff["csm1"], ada)
     assert err.value.code == "contact_opted_out"
-    ada.email_opt_out, ada.erased_at = False, timezone.now()
+    ada.email_opt_out, ada.erased_at = False, clock.now()
     ada.save()
     with pytest.raises(Conflict) as err:
         send(staff["csm1"], ada)
@@ -94,7 +94,7 @@ def test_marketing_mail_needs_recorded_consent(staff, book, sandbox, sendgrid_co
         purpose="marketing_email",
         granted=True,
         source="form",
-        recorded_at=timezone.now(),
+        recorded_at=clock.now(),
     )
     assert send(staff["csm1"], book["ada"], category="marketing")["status"] == "sent"
     assert len(sandbox.sendgrid_sent()) == 1

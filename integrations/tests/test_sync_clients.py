@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
+from cs_platform.core import clock
 from integrations.clients import OutgoingEmail, client_for_connection
 from integrations.errors import ProviderAuthError, ProviderClientError
 from integrations.models import Connection, SupportTicket, SyncRun
@@ -94,14 +94,14 @@ def test_sync_connection_command_prints_each_committed_page(sandbox):
 def test_beat_queues_exactly_the_due_connections(sandbox, django_capture_on_commit_callbacks):
     fresh = make_connection(sandbox, "zendesk")
     SyncRun.objects.create(
-        connection=fresh, stream="all", status="succeeded", started_at=timezone.now()
+        connection=fresh, stream="all", status="succeeded", started_at=clock.now()
     )
     due = make_connection(sandbox, "intercom")
     SyncRun.objects.create(
         connection=due,
         stream="all",
         status="succeeded",
-        started_at=timezone.now() - timedelta(minutes=16),
+        started_at=clock.now() - timedelta(minutes=16),
     )
     never = make_connection(sandbox, "mixpanel")
     make_connection(sandbox, "sendgrid")  # nothing to pull
@@ -125,7 +125,7 @@ def test_beat_queues_exactly_the_due_connections(sandbox, django_capture_on_comm
 @pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_advances_while_a_run_works(sandbox):
     conn = make_connection(sandbox, "zendesk")
-    started = timezone.now() - timedelta(minutes=5)
+    started = clock.now() - timedelta(minutes=5)
     run = SyncRun.objects.create(
         connection=conn, stream="tickets", status="running", started_at=started,
         heartbeat_at=started,
@@ -133,4 +133,4 @@ def test_the_heartbeat_advances_while_a_run_works(sandbox):
     with Heartbeat(run.pk, 0.05):
         time.sleep(0.4)
     run.refresh_from_db()
-    assert run.heartbeat_at > timezone.now() - timedelta(seconds=2)
+    assert run.heartbeat_at > clock.now() - timedelta(seconds=2)

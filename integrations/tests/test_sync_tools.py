@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from cs_platform.core.actors import actor_for_user
 from cs_platform.core.errors import InvalidInput, NotFound, PermissionDenied
 from cs_platform.core.models import Role, StaffProfile
@@ -88,7 +88,7 @@ def test_trigger_sync_rejects_bad_input_and_writes_nothing(sandbox, users):
 
 
 def _runs(conn: Connection, n: int) -> None:
-    start = timezone.now() - timedelta(hours=n)
+    start = clock.now() - timedelta(hours=n)
     for i in range(n):
         SyncRun.objects.create(
             connection=conn, stream="tickets", status="succeeded", trigger="schedule",
@@ -102,7 +102,7 @@ def test_get_sync_status_reports_runs_cursors_breakers_and_due_time(sandbox, use
     _runs(zendesk, 7)
     failed = SyncRun.objects.create(
         connection=zendesk, stream="tickets", status="failed", error_code="provider_timeout",
-        started_at=timezone.now(), finished_at=timezone.now(),
+        started_at=clock.now(), finished_at=clock.now(),
     )  # fmt: skip
     mixpanel = make_connection(sandbox, "mixpanel")
     Connection.objects.filter(pk=mixpanel.pk).update(cursors={"events": {"last_day": "2026-01-01"}})

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from cs_platform.core import clock
 from customers.demo_identity import demo_company
 from health.models import FeatureAdoption, UsageDaily
 from integrations.models import FeatureUsageDay
@@ -79,7 +80,7 @@ def test_events_roll_into_daily_usage_and_adoption_exactly_once(sandbox):
     accounts = seed_accounts(ACCOUNTS)
     groups = {demo_company(n).mixpanel_group_id: a.pk for n, a in accounts.items()}
     conn = make_connection(sandbox, "mixpanel", history_days=10)
-    last = datetime.now(UTC).date() - timedelta(days=1)
+    last = clock.today() - timedelta(days=1)
     first = last - timedelta(days=9)
     events = _export(sandbox, first, last)
     usage, adoption, unmatched = _oracle(events, groups)
@@ -127,30 +128,57 @@ def _days_by_feature(events, groups):
 
 
 def test_a_changed_export_window_moves_totals_by_the_difference(sandbox):
-    """A re-export of a day with fewer events (Mixpanel dropping late duplicates)
-    lowers totals instead of adding to them."""
-    accounts = seed_accounts([1])
+    """A re-export of the last complete day (always inside the late-data window) replaces
+    what the earlier export of that day contributed: a feature's total moves by the
+    difference, and a feature the day no longer has loses its whole contribution."""
+    seed_accounts(ACCOUNTS)
     conn = make_connection(sandbox, "mixpanel", history_days=10)
     sync_run_execute(connection_id=conn.pk, trigger="cli")
-    account = accounts[1]
-    totals = dict(
-        FeatureAdoption.objects.filter(account=account).values_list("feature_id", "events_total")
+    last = clock.now().date() - timedelta(days=1)  # the sync's last complete UTC day
+    totals = {
+        (a, f): t
+        for a, f, t in FeatureAdoption.objects.values_list(
+            "account_id", "feature_id", "events_total"
+        )
+    }
+    # Ten accounts with about a dozen events a day each: that day has feature events.
+    used = FeatureUsageDay.objects.filter(connection=conn, date=last).order_by("-events").first()
+    assert used is not None
+    key = (used.account_id, used.feature_id)
+    # Pretend the earlier export of that day had 5 more events of a feature used that day...
+    FeatureUsageDay.objects.filter(pk=used.pk).update(events=used.events + 5)
+    FeatureAdoption.objects.filter(account_id=used.account_id, feature_id=used.feature_id).update(
+        events_total=totals[key] + 5
     )
-    last_ledger = FeatureUsageDay.objects.filter(account=account).order_by("-date").first()
-    # Pretend the earlier export of that day had 5 more events for this feature.
-    FeatureUsageDay.objects.filter(pk=last_ledger.pk).update(events=last_ledger.events + 5)
-    FeatureAdoption.objects.filter(account=account, feature_id=last_ledger.feature_id).update(
-        events_total=totals[last_ledger.feature_id] + 5
-    )
+    # ...and 3 events of a feature the re-export will not have at all that day.
+    unused = (
+        FeatureAdoption.objects.filter(account_id=used.account_id)
+        .exclude(feature_id__in=FeatureUsageDay.objects.filter(
+            connection=conn, date=last, account_id=used.account_id
+        ).values("feature_id"))
+        .first()
+    )  # fmt: skip
+    assert unused is not None
+    FeatureUsageDay.objects.create(
+        connection=conn, date=last, account_id=used.account_id, feature_id=unused.feature_id,
+        events=3,
+    )  # fmt: skip
+    FeatureAdoption.objects.filter(pk=unused.pk).update(events_total=unused.events_total + 3)
 
     run, _ = sync_run_execute(connection_id=conn.pk, trigger="cli")  # re-exports that day
 
     assert run.status == "succeeded"
+    assert FeatureAdoption.objects.get(pk=unused.pk).events_total == unused.events_total
     assert (
-        FeatureAdoption.objects.get(account=account, feature_id=last_ledger.feature_id).events_total
-        == totals[last_ledger.feature_id]
+        FeatureAdoption.objects.get(
+            account_id=used.account_id, feature_id=used.feature_id
+        ).events_total
+        == totals[key]
     )
-    assert FeatureUsageDay.objects.get(pk=last_ledger.pk).events == last_ledger.events
+    assert FeatureUsageDay.objects.get(pk=used.pk).events == used.events
+    assert not FeatureUsageDay.objects.filter(
+        connection=conn, date=last, account_id=used.account_id, feature_id=unused.feature_id
+    ).exists()
 
 
 def test_events_without_account_property_match_by_email_domain(sandbox):
@@ -162,7 +190,7 @@ def test_events_without_account_property_match_by_email_domain(sandbox):
     run, _ = sync_run_execute(connection_id=conn.pk, trigger="cli")
 
     assert run.status == "succeeded"
-    last = datetime.now(UTC).date() - timedelta(days=1)
+    last = clock.today() - timedelta(days=1)
     events = _export(sandbox, last - timedelta(days=2), last)
     ours = {demo_company(2).domain, demo_company(3).domain}
     expected = sum(1 for e in events if e["properties"]["distinct_id"].split("@")[1] in ours)

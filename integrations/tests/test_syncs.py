@@ -8,8 +8,8 @@ import pytest
 import requests
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from cs_platform.core import clock
 from customers.demo_identity import demo_company
 from customers.models import Account, Contact
 from integrations.models import Connection, SupportTicket, SyncRun
@@ -278,14 +278,14 @@ def test_a_running_sync_blocks_a_second_one(sandbox):
     assert not SupportTicket.objects.exists()
     with pytest.raises(IntegrityError), transaction.atomic():
         SyncRun.objects.create(
-            connection=conn, stream="tickets", status="queued", started_at=timezone.now()
+            connection=conn, stream="tickets", status="queued", started_at=clock.now()
         )
 
 
 def test_a_run_without_heartbeat_is_abandoned_and_replaced(sandbox):
     seed_accounts(ACCOUNTS)
     conn = make_connection(sandbox, "zendesk")
-    old = timezone.now() - timedelta(minutes=30)
+    old = clock.now() - timedelta(minutes=30)
     dead = SyncRun.objects.create(
         connection=conn, stream="tickets", status="running", started_at=old, heartbeat_at=old
     )

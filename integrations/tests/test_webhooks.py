@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from audit.models import AuditEvent
+from cs_platform.core import clock
 from integrations.models import EmailEvent, EmailMessage, SupportTicket, WebhookEvent
 from integrations.sandbox.signing import sendgrid_signed_headers
 from integrations.services.email_events import email_status_after, sendgrid_message_id
@@ -178,7 +179,7 @@ def test_intercom_signed_notification_updates_the_ticket_bad_one_is_rejected(
 
 def zendesk_post(url, event: dict, *, secret=ZENDESK_WEBHOOK_SECRET, timestamp=None):
     body = json.dumps(event).encode()
-    stamp = timestamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = timestamp or clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     digest = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
     headers = {
         "Content-Type": "application/json",
@@ -189,7 +190,7 @@ def zendesk_post(url, event: dict, *, secret=ZENDESK_WEBHOOK_SECRET, timestamp=N
 
 
 def _status_event(external_id: str, event_id: str = "01HZ-status-1") -> dict:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "type": "zen:event-type:ticket.status_changed",
         "account_id": 88888888,

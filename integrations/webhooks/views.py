@@ -13,10 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cs_platform.core import clock
 from integrations.models import Connection
 from integrations.webhooks.inbox import webhook_delivery_store
 from integrations.webhooks.parse import PARSERS, PayloadInvalid
@@ -50,7 +50,7 @@ def _credentials(connection: Connection) -> dict[str, Any]:
 
 def request_signature_verify(connection: Connection, request: HttpRequest) -> None:
     """Raise ``SignatureInvalid`` unless ``request`` is signed for ``connection``."""
-    body, headers, now = request.body, request.headers, timezone.now()
+    body, headers, now = request.body, request.headers, clock.now()
     tolerance = getattr(settings, "WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", DEFAULT_TOLERANCE_SECONDS)
     if connection.provider == "intercom":
         # Intercom signs with the app's client secret; webhook_secret is where it lives,
@@ -100,5 +100,5 @@ def webhook_receive(request: HttpRequest, provider: str, connection_id: int) -> 
         items = PARSERS[provider](request.body)
     except PayloadInvalid as exc:
         return _error(400, "invalid_payload", str(exc))
-    result = webhook_delivery_store(connection=connection, items=items, now=timezone.now())
+    result = webhook_delivery_store(connection=connection, items=items, now=clock.now())
     return JsonResponse(result.as_dict(), status=200)

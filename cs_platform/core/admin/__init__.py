@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, NOBODY, CsModelAdmin
 from cs_platform.core.admin.display import json_block
 from cs_platform.core.admin_audit import AdminAuditMixin
@@ -87,7 +87,7 @@ class TokenStateFilter(admin.SimpleListFilter):
         return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
+        now = clock.now()
         live = queryset.filter(revoked_at__isnull=True)
         if self.value() == "active":
             return live.exclude(expires_at__lte=now)
@@ -143,7 +143,7 @@ class ApiTokenAdmin(CsModelAdmin):
     def state(self, obj):
         if obj.revoked_at is not None:
             return "revoked"
-        if obj.expires_at is not None and obj.expires_at <= timezone.now():
+        if obj.expires_at is not None and obj.expires_at <= clock.now():
             return "expired"
         return "active"
 

@@ -11,12 +11,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
-from django.utils import timezone
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from cs_platform.core import clock
 from cs_platform.core.contracts import cursor_decode, cursor_encode
 from cs_platform.core.errors import field_error
 
@@ -94,7 +94,7 @@ class KeysetPagination(BasePagination):
         if position is not None:
             qs = qs.filter(keyset_after(ordering, position))
         # Taken before the read, so `as_of` never claims more freshness than the rows have.
-        self.as_of = timezone.now()
+        self.as_of = clock.now()
         rows = list(qs[: limit + 1])
         page, has_next = rows[:limit], len(rows) > limit
         self.next_cursor = None

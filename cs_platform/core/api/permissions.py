@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model, QuerySet
-from django.utils import timezone
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor, actor_for_user
 from cs_platform.core.api.filters import QueryFilter, QueryParamFilterBackend
 from cs_platform.core.api.pagination import KeysetPagination
@@ -126,4 +126,4 @@ def bulk_response(results: list[dict[str, Any]]) -> Response:
     counts = {s: 0 for s in ("created", "updated", "unchanged", "error")}
     for result in results:
         counts[result["status"]] += 1
-    return Response({"counts": counts, "results": results, "as_of": timezone.now().isoformat()})
+    return Response({"counts": counts, "results": results, "as_of": clock.now().isoformat()})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.errors import Conflict, DomainError
 from customers.seed import seed_demo_run
 
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        today = options["today"] or timezone.localdate()
+        today = options["today"] or clock.today()
         verbose = options["verbosity"] > 1
         try:
             summary = seed_demo_run(

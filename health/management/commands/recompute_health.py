@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from cs_platform.core import clock
 from customers.models import Account
 from health.services.scoring import CHUNK_SIZE, health_recompute_accounts, health_recompute_all
 
 
 def _parse_as_of(value: str | None) -> datetime:
     if not value:
-        return timezone.now()
+        return clock.now()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

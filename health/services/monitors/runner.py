@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from audit.services import audit_event_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import NotFound, field_error
 from customers.services.ctas import cta_raise_bulk
@@ -112,7 +112,7 @@ def monitor_run(
     same monitor holds the lock."""
     spec = monitor_spec_get(key)
     monitor_configs_ensure()
-    started = now or timezone.now()
+    started = now or clock.now()
     try:
         with transaction.atomic():
             config = (
@@ -133,7 +133,7 @@ def monitor_run(
             run = MonitorRun.objects.create(
                 monitor=config,
                 started_at=started,
-                finished_at=timezone.now(),
+                finished_at=clock.now(),
                 status=MonitorRunStatus.SUCCEEDED,
                 trigger=trigger,
                 accounts_scanned=scan.accounts_scanned,
@@ -175,7 +175,7 @@ def monitor_run(
             return MonitorRun.objects.create(
                 monitor=config,
                 started_at=started,
-                finished_at=timezone.now(),
+                finished_at=clock.now(),
                 status=MonitorRunStatus.FAILED,
                 trigger=trigger,
                 error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -196,7 +196,7 @@ def monitors_due(now: datetime) -> list[str]:
 
 def monitors_run_due(*, now: datetime | None = None) -> dict[str, Any]:
     """Run every due monitor once; returns each one's run id and status."""
-    now = now or timezone.now()
+    now = now or clock.now()
     results: dict[str, Any] = {}
     for key in monitors_due(now):
         run = monitor_run(key=key, trigger="schedule", now=now)

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from audit.services import audit_event_record
+from cs_platform.core import clock
 from customers.models import Account
 from health.models import HealthOverride
 from health.scoring import MODEL_VERSION, Override
@@ -120,7 +120,7 @@ def health_recompute_accounts(
     Idempotent: the same ``as_of`` again replaces the snapshots and predictions it wrote.
     Ids that no longer exist are skipped.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":

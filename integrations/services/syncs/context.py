@@ -11,9 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from audit.services import audit_event_record
+from cs_platform.core import clock
 from integrations.clients import ProviderClient
 from integrations.models import Connection, SyncRun
 
@@ -77,7 +77,7 @@ class SyncContext:
 
     @property
     def now(self) -> datetime:
-        return timezone.now()
+        return clock.now()
 
     def option(self, name: str, default: Any) -> Any:
         value = self.options.get(name)

@@ -7,8 +7,8 @@ import threading
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, close_old_connections, connection
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.errors import DomainError
 from integrations.models import SyncRun, SyncStatus
 
@@ -31,7 +31,7 @@ class Heartbeat:
             while not self._stop.wait(self.interval):
                 try:
                     SyncRun.objects.filter(pk=self.run_id, status=SyncStatus.RUNNING).update(
-                        heartbeat_at=timezone.now()
+                        heartbeat_at=clock.now()
                     )
                 except DatabaseError:
                     logger.warning("sync heartbeat for run %s failed", self.run_id)

@@ -20,8 +20,8 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from cs_platform.core import clock
 from cs_platform.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from integrations.clients import client_for_connection
 from integrations.models import ACTIVE_SYNC_STATUSES, Connection, SyncRun, SyncStatus
@@ -101,7 +101,7 @@ def sync_run_enqueue(
     """A queued run for the connection, or the active one: ``(run, created)``.
 
     The caller enqueues the task (``transaction.on_commit``) only when ``created``."""
-    now = timezone.now()
+    now = clock.now()
     conn = Connection.objects.select_for_update().filter(pk=connection_id).first()
     if conn is None:
         raise NotFound(f"no connection {connection_id}", details={"connection_id": connection_id})
@@ -151,7 +151,7 @@ class SyncRunStillAlive(Conflict):
 
 
 def _new_running(conn: Connection, stream: str, trigger: str, task_id: str, full: bool) -> SyncRun:
-    now = timezone.now()
+    now = clock.now()
     return SyncRun.objects.create(
         connection=conn,
         stream=stream,
@@ -171,7 +171,7 @@ def sync_run_claim(
     full_resync: bool,
 ) -> Claim:  # fmt: skip
     """Turn the queued run (or a new one) into the running run of this worker."""
-    now = timezone.now()
+    now = clock.now()
     conn = Connection.objects.select_for_update().filter(pk=connection_id).first()
     if conn is None:
         return Claim(None, f"connection {connection_id} no longer exists")
@@ -215,7 +215,7 @@ def sync_run_claim(
 
 
 def _finish(run: SyncRun, ctx: SyncContext | None, exc: BaseException | None) -> SyncRun:
-    now = timezone.now()
+    now = clock.now()
     fields: dict[str, Any] = {"finished_at": now, "heartbeat_at": now}
     if exc is None:
         run.refresh_from_db(fields=["failed"])

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
+from cs_platform.core import clock
 from integrations.models import SupportTicket
 from integrations.services.syncs.context import PageResult, SyncContext
 from integrations.services.syncs.upsert import upsert_rows
@@ -35,7 +34,7 @@ def tickets_store(
             connection_id=ctx.connection.pk, external_id__in=list(by_id)
         ).values_list("external_id", "source_updated_at")
     )
-    now = timezone.now()
+    now = clock.now()
     rows = []
     provided: list[str] = []
     for external_id, (fields, account_id, contact_id) in by_id.items():
