@@ -3,7 +3,8 @@ and a small real portfolio. Registered for the whole suite by the root ``conftes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,16 @@ from cs_platform.core import clock
 
 # Models are imported inside the fixtures: this plugin loads before Django's app registry
 # (pure-library runs use `-p no:django`).
+
+
+@pytest.fixture
+def travel() -> Iterator[Callable[..., None]]:
+    """Move the project clock for the rest of the test: ``travel(date(2028, 2, 29))`` or
+    ``travel(moment, freeze=True)`` (see ``cs_platform.core.clock.clock_travel``)."""
+    from cs_platform.core.clock import clock_travel
+
+    with ExitStack() as stack:
+        yield lambda moment, freeze=False: stack.enter_context(clock_travel(moment, freeze=freeze))
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 SECRET_TOKEN = "zd-api-token-7f3a9c"  # noqa: S105 (test value that must never be rendered)
 SECRET_HOOK = "whsec-41b2e8"  # noqa: S105

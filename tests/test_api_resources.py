@@ -14,7 +14,7 @@ from customers.models import Account, Contact, Contract
 from health.models import Feedback, Survey, SurveyResponse, UsageDaily
 from integrations.models import SupportTicket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 RESOURCES = {
     "accounts": Account,

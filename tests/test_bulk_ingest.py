@@ -17,7 +17,7 @@ from cs_platform.core import clock
 from customers.models import Account, Contact
 from health.models import UsageDaily
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 USAGE_URL = "/api/v1/usage/bulk/"
 CONTACTS_URL = "/api/v1/contacts/bulk/"

@@ -12,12 +12,15 @@ import pytest
 
 from cs_platform.core import clock
 
+pytestmark = pytest.mark.date_sensitive
+
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ["audit", "bench", "cs_platform", "customers", "gdpr", "health", "integrations",
         "mcp_bridge", "scripts", "tests"]  # fmt: skip
 # (module attribute, call) pairs that read the system clock behind the project clock's back.
 FORBIDDEN = {("timezone", "now"), ("timezone", "localdate"), ("datetime", "now"),
-             ("datetime", "utcnow"), ("datetime", "today"), ("date", "today")}  # fmt: skip
+             ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
+             ("time", "time")}  # fmt: skip
 
 
 def _system_clock_reads(path: Path) -> list[int]:
@@ -99,3 +102,10 @@ def test_model_timestamps_come_from_the_clock(staff):
         account = Account.objects.create(name="Clockwork", owner=staff["csm1"])
     assert account.created_at == datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
     assert account.updated_at == account.created_at
+
+
+def test_the_travel_fixture_moves_the_clock_until_the_test_ends(travel):
+    travel(date(2027, 1, 3))
+    assert clock.today() == date(2027, 1, 3)
+    travel(datetime(2028, 2, 29, 23, 0, tzinfo=UTC), freeze=True)
+    assert clock.now() == datetime(2028, 2, 29, 23, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from customers.models import (
 )
 from tests.fixtures import build_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 def call(user, name, payload, channel="command"):

@@ -29,7 +29,7 @@ from health.models import FeatureAdoption, SurveyResponse, UsageDaily
 from health.scoring.backtest import auc
 from integrations.models import SupportTicket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 TODAY = date(2025, 6, 30)
 SEED = 7

@@ -9,8 +9,8 @@ date matrix, never for a real deployment:
 - ``clock_travel(moment)`` (a context manager; the ``clock`` test fixture wraps it) moves
   it to a given date or instant inside one test, flowing from there or frozen.
 
-Nothing else may call ``datetime.now()``, ``date.today()``, ``timezone.now()`` or
-``timezone.localdate()``: a test in ``tests/test_clock.py`` walks the source tree for them.
+Nothing else may call ``datetime.now()``, ``date.today()``, ``time.time()``,
+``timezone.now()`` or ``timezone.localdate()``: ``tests/test_clock.py`` walks the tree.
 Model timestamps stamped on save use ``StampField``, which asks this clock too.
 """
 
@@ -73,6 +73,11 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in the project's time zone (``settings.TIME_ZONE``)."""
     return now().astimezone(_zone()).date()
+
+
+def epoch() -> float:
+    """The current instant as POSIX seconds (what signatures and provider APIs carry)."""
+    return now().timestamp()
 
 
 def start_of_day(day: date) -> datetime:

@@ -46,6 +46,10 @@ if len(set(SECRET_KEY)) < 5 or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("de
     )
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
     raise ImproperlyConfigured("Production needs PostgreSQL: DATABASE_URL must be postgres://...")
+if env.str("CS_TODAY", default=""):
+    raise ImproperlyConfigured(
+        "CS_TODAY moves the project clock for tests and demos; a deployment runs on real time."
+    )
 if "*" in ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the hosts, not '*'.")
 

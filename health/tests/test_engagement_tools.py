@@ -25,7 +25,7 @@ from health.tests.fixtures_g2 import (
     g2_usage,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 # --- track_usage_engagement ------------------------------------------------------------

@@ -15,7 +15,7 @@ from health.models import ChurnPrediction, HealthScore, RiskIndicator, UsageDail
 from health.services.scoring import health_recompute_accounts
 from integrations.models import SupportTicket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 def test_calculate_health_score_persists_and_differs_per_account(actors, portfolio):

@@ -34,7 +34,7 @@ from health.tests.fixtures_g2 import (
     g2_usage,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 def ctas(reason: str) -> list[CTA]:

@@ -14,7 +14,7 @@ from customers.models import Account
 from health.models import Feature, FeatureAdoption, UsageDaily
 from integrations.models import Connection, FeatureUsageDay
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 def analyze(user, **payload):

@@ -21,7 +21,7 @@ from health.services.scoring import health_recompute_accounts
 from health.tasks import recompute_portfolio
 from tests.fixtures import build_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 def usage_account(owner, name, users_for_day_back, *, days=120, seats=100):

@@ -28,7 +28,7 @@ from health.tests.fixtures_g2 import (
 )
 from integrations.models import SupportTicket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 # --- execute_retention_campaign --------------------------------------------------------

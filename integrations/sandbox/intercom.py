@@ -14,11 +14,11 @@ import binascii
 import json
 import math
 import threading
-import time
 from typing import Any
 
 import requests
 
+from cs_platform.core import clock
 from integrations.sandbox.config import SandboxCredentials
 from integrations.sandbox.conversations import (
     conversation_record,
@@ -63,7 +63,7 @@ def build_notification(
     conversation: dict[str, Any], topic: str, notification_id: str, now: int | None = None
 ) -> dict[str, Any]:
     """A webhook notification as Intercom sends it, wrapping ``conversation``."""
-    stamp = int(time.time()) if now is None else now
+    stamp = int(clock.epoch()) if now is None else now
     return {
         "type": "notification_event",
         "app_id": "sandbox",
@@ -195,7 +195,7 @@ class IntercomProvider:
             ),
             default=0,
         )
-        return max(int(time.time()), newest + 1)
+        return max(int(clock.epoch()), newest + 1)
 
     def touch(self, request: Request) -> Response:
         body = _body(request)

@@ -11,11 +11,11 @@ import base64
 import hashlib
 import json
 import threading
-import time
 from typing import Any
 
 import requests
 
+from cs_platform.core import clock
 from integrations.sandbox.config import SandboxCredentials
 from integrations.sandbox.data import Dataset
 from integrations.sandbox.signing import (
@@ -155,7 +155,7 @@ class SendGridProvider:
             self.sent.append(
                 {
                     "message_id": message_id,
-                    "received_at": int(time.time()),
+                    "received_at": int(clock.epoch()),
                     "to": [t["email"] for p in body["personalizations"] for t in p["to"]],
                     "from": body["from"],
                     "subject": body.get("subject"),
@@ -210,7 +210,7 @@ class SendGridProvider:
             return json_response(
                 400, {"error": "body needs target_url and a non-empty events list"}
             )
-        now = int(time.time())
+        now = int(clock.epoch())
         payload = json.dumps([self._complete(e, now) for e in events]).encode()
         headers = sendgrid_signed_headers(self.private_key, payload, now)
         if spec.get("corrupt_signature"):

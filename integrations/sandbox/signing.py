@@ -15,10 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from cs_platform.core import clock
 
 SENDGRID_SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 SENDGRID_TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -63,7 +64,7 @@ def sendgrid_signature(private_key: ec.EllipticCurvePrivateKey, timestamp: str, 
 def sendgrid_signed_headers(
     private_key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: int | None = None
 ) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
+    ts = str(int(clock.epoch()) if timestamp is None else timestamp)
     return {
         "Content-Type": "application/json",
         SENDGRID_SIGNATURE_HEADER: sendgrid_signature(private_key, ts, body),

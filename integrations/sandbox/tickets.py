@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from typing import Any
 
+from cs_platform.core import clock
 from integrations.sandbox.data import FEATURES, ZENDESK_USER_BASE, Dataset, iso, rng
 
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -249,8 +249,8 @@ def find_or_create_user(
         "email": email,
         "role": "end-user",
         "organization_id": org_id,
-        "created_at": iso(time.time()),
-        "updated_at": iso(time.time()),
+        "created_at": iso(clock.epoch()),
+        "updated_at": iso(clock.epoch()),
     }
     users[user["id"]] = user
     return user

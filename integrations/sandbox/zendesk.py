@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import bisect
 import threading
-import time
 from typing import Any
 
+from cs_platform.core import clock
 from integrations.sandbox.config import SandboxCredentials
 from integrations.sandbox.data import FEATURES, Dataset, iso, rng
 from integrations.sandbox.tickets import (
@@ -100,7 +100,7 @@ class ZendeskProvider:
     def _next_stamp(self) -> int:
         """Strictly later than every ticket, so a change is always 'new' to a cursor."""
         newest = max((t["generated_timestamp"] for t in self.tickets.values()), default=0)
-        return max(int(time.time()), newest + 1)
+        return max(int(clock.epoch()), newest + 1)
 
     def _save(self, ticket: dict[str, Any], stamp: int) -> None:
         ticket["generated_timestamp"] = stamp

@@ -20,7 +20,7 @@ from integrations.services.email_render import Person, email_variables, template
 from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
 from integrations.tests.fixtures_h2 import call
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 SUBJECT = "{{first_name}}, your {{account_name}} review"
 BODY = "Hi {{first_name}},\n\nLet's meet next week.\n\n{{csm_name}}"

@@ -15,7 +15,7 @@ from integrations.services.ticket_sla import sla_state, status_transition_allowe
 from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
 from integrations.tests.fixtures_h2 import call, hours_ago
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 T = (3.05, 10)
 
 

@@ -17,7 +17,11 @@ from integrations.models import FeatureUsageDay
 from integrations.services.syncs import sync_run_execute
 from integrations.tests.sync_support import T, make_connection, seed_accounts
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sandbox(accounts=12, days=10, seed=3)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.sandbox(accounts=12, days=10, seed=3),
+    pytest.mark.date_sensitive,
+]
 ACCOUNTS = range(1, 11)  # accounts 11 and 12 send events but are not ours
 
 

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -25,6 +24,8 @@ from integrations.webhooks.verify import (
     intercom_signature_verify,
     zendesk_signature_verify,
 )
+
+pytestmark = pytest.mark.date_sensitive
 
 
 def LIVE(func):  # noqa: N802 (reads as a marker)
@@ -113,7 +114,7 @@ def test_sendgrid_bad_signature_is_rejected_and_nothing_stored(
     # Correctly signed, but an hour old: a captured request replayed later.
     body = json.dumps([{"sg_event_id": "old-1", "event": "delivered", "email": "a@b.test"}])
     key = sandbox.server.sendgrid.private_key
-    stale = sendgrid_signed_headers(key, body.encode(), int(time.time()) - 3600)
+    stale = sendgrid_signed_headers(key, body.encode(), int(clock.epoch()) - 3600)
     assert requests.post(url, data=body, headers=stale, timeout=T).status_code == 401
     assert WebhookEvent.objects.count() == 0
     fresh = sendgrid_signed_headers(key, body.encode())

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the date-sensitive tests (marker `date_sensitive`) once per awkward "today":
+# a month end, 29 February, 31 December, a Sunday and a Monday, then the real date.
+# "Today" reaches every process through CS_TODAY (cs_platform/core/clock.py).
+# Usage: scripts/test_dates.sh [extra pytest args]; DATES="2027-01-31 …" overrides.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATES=${DATES:-"2027-01-31 2028-02-29 2026-12-31 2027-01-03 2027-01-04 real"}
+for day in $DATES; do
+  if [[ $day == real ]]; then
+    echo "== date-sensitive tests on the real date"
+    env -u CS_TODAY .venv/bin/pytest -q -n 2 --create-db -m date_sensitive "$@"
+  else
+    echo "== date-sensitive tests with CS_TODAY=$day"
+    CS_TODAY=$day .venv/bin/pytest -q -n 2 --create-db -m date_sensitive "$@"
+  fi
+done
