@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.constraints import CoveringUniqueConstraint
 from cs_platform.core.fields import JSONDocumentField, StampField
 
 
@@ -105,7 +106,7 @@ class HealthScore(models.Model):
             # INCLUDE as_of: the recompute's "clear the previous latest" UPDATE and its
             # existence check find the one latest row per account here without reading the
             # account's whole history (a year of daily snapshots is 365 rows).
-            models.UniqueConstraint(
+            CoveringUniqueConstraint(
                 fields=["account"],
                 include=["as_of"],
                 condition=Q(is_latest=True),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from cs_platform.core.constraints import CoveringUniqueConstraint
+
 
 class Feature(models.Model):
     key = models.SlugField(max_length=80, unique=True)
@@ -39,7 +41,7 @@ class UsageDaily(models.Model):
         constraints = [
             # INCLUDE active_users: the health recompute reads (account, date, active_users)
             # for every account of a chunk as an index-only scan, without visiting the heap.
-            models.UniqueConstraint(
+            CoveringUniqueConstraint(
                 fields=["account", "date"],
                 include=["active_users"],
                 name="usage_one_row_per_day",
