@@ -7,6 +7,7 @@ from cs_platform.core.api.tool_views import tool_urlpatterns
 from cs_platform.core.metrics import metrics
 
 urlpatterns = [
+    path("", core_views.landing, name="landing"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),

@@ -1,8 +1,11 @@
-"""Liveness and readiness endpoints (served first by ``security.ProbeMiddleware``)."""
+"""The landing page, and the liveness and readiness endpoints (served first by
+``security.ProbeMiddleware``)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -29,3 +32,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "failed": failed_checks(checks),
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    """``/``: where each way in is (admin, REST and its docs, MCP), instead of a 404."""
+    return render(request, "landing.html", {"mcp_url": request.build_absolute_uri(reverse("mcp"))})
