@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from cs_platform.core import clock
 from cs_platform.core.errors import Conflict, DomainError
+from cs_platform.core.management.demo import DemoCommand
 from customers.seed import seed_demo_run
 
 
@@ -18,7 +19,8 @@ def _iso_date(value: str) -> date:
         raise CommandError(f"--today must be a date like 2025-06-30, not {value!r}") from exc
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
+    refusal_hint = "It writes generated accounts, and with --reset wipes the demo tables first."
     help = (
         "Wipe (with --reset) and generate a deterministic demo portfolio: accounts, contacts, "
         "contracts, renewals, 180 days of usage, tickets, surveys, feedback, onboarding, "

@@ -6,12 +6,14 @@ import json
 import signal
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from cs_platform.core.management.demo import DemoCommand
 from integrations.sandbox import SandboxServer
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
+    refusal_hint = "It serves fake provider APIs with generated data."
     help = (
         "Serve sandbox Zendesk, Intercom, Mixpanel and SendGrid APIs over HTTP with "
         "deterministic demo data and switchable faults (POST /_sandbox/faults)."
