@@ -6,7 +6,7 @@
 #
 # Overridable: SQLITE_PATH (db.sqlite3), RUN_HOST (127.0.0.1), RUN_PORT (8000),
 # SANDBOX_PORT (8765), DEMO_ACCOUNTS (300), DEMO_SEED (42),
-# DEMO_ADMIN_PASSWORD_FILE (.demo-admin-password).
+# DEMO_ADMIN_PASSWORD_FILE (.demo-admin-password), DEMO_PASSWORDS_FILE (.demo-passwords).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +17,34 @@ SANDBOX_PORT=${SANDBOX_PORT:-8765}
 DEMO_ACCOUNTS=${DEMO_ACCOUNTS:-300}
 DEMO_SEED=${DEMO_SEED:-42}
 DEMO_ADMIN_PASSWORD_FILE=${DEMO_ADMIN_PASSWORD_FILE:-.demo-admin-password}
+DEMO_PASSWORDS_FILE=${DEMO_PASSWORDS_FILE:-.demo-passwords}
 
 [ -x "$PY" ] || { echo "$PY is missing: run \`make run\`, which creates it." >&2; exit 1; }
+
+# Both ports must be free before anything starts: a server that cannot bind would leave the
+# demo half-working (no sandbox: every provider sync fails) or not serving at all.
+port_free() {  # host port; binds the way the servers will (SO_REUSEADDR), then lets go
+  "$PY" -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind((sys.argv[1], int(sys.argv[2])))
+except OSError:
+    sys.exit(1)' "$1" "$2"
+}
+require_free_port() {  # host port variable what
+  if ! port_free "$1" "$2"; then
+    echo "ERROR: port $2 on $1 ($4) is already in use. Stop what listens there, or pick" \
+      "another port with $3, e.g. \`$3=$(($2 + 1)) make run\`." >&2
+    exit 1
+  fi
+}
+if [ "$RUN_PORT" = "$SANDBOX_PORT" ]; then
+  echo "ERROR: RUN_PORT and SANDBOX_PORT are both $RUN_PORT; give them different ports." >&2
+  exit 1
+fi
+require_free_port "$RUN_HOST" "$RUN_PORT" RUN_PORT "the web server"
+require_free_port 127.0.0.1 "$SANDBOX_PORT" SANDBOX_PORT "the sandbox providers"
 
 # Embedded means embedded even when a .env file names a server: settings read .env without
 # overriding variables that are set, so set these (empty) rather than only unsetting them.
@@ -70,6 +96,11 @@ fi
 # Printed last, just before the server starts, so it is not buried under other output.
 admin_login=$("$PY" manage.py ensure_demo_admin --password-file "$DEMO_ADMIN_PASSWORD_FILE" \
   --url "http://$RUN_HOST:$RUN_PORT/admin/")
+persona_logins=""
+if [ "$has_seed_demo" = 1 ]; then
+  persona_logins=$("$PY" manage.py ensure_demo_logins --password-file "$DEMO_PASSWORDS_FILE" \
+    --url "http://$RUN_HOST:$RUN_PORT/admin/")
+fi
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
@@ -89,14 +120,16 @@ if [ "$has_sandbox" = 1 ]; then
     # One connection per provider pointing at it, so trigger_sync works in the demo.
     "$PY" manage.py connect_sandbox --url "$SANDBOX_PROVIDERS_URL" --user admin
   else
-    echo "WARNING: the sandbox providers did not start on port $SANDBOX_PORT (in use?);" \
-      "provider syncs will have nothing to talk to. Set SANDBOX_PORT to another port." >&2
+    echo "ERROR: the sandbox providers did not start on port $SANDBOX_PORT (see above);" \
+      "pick another port with SANDBOX_PORT, e.g. \`SANDBOX_PORT=$((SANDBOX_PORT + 1)) make run\`." >&2
+    exit 1
   fi
 else
   echo "== sandbox providers: skipped (this version has no sandbox_providers command)"
 fi
 
 echo "$admin_login"
+[ -z "$persona_logins" ] || echo "$persona_logins"
 echo "== serving http://$RUN_HOST:$RUN_PORT/ (admin /admin/, API docs /api/docs/, MCP /mcp);" \
   "Ctrl-C stops"
 # --insecure: serve the admin's static files although DEBUG is off (embedded mode only).
