@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from psycopg.types.datetime import TimestamptzLoader
 
 from cs_platform.core.sql import pg_bigint_array
@@ -95,11 +95,13 @@ def health_inputs_for_accounts(
     if account_ids is not None and not account_ids:
         return {}
     sql, params = _sql_and_params(w, account_ids)
-    with connection.cursor() as cursor:
+    # A transaction (the caller's, or one of its own) scopes SET LOCAL below: a plain SET
+    # would stay on the connection and follow it back into the pool to other queries.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The planner's row estimates for the many LEFT JOINs are huge, which makes
             # PostgreSQL JIT-compile the query: ~1 s of compilation for a ~50 ms query.
-            cursor.execute("SET jit = off")
+            cursor.execute("SET LOCAL jit = off")
             # Django parses timestamptz with a Python-level loader (to attach its zone);
             # psycopg's C loader gives equal aware datetimes in the session's UTC at a
             # fraction of the cost (~6 per account). This cursor only.

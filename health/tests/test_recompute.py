@@ -341,3 +341,33 @@ def test_usage_index_covers_active_users_for_index_only_reads():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'usage_one_row_per_day'")
         (definition,) = cursor.fetchone()
     assert "(account_id, date) INCLUDE (active_users)" in definition
+
+
+def test_latest_snapshot_index_keeps_its_covering_column_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'health_one_latest'")
+        (definition,) = cursor.fetchone()
+    assert "(account_id) INCLUDE (as_of) WHERE is_latest" in definition
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_inputs_leaves_the_connection_settings_as_they_were(staff):
+    """jit is switched off for the inputs query only: in autocommit (a tool's read), a
+    session-level SET would stay on the connection and follow it back into the pool."""
+    account = build_account(staff["csm1"], 1, declining=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        (before,) = cursor.fetchone()
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        inputs = health_inputs_for_accounts([account.pk], as_of=clock.now())
+    assert list(inputs) == [account.pk]
+    assert "SET LOCAL jit = off" in statements
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == (before,) == ("on",)
