@@ -371,3 +371,16 @@ def test_reading_inputs_leaves_the_connection_settings_as_they_were(staff):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == (before,) == ("on",)
+
+
+def test_without_the_default_scorecard_recompute_fails_clearly_and_writes_none(staff):
+    """Reads do not write: the default scorecard comes from its data migration, and a
+    database without it (a restore of business tables only) is told so."""
+    from cs_platform.core.errors import NotFound
+    from health.models import Scorecard
+
+    account = build_account(staff["csm1"], 1, declining=False)
+    Scorecard.objects.all().delete()
+    with pytest.raises(NotFound, match="data migration health.0003_default_scorecard"):
+        health_recompute_accounts(account_ids=[account.pk], as_of=clock.now())
+    assert not Scorecard.objects.exists() and not HealthScore.objects.exists()

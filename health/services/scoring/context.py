@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from cs_platform.core.errors import NotFound
 from health.models import Scorecard as ScorecardRow
-from health.scoring import default_scorecard
 
 DEFAULT_SCORECARD_KEY = "default"
 
 
 def scorecard_row_active(key: str = DEFAULT_SCORECARD_KEY) -> ScorecardRow:
-    """The active version of scorecard ``key`` (one query).
-
-    The built-in ``default`` scorecard is stored by a data migration; a database emptied
-    since (a test flush, a restore of business tables only) gets it back here, unless some
-    version of it exists and was deliberately deactivated.
-    """
+    """The active version of scorecard ``key`` (one query). Reads only: the built-in
+    ``default`` scorecard is stored by the data migration ``health.0003``, never here."""
     row = ScorecardRow.objects.filter(key=key, is_active=True).first()
-    if row is None and key == DEFAULT_SCORECARD_KEY:
-        row = _default_restore()
     if row is None:
+        hint = (
+            " It is stored by the data migration health.0003_default_scorecard: run "
+            "`manage.py migrate`, or activate a version of it in the admin."
+            if key == DEFAULT_SCORECARD_KEY
+            else ""
+        )
         raise NotFound(
-            f"no active scorecard with key {key!r}", details={"field": "scorecard", "key": key}
+            f"no active scorecard with key {key!r}.{hint}",
+            details={"field": "scorecard", "key": key},
         )
     return row
 
@@ -36,16 +36,4 @@ def scorecard_row_get(key: str, version: int | None) -> ScorecardRow:
             f"scorecard {key!r} has no version {version}",
             details={"field": "scorecard_version", "key": key, "version": version},
         )
-    return row
-
-
-def _default_restore() -> ScorecardRow | None:
-    if ScorecardRow.objects.filter(key=DEFAULT_SCORECARD_KEY).exists():
-        return None
-    definition = default_scorecard().to_dict()
-    row, _ = ScorecardRow.objects.get_or_create(
-        key=definition["key"],
-        version=definition["version"],
-        defaults={"name": definition["name"], "definition": definition, "is_active": True},
-    )
     return row
