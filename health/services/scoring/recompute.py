@@ -24,7 +24,8 @@ from health.selectors.health_inputs import health_inputs_for_accounts
 from health.selectors.scorecards import compiled_for
 from health.services.scoring.churn import churn_features
 from health.services.scoring.context import DEFAULT_SCORECARD_KEY, scorecard_row_active
-from health.services.scoring.writes import ScoredRow, write_chunk
+from health.services.scoring.scored_row import ScoredRow
+from health.services.scoring.writes import write_chunk
 
 CHUNK_SIZE = 1000
 # An ended override stays visible in results ("override expired on …") for this long.

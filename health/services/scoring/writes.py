@@ -10,25 +10,14 @@ same ``as_of`` replaces rows instead of adding them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
 from health.models import ChurnPrediction, HealthScore
-from health.scoring.compiled import FastResult
-
-
-@dataclass
-class ScoredRow:
-    account_id: int
-    result: FastResult
-    inputs_json: str
-    probability: float | None
-    risk_level: str
-    prediction_coverage: float
-    factors_json: str
+from health.services.scoring.scored_row import ScoredRow
+from health.services.scoring.writes_pg import write_postgresql
 
 
 def write_chunk(
@@ -39,8 +28,6 @@ def write_chunk(
     if not rows:
         return 0
     if connection.vendor == "postgresql":
-        from health.services.scoring.writes_pg import write_postgresql
-
         return write_postgresql(rows, scorecard_id, as_of, now, model_version)
     return _write_orm(rows, scorecard_id, as_of, now, model_version)
 

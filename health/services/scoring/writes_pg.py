@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import connection
 
 from cs_platform.core.sql import pg_bigint_array
-from health.services.scoring.writes import ScoredRow
+from health.services.scoring.scored_row import ScoredRow
 
 _STAGE_SQL = """
 CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_scores (
