@@ -18,7 +18,7 @@ from mcp import types
 from mcp_server.djangomcp import django_request_ctx, global_mcp_server
 
 from cs_platform.core.actors import Actor, actor_for_user
-from cs_platform.core.errors import DomainError, Unauthenticated
+from cs_platform.core.errors import DomainError, Unauthenticated, unexpected_error
 from cs_platform.core.tools import invoke_tool, tool_registry
 from mcp_bridge.schema import mcp_tool_from_spec
 
@@ -63,16 +63,10 @@ def _invoke(name: str, arguments: dict[str, Any]) -> dict[str, Any] | types.Call
         return invoke_tool(name, _current_actor(), arguments)
     except DomainError as exc:
         return error_result(exc.as_dict())
-    except Exception:
+    except Exception as exc:
         logger.exception("tool %s failed", name)
-        return error_result(
-            {
-                "code": "internal_error",
-                "message": "The tool failed unexpectedly; the error was logged.",
-                "retryable": True,
-                "details": {},
-            }
-        )
+        # Retryable only when the database was briefly unavailable; a bug repeats.
+        return error_result(unexpected_error(exc).as_dict())
 
 
 async def _list_tools() -> list[types.Tool]:

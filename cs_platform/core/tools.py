@@ -275,9 +275,17 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
                         response=result,
                     )
             except IntegrityError:
-                # A concurrent call with the same key won the race; ours must not commit.
+                # Only a concurrent call with the same key that committed first makes a
+                # retry worth it (it replays that call's answer). Any other violation
+                # (a bug) would repeat: it goes up as the internal error it is.
+                if not IdempotencyRecord.objects.filter(
+                    user_id=actor.user_id, tool=spec.name, key=key
+                ).exists():
+                    raise
                 raise Conflict(
-                    "a concurrent call with this idempotency_key is in progress", retryable=True
+                    "a concurrent call with this idempotency_key finished first; "
+                    "retry to get its answer",
+                    retryable=True,
                 ) from None
     if failure is not None:
         raise failure

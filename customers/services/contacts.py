@@ -14,7 +14,12 @@ from django.db.models import Q
 from audit.services import audit_event_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
-from cs_platform.core.errors import Conflict, InvalidInput, field_error
+from cs_platform.core.errors import (
+    Conflict,
+    InvalidInput,
+    field_error,
+    integrity_error_is_unique_race,
+)
 from customers.models import Contact, ContactRole
 from customers.services.contact_rows import (
     MAX_BULK_ROWS,
@@ -101,7 +106,10 @@ def contact_create(
                 obj=contact,
                 changes=_audit_changes({k: v for k, v in values.items() if v not in ("", None)}),
             )
-    except IntegrityError as exc:  # a concurrent write won the unique constraint
+    except IntegrityError as exc:
+        if not integrity_error_is_unique_race(exc):
+            raise  # a CHECK or NOT NULL violation is a bug: retrying repeats it
+        # A concurrent write won the unique constraint; a retry is checked afresh.
         raise Conflict("contact conflicts with a concurrent change", retryable=True) from exc
     return contact
 
@@ -143,6 +151,8 @@ def contact_update(*, actor: Actor, contact: Contact, changes: dict[str, Any]) -
                 changes=_audit_changes(diff),
             )
     except IntegrityError as exc:
+        if not integrity_error_is_unique_race(exc):
+            raise
         raise Conflict("contact conflicts with a concurrent change", retryable=True) from exc
     return sorted(diff)
 
@@ -188,6 +198,8 @@ def contact_bulk_upsert(*, actor: Actor, rows: Any) -> list[dict[str, Any]]:
                         batch[ext].contact_id = pk
                 _bulk_audit(actor, parsed)
         except IntegrityError as exc:
+            if not integrity_error_is_unique_race(exc):
+                raise
             raise Conflict(
                 "contacts changed concurrently; nothing was written, send the request again",
                 retryable=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -9,8 +10,16 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
-from cs_platform.core.errors import DomainError
+from cs_platform.core.errors import DomainError, unexpected_error
+
+logger = logging.getLogger(__name__)
+
+
+def _view_name(context: dict[str, Any]) -> str:
+    view = context.get("view")
+    return type(view).__name__ if view is not None else "an API view"
 
 
 def _drf_field_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
@@ -47,7 +56,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(exc.as_dict(), status=exc.http_status)
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        # Not an API error: a bug, a constraint violation or a database outage. Answered
+        # in the API's shape (not Django's HTML 500), retryable only when the database
+        # was briefly unavailable; the cause goes to the log, never to the caller.
+        logger.exception("unexpected error in %s", _view_name(context))
+        set_rollback()
+        error = unexpected_error(exc)
+        return Response(error.as_dict(), status=error.http_status)
     if isinstance(exc, exceptions.ValidationError):
         body = {
             "code": "invalid_input",
