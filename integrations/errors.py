@@ -36,6 +36,10 @@ class ProviderError(UpstreamFailure):
         self.body_excerpt = body_excerpt[:BODY_EXCERPT_CHARS]
         self.retry_after = retry_after
         self.attempts = attempts
+        # Whether the provider may have acted on the request despite this failure (a read
+        # timeout, a dropped response, a 5xx other than 503): set by the resilient-call
+        # helper; a caller must then check before sending a non-idempotent request again.
+        self.maybe_processed = False
         merged: dict[str, Any] = {"provider": provider}
         if status is not None:
             merged["status"] = status

@@ -282,11 +282,13 @@ def _attempt(
         outcome = "timeout"
         sent = not isinstance(exc, requests.exceptions.ConnectTimeout)
         error: ProviderError = ProviderTimeout(provider, f"{method} timed out: {exc}")
+        error.maybe_processed = sent
         raise _Failed(error, counts=True, safe_to_repeat=idempotent or not sent) from exc
     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
         outcome = "connection_error"
         error = ProviderConnectionError(provider, f"{method} connection failed: {exc}")
-        repeat = idempotent or not _was_sent(exc)
+        error.maybe_processed = _was_sent(exc)
+        repeat = idempotent or not error.maybe_processed
         raise _Failed(error, counts=True, safe_to_repeat=repeat) from exc
     except (requests.RequestException, TypeError, ValueError) as exc:
         # A bad URL or argument is our bug, not the provider's health.
@@ -308,7 +310,8 @@ def _attempt(
                 body_excerpt=_excerpt(response),
                 retry_after=_parse_retry_after(response.headers.get("Retry-After")),
             )
-            repeat = idempotent or status in _NOT_PROCESSED_STATUSES
+            error.maybe_processed = status not in _NOT_PROCESSED_STATUSES
+            repeat = idempotent or not error.maybe_processed
             raise _Failed(error, counts=True, safe_to_repeat=repeat)
         elif status >= 400:
             outcome = "client_error"
@@ -369,6 +372,8 @@ def provider_request(
     Raises ``ProviderClientError`` (``ProviderAuthError`` for 401/403) at once on any
     other 4xx, ``ProviderUnavailable`` when the breaker is open, and otherwise the typed
     error of the last attempt. ``kwargs`` go to ``requests`` (params, json, auth, stream).
+    The raised error's ``maybe_processed`` says whether any attempt may have been acted on
+    by the provider (the outbox checks before sending such a request again).
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -380,6 +385,8 @@ def provider_request(
     http: Any = session if session is not None else requests
     breaker = get_breaker(provider)
     last_error: ProviderError | None = None
+    # Sticky across attempts: once one attempt may have been processed, so may the call.
+    maybe_processed = False
 
     for attempt in range(max_attempts):
         last = attempt == max_attempts - 1
@@ -389,14 +396,17 @@ def provider_request(
             )
         except pybreaker.CircuitBreakerError as exc:
             CALLS.labels(provider, "breaker_open").inc()
-            raise ProviderUnavailable(
+            unavailable = ProviderUnavailable(
                 provider,
                 "circuit breaker open; request not sent",
                 attempts=attempt,
                 details={"last_error": last_error.code if last_error else None},
-            ) from (last_error or exc)
+            )
+            unavailable.maybe_processed = maybe_processed
+            raise unavailable from (last_error or exc)
         except _Failed as failure:
             error = failure.error
+            maybe_processed = error.maybe_processed = maybe_processed or error.maybe_processed
             _set_attempts(error, attempt + 1)
             # A failure that opened the breaker ends the call now: sleeping only to be
             # refused by the open breaker would waste the caller's time.
@@ -407,13 +417,15 @@ def provider_request(
             if status != 429:
                 if 400 <= status < 500:
                     error_class = ProviderAuthError if status in (401, 403) else ProviderClientError
-                    raise error_class(
+                    refused = error_class(
                         provider,
                         f"HTTP {status} for {method} {url.split('?')[0]}",
                         status=status,
                         body_excerpt=_excerpt(response),
                         attempts=attempt + 1,
                     )
+                    refused.maybe_processed = maybe_processed
+                    raise refused
                 return response
             # A 429 before the last attempt: returned (not raised) inside the breaker so
             # that throttling does not count as ill health.

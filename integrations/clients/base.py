@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 
 from cs_platform.core.errors import DomainError, InvalidInput
 from integrations.resilience import provider_request
@@ -133,10 +134,16 @@ class ProviderClient:
                 "configured keys (check SECRET_KEY / FIELD_ENCRYPTION_SALTS)",
                 details={"connection_id": connection.pk},
             )
+        options = connection.settings or {}
+        timeout = None
+        if options.get("read_timeout") is not None:
+            # A slow API (or a test) can lower or raise the read timeout per connection.
+            timeout = (settings.HTTP_CONNECT_TIMEOUT, float(options["read_timeout"]))
         return cls(
             base_url=connection.base_url,
             credentials=credentials_validate(connection.provider, credentials),
-            retry=RetryPolicy.from_settings(connection.settings or {}),
+            retry=RetryPolicy.from_settings(options),
+            timeout=timeout,
         )
 
     def authenticate(self, session: requests.Session) -> None:

@@ -77,19 +77,57 @@ class ZendeskClient(ProviderClient):
 
     # --- tickets (mirroring) --------------------------------------------------------
 
-    def ticket_create(self, ticket: dict[str, Any]) -> dict[str, Any]:
+    def ticket_create(
+        self, ticket: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Create a ticket (``{"subject", "comment": {"body"}, "requester": {...}, ...}``)
-        and return it as Zendesk stored it. Not retried once sent: a repeat could
-        create a second ticket."""
-        response = self.request("POST", "/api/v2/tickets.json", json={"ticket": ticket})
-        return self._json(response)["ticket"]
+        and return it as Zendesk stored it.
 
-    def ticket_update(self, ticket_id: int | str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Update a ticket (status, priority, tags, a new ``comment``...); returns it."""
+        With ``idempotency_key`` (Zendesk's ``Idempotency-Key`` header) a repeat within
+        Zendesk's key window returns the ticket the first request created instead of
+        creating another, so timeouts and 5xx are retried; without it a create that may
+        have reached Zendesk is never repeated. Reusing a key with a different body is
+        refused by Zendesk (HTTP 400 ``IdempotentRequestError``)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         response = self.request(
-            "PUT", f"/api/v2/tickets/{int(ticket_id)}.json", json={"ticket": changes}
+            "POST",
+            "/api/v2/tickets.json",
+            json={"ticket": ticket},
+            headers=headers,
+            idempotent=bool(idempotency_key),
         )
         return self._json(response)["ticket"]
+
+    def ticket_find_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+        """The ticket whose ``external_id`` is ``external_id`` (ours), or None."""
+        response = self.request("GET", "/api/v2/tickets.json", params={"external_id": external_id})
+        tickets = self._json(response).get("tickets")
+        if not isinstance(tickets, list):
+            raise ProviderError(self.provider, "ticket list lacks tickets")
+        return tickets[0] if tickets else None
+
+    def ticket_update(
+        self, ticket_id: int | str, changes: dict[str, Any], *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """Update a ticket (status, priority, tags, a new ``comment``...); returns it.
+
+        An update carrying a comment is not idempotent (a repeat adds the comment twice):
+        pass ``idempotent=False`` so a request that may have been processed is not
+        repeated."""
+        response = self.request(
+            "PUT",
+            f"/api/v2/tickets/{int(ticket_id)}.json",
+            json={"ticket": changes},
+            idempotent=idempotent,
+        )
+        return self._json(response)["ticket"]
+
+    def ticket_comments(self, ticket_id: int | str) -> list[dict[str, Any]]:
+        response = self.request("GET", f"/api/v2/tickets/{int(ticket_id)}/comments.json")
+        comments = self._json(response).get("comments")
+        if not isinstance(comments, list):
+            raise ProviderError(self.provider, "comment list lacks comments")
+        return comments
 
     def ticket_show(self, ticket_id: int | str) -> dict[str, Any]:
         response = self.request("GET", f"/api/v2/tickets/{int(ticket_id)}.json")
