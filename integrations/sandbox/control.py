@@ -75,6 +75,10 @@ class SandboxControl:
     def sendgrid_sent(self) -> list[dict[str, Any]]:
         return self._call("GET", "sendgrid/sent")["messages"]
 
+    def sendgrid_activity(self, *, enabled: bool) -> dict[str, Any]:
+        """Switch the Email Activity API on or off (off: 403, no paid add-on)."""
+        return self._call("POST", "sendgrid/activity", {"enabled": enabled})
+
     def sendgrid_public_key(self) -> str:
         return self._call("GET", "sendgrid/public_key")["public_key"]
 

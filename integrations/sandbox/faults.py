@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 PROVIDERS = ("zendesk", "intercom", "mixpanel", "sendgrid")
-MODES = ("429", "500", "503", "slow", "drop", "none")
+# slow: wait `delay`, then handle the request; hold: handle it (the provider has acted on
+# it), then wait `delay` before answering, as when a response is lost or late.
+MODES = ("429", "500", "503", "slow", "hold", "drop", "none")
 
 
 @dataclass
@@ -47,7 +49,7 @@ class FaultBoard:
             raise ValueError("count must be a positive integer (omit it for until-reset)")
         try:
             retry_after = None if spec.get("retry_after") is None else float(spec["retry_after"])
-            delay = float(spec.get("delay", 2.0 if mode == "slow" else 0.0))
+            delay = float(spec.get("delay", 2.0 if mode in ("slow", "hold") else 0.0))
         except (TypeError, ValueError):
             raise ValueError("retry_after and delay must be numbers of seconds") from None
         if (retry_after is not None and retry_after < 0) or delay < 0:

@@ -1,6 +1,11 @@
-"""SendGrid: v3 mail send (202 + ``X-Message-Id``), and the signed event webhook.
+"""SendGrid: v3 mail send (202 + ``X-Message-Id``), the Email Activity API and the signed
+event webhook.
 
-Messages accepted are kept and readable at ``GET /_sandbox/sendgrid/sent``;
+Like SendGrid, mail send has no idempotency: every accepted request is a message sent.
+Messages accepted are kept and readable at ``GET /_sandbox/sendgrid/sent``; the Email
+Activity API (``GET /v3/messages?query=...``) finds them by ``msg_id``, ``to_email`` or a
+custom arg (``unique_args['name']="value"``), unless ``POST /_sandbox/sendgrid/activity
+{"enabled": false}`` makes it answer 403 as for an account without the paid add-on.
 ``POST /_sandbox/sendgrid/emit`` posts events about them (delivered, open, bounce, ...)
 to a receiver, signed with ECDSA P-256 exactly as SendGrid signs them.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 from typing import Any
 
@@ -17,7 +23,7 @@ import requests
 
 from cs_platform.core import clock
 from integrations.sandbox.config import SandboxCredentials
-from integrations.sandbox.data import Dataset
+from integrations.sandbox.data import Dataset, iso
 from integrations.sandbox.signing import (
     SENDGRID_SIGNATURE_HEADER,
     sendgrid_private_key,
@@ -27,6 +33,10 @@ from integrations.sandbox.signing import (
 from integrations.sandbox.web import Request, Response, Route, json_response, route
 
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
+# The Email Activity query forms the sandbox understands (one clause).
+_QUERY = re.compile(
+    r"""^\s*(?:unique_args\['(?P<arg>[^']+)'\]|(?P<field>msg_id|to_email))\s*=\s*"(?P<value>[^"]*)"\s*$"""
+)
 
 
 def _errors(status: int, *errors: tuple[str, str | None]) -> Response:
@@ -109,6 +119,7 @@ class SendGridProvider:
         self._lock = threading.Lock()
         self.sent: list[dict[str, Any]] = []
         self._events = 0
+        self.activity_enabled = True
 
     def authenticate(self, request: Request) -> Response | None:
         if request.bearer() != self.credentials.sendgrid_api_key:
@@ -127,13 +138,17 @@ class SendGridProvider:
         return None
 
     def routes(self) -> list[Route]:
-        return [route("POST", "/sendgrid/v3/mail/send", self.send)]
+        return [
+            route("POST", "/sendgrid/v3/mail/send", self.send),
+            route("GET", "/sendgrid/v3/messages", self.activity),
+        ]
 
     def control_routes(self) -> list[Route]:
         return [
             route("GET", "/_sandbox/sendgrid/sent", self.list_sent),
             route("DELETE", "/_sandbox/sendgrid/sent", self.clear_sent),
             route("GET", "/_sandbox/sendgrid/public_key", self.show_public_key),
+            route("POST", "/_sandbox/sendgrid/activity", self.set_activity),
             route("POST", "/_sandbox/sendgrid/emit", self.emit),
         ]
 
@@ -163,6 +178,37 @@ class SendGridProvider:
                 }
             )
         return Response(202, b"", {"X-Message-Id": message_id})
+
+    def activity(self, request: Request) -> Response:
+        """Email Activity "filter all messages": what the account sent, newest first."""
+        if not self.activity_enabled:
+            return _errors(403, ("access forbidden", None))
+        match = _QUERY.match(request.arg("query") or "")
+        if match is None:
+            return _errors(400, ("invalid query", "query"))
+        try:
+            limit = max(1, min(int(request.arg("limit") or 10), 1000))
+        except ValueError:
+            return _errors(400, ("limit must be an integer", "limit"))
+        value = match["value"]
+        with self._lock:
+            found = [
+                m
+                for m in reversed(self.sent)
+                if (
+                    match["arg"] and (m["body"].get("custom_args") or {}).get(match["arg"]) == value
+                )
+                or (match["field"] == "msg_id" and m["message_id"] == value.split(".")[0])
+                or (match["field"] == "to_email" and value in m["to"])
+            ][:limit]
+        return json_response(200, {"messages": [_activity_row(m) for m in found]})
+
+    def set_activity(self, request: Request) -> Response:
+        try:
+            self.activity_enabled = bool(request.json().get("enabled", True))
+        except (ValueError, AttributeError):
+            return json_response(400, {"error": 'body must be {"enabled": true|false}'})
+        return json_response(200, {"enabled": self.activity_enabled})
 
     def list_sent(self, request: Request) -> Response:
         with self._lock:
@@ -228,3 +274,17 @@ class SendGridProvider:
                 "headers": headers,
             },
         )
+
+
+def _activity_row(message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "from_email": message["from"].get("email"),
+        # The activity feed's id is the X-Message-Id plus a per-recipient suffix.
+        "msg_id": f"{message['message_id']}.filterdrecv-sandbox-0-0",
+        "subject": message["subject"],
+        "to_email": message["to"][0] if message["to"] else None,
+        "status": "processed",
+        "opens_count": 0,
+        "clicks_count": 0,
+        "last_event_time": iso(message["received_at"]),
+    }

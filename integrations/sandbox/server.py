@@ -8,7 +8,8 @@ URL layout (``{url}`` is e.g. ``http://127.0.0.1:8765``):
   provider helpers (see each provider's ``control_routes``).
 
 Faults apply to provider paths only, before authentication, as a proxy or load balancer
-in front of the real provider would fail.
+in front of the real provider would fail; ``hold`` lets the provider act on the request
+first and then delays its answer (a response lost after the provider did the work).
 """
 
 from __future__ import annotations
@@ -149,6 +150,10 @@ class SandboxServer:
                 return None
             if fault.mode == "slow":
                 self._stopping.wait(fault.delay)
+            elif fault.mode == "hold":
+                response = self._serve_provider(name, provider, request)
+                self._stopping.wait(fault.delay)
+                return response
             else:
                 status = int(fault.mode)
                 headers = {}
@@ -156,6 +161,9 @@ class SandboxServer:
                     ra = fault.retry_after
                     headers["Retry-After"] = str(int(ra)) if ra == int(ra) else str(ra)
                 return json_response(status, _fault_body(name, status), headers)
+        return self._serve_provider(name, provider, request)
+
+    def _serve_provider(self, name: str, provider: Any, request: Request) -> Response:
         denied = provider.authenticate(request)
         if denied is not None:
             return denied

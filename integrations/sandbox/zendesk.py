@@ -2,6 +2,11 @@
 organizations, ticket create/update/show, and control endpoints that change tickets so an
 incremental sync has something new to fetch.
 
+Ticket creation honours an ``Idempotency-Key`` header as Zendesk does: within two hours a
+repeat with the same key and body answers the first response (``x-idempotency-lookup:
+hit``) and creates nothing; the same key with another body is refused (400
+``IdempotentRequestError``). ``GET tickets.json?external_id=`` finds tickets by our id.
+
 Cursors look like Zendesk's (base64 of ``"<epoch>.0||<id>|"``) and order tickets by
 (updated_at, id); at the end of the stream ``after_cursor`` still points at the last
 ticket, so the next poll with it returns only what changed since.
@@ -10,6 +15,7 @@ ticket, so the next poll with it returns only what changed since.
 from __future__ import annotations
 
 import bisect
+import json
 import threading
 from typing import Any
 
@@ -30,6 +36,9 @@ from integrations.sandbox.tickets import (
 from integrations.sandbox.web import Request, Response, Route, json_response, route
 
 MAX_PER_PAGE = 1000
+LIST_PER_PAGE = 100
+# Zendesk keeps an idempotency key (and the response it answered) for two hours.
+IDEMPOTENCY_WINDOW_SECONDS = 2 * 3600
 _TOUCH_CYCLE = {"new": "open", "open": "pending", "pending": "solved", "hold": "open"}
 
 
@@ -63,6 +72,8 @@ class ZendeskProvider:
         self.tickets: dict[int, dict[str, Any]] = {t["id"]: t for t in generate_tickets(dataset)}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self._keys: list[tuple[int, int]] | None = None  # sorted (updated epoch, id)
+        # Idempotency-Key -> (epoch stored, canonical request body, the 201 answer's ticket)
+        self._idempotency: dict[str, tuple[float, str, dict[str, Any]]] = {}
         self._touches = 0
 
     # --- plumbing -----------------------------------------------------------------
@@ -80,6 +91,7 @@ class ZendeskProvider:
             route("GET", f"{base}/incremental/tickets/cursor\\.json", self.ticket_export),
             route("GET", f"{base}/incremental/organizations\\.json", self.organization_export),
             route("POST", f"{base}/tickets\\.json", self.create_ticket),
+            route("GET", f"{base}/tickets\\.json", self.list_tickets),
             route("GET", f"{base}/tickets/(?P<id>\\d+)\\.json", self.show_ticket),
             route("PUT", f"{base}/tickets/(?P<id>\\d+)\\.json", self.update_ticket),
             route("GET", f"{base}/tickets/(?P<id>\\d+)/comments\\.json", self.ticket_comments),
@@ -202,6 +214,16 @@ class ZendeskProvider:
                 }
             )
 
+    def list_tickets(self, request: Request) -> Response:
+        external_id = request.arg("external_id")
+        with self._lock:
+            tickets = [
+                dict(self.tickets[t])
+                for t in sorted(self.tickets)
+                if external_id is None or self.tickets[t].get("external_id") == external_id
+            ][:LIST_PER_PAGE]
+        return json_response(200, {"tickets": tickets, "count": len(tickets), "next_page": None})
+
     def create_ticket(self, request: Request) -> Response:
         fields = self._ticket_body(request)
         if isinstance(fields, Response):
@@ -212,7 +234,13 @@ class ZendeskProvider:
         )
         if not description:
             return _invalid("description", "Description: cannot be blank")
+        key = request.headers.get("idempotency-key")
+        canonical = json.dumps(fields, sort_keys=True)
         with self._lock:
+            if key:
+                replay = self._idempotent_replay(key, canonical, request)
+                if replay is not None:
+                    return replay
             requester = fields.get("requester")
             if fields.get("requester_id") is None and isinstance(requester, dict):
                 user = find_or_create_user(self.users, self.organizations, requester)
@@ -224,8 +252,28 @@ class ZendeskProvider:
             )
             self._save(ticket, stamp)
             self._add_comment(ticket, {"body": description, **(comment or {})}, stamp)
+            if key:
+                self._idempotency[key] = (clock.epoch(), canonical, dict(ticket))
         location = request.url(f"/zendesk/api/v2/tickets/{ticket['id']}.json")
-        return json_response(201, {"ticket": ticket}, {"Location": location})
+        headers = {"Location": location}
+        if key:
+            headers["x-idempotency-lookup"] = "miss"
+        return json_response(201, {"ticket": ticket}, headers)
+
+    def _idempotent_replay(self, key: str, canonical: str, request: Request) -> Response | None:
+        """The answer to a repeated key (under the lock), or None for a new key."""
+        seen = self._idempotency.get(key)
+        if seen is None or seen[0] < clock.epoch() - IDEMPOTENCY_WINDOW_SECONDS:
+            return None
+        if seen[1] != canonical:
+            return _error(
+                400, "IdempotentRequestError", "Request parameters don't match cached request"
+            )
+        ticket = seen[2]
+        location = request.url(f"/zendesk/api/v2/tickets/{ticket['id']}.json")
+        return json_response(
+            201, {"ticket": ticket}, {"Location": location, "x-idempotency-lookup": "hit"}
+        )
 
     def update_ticket(self, request: Request) -> Response:
         fields = self._ticket_body(request)
