@@ -31,4 +31,8 @@ def beat_schedule() -> dict[str, dict]:
             "task": "integrations.sync_due_connections",
             "schedule": crontab(minute="*/5"),
         },
+        "integrations-outbox-redrive": {
+            "task": "integrations.outbox_redrive",
+            "schedule": crontab(minute="*"),
+        },
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -42,15 +41,15 @@ class SendPersonalizedEmailInput(ToolInput):
 
 class SendPersonalizedEmailOutput(ToolOutput):
     as_of: AsOf
-    status: Literal["sent"] = Field(
-        description="SendGrid accepted it; delivery, opens and bounces follow by webhook. "
-        "A failed send is an error result, not this answer."
+    status: Literal["pending"] = Field(
+        description="Stored and queued: SendGrid is called after this answer. The message "
+        "then becomes sent, failed (with the error) or unconfirmed; see it on the account "
+        "timeline (kind `email`)."
     )
     message_id: int = Field(description="Stored EmailMessage id.")
-    provider_message_id: str | None = Field(description="SendGrid X-Message-Id.")
+    delivery_id: int = Field(description="The queued SendGrid call (outbox row).")
     account_id: int
     contact_id: int
     to_email: str
-    subject: str = Field(description="The subject as rendered and sent.")
-    body: str = Field(description="The body as rendered and sent.")
-    sent_at: datetime | None
+    subject: str = Field(description="The subject as rendered.")
+    body: str = Field(description="The body as rendered.")

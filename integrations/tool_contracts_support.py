@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -91,8 +91,12 @@ class SlaOut(ToolOutput):
 class MirrorOut(ToolOutput):
     provider: str | None = Field(description="zendesk when mirrored; null for local-only.")
     external_id: str | None = Field(description="The provider's ticket id.")
-    status: str = Field(description="synced, failed, or empty when not mirrored.")
-    error: str | None = Field(description="The last mirroring error, when status is failed.")
+    status: str = Field(
+        description="pending (queued or retrying), synced, failed, or empty when not mirrored."
+    )
+    error: str | None = Field(
+        description="The last attempt's error (pending: will be retried; failed: final)."
+    )
 
 
 class TicketOut(ToolOutput):
@@ -115,11 +119,11 @@ class TicketOut(ToolOutput):
     updated_at: datetime
 
 
-class MirrorAttempt(ToolOutput):
-    attempted: bool = Field(description="Whether a Zendesk call was made by this action.")
-    ok: bool | None = Field(description="Null when not attempted.")
-    error: dict[str, Any] | None = Field(
-        description="{code, message, retryable, details} of the provider failure."
+class MirrorDelivery(ToolOutput):
+    delivery_id: int = Field(description="The queued Zendesk call (outbox row).")
+    status: str = Field(
+        description="pending or sending: Zendesk is called after this answer; `get` the "
+        "ticket for the outcome in `ticket.mirror`."
     )
 
 
@@ -128,6 +132,8 @@ class HandleSupportTicketOutput(ToolOutput):
     action: str
     ticket: TicketOut | None = Field(description="The ticket (all actions but list).")
     changed: list[str] = Field(description="Fields this action changed (create/update).")
-    mirror: MirrorAttempt | None = Field(description="Mirroring outcome of a write action.")
+    mirror: MirrorDelivery | None = Field(
+        description="The Zendesk call a write queued; null when the ticket is not mirrored."
+    )
     tickets: list[TicketOut] = Field(description="list: this page of tickets.")
     page: PageInfo | None = Field(description="list: paging information.")

@@ -261,6 +261,18 @@ SYNC_STALE_AFTER_SECONDS = env.float("SYNC_STALE_AFTER_SECONDS", default=120.0)
 SYNC_HEARTBEAT_SECONDS = env.float("SYNC_HEARTBEAT_SECONDS", default=10.0)
 SYNC_SOFT_TIME_LIMIT = env.int("SYNC_SOFT_TIME_LIMIT", default=900)
 SYNC_TIME_LIMIT = env.int("SYNC_TIME_LIMIT", default=960)
+# Outbox (provider calls after commit; docs/ARCHITECTURE.md "Outbox"). A row "sending" for
+# longer than the claim timeout belongs to a dead worker (keep it above the delivery task's
+# 300 s hard limit); failures are retried with backoff from the base, capped, up to the
+# attempt limit; a pending row whose task is this late is handed out again by beat.
+OUTBOX_CLAIM_TIMEOUT_SECONDS = env.float("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=330.0)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=1800.0)
+OUTBOX_REDRIVE_AFTER_SECONDS = env.float("OUTBOX_REDRIVE_AFTER_SECONDS", default=60.0)
+# How long SendGrid's Email Activity feed gets to show a send that may have been accepted
+# before the outbox looks for it there (and sends again only if it is absent).
+OUTBOX_SENDGRID_SETTLE_SECONDS = env.float("OUTBOX_SENDGRID_SETTLE_SECONDS", default=300.0)
 
 # --- logging ------------------------------------------------------------------
 LOGGING = {

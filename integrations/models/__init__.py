@@ -9,6 +9,12 @@ from integrations.models.connections import (
     WebhookStatus,
 )
 from integrations.models.email import EmailEvent, EmailMessage, EmailStatus
+from integrations.models.outbox import (
+    UNFINISHED_OUTBOX_STATUSES,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
 from integrations.models.support import (
     OPEN_TICKET_STATUSES,
     ArticleStatus,
@@ -25,6 +31,7 @@ __all__ = [
     "ACTIVE_SYNC_STATUSES",
     "FeatureUsageDay",
     "OPEN_TICKET_STATUSES",
+    "UNFINISHED_OUTBOX_STATUSES",
     "ArticleStatus",
     "Connection",
     "EmailEvent",
@@ -33,6 +40,9 @@ __all__ = [
     "EncryptionCanary",
     "KnowledgeArticle",
     "KnowledgeArticleVersion",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "Provider",
     "SupportTicket",
     "SyncRun",

@@ -7,7 +7,9 @@ from cs_platform.core.fields import StampField
 
 
 class EmailStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
+    PENDING = "pending", "Pending (not yet accepted by the provider)"
+    # The send may have reached SendGrid but could not be confirmed; never resent by itself.
+    UNCONFIRMED = "unconfirmed", "Unconfirmed (the provider may have accepted it)"
     SENT = "sent", "Accepted by provider"
     DELIVERED = "delivered", "Delivered"
     OPENED = "opened", "Opened"
@@ -35,8 +37,9 @@ class EmailMessage(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     status = models.CharField(
-        max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
+    category = models.CharField(max_length=16, default="service")
     provider_message_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
     error = models.TextField(blank=True)
     sent_by = models.ForeignKey(

@@ -1,12 +1,13 @@
 """Sending one personalised e-mail to a stored contact through SendGrid.
 
-The message is stored before the provider is called (``queued``) and ends ``sent``
-with SendGrid's message id, or ``failed`` with the provider's error. A provider
-failure is returned as ``EmailSendOutcome.error``, not raised: the caller is usually
-inside ``invoke_tool``'s transaction, which an exception would roll back, and the
-failed attempt must stay on record (see ``send_personalized_email``). Everything that
-is wrong *before* anything is sent (unknown contact, opted out, unresolved variable,
-no usable SendGrid connection) raises a ``DomainError`` and stores nothing.
+``email_send`` renders the message and stores it ``pending`` together with its outbox
+row, in the caller's transaction; nothing is sent then. The outbox delivery
+(``integrations.services.outbox``) sends it after commit and records the outcome here
+(``email_send_result_apply``): ``sent`` with SendGrid's message id, ``failed`` with the
+provider's error, or ``unconfirmed`` when SendGrid may have accepted it and we could not
+find out (it is then never sent again by itself). Everything that is wrong *before*
+anything is sent (unknown contact, opted out, unresolved variable, no usable SendGrid
+connection) raises a ``DomainError`` and stores nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +23,21 @@ from cs_platform.core.errors import Conflict, DomainError, InvalidInput, NotFoun
 from customers.models import Contact
 from customers.selectors import account_list_for_actor
 from integrations.clients import OutgoingEmail, SendGridClient
-from integrations.errors import ProviderError
-from integrations.models import Connection, EmailMessage, EmailStatus, Provider
+from integrations.models import (
+    Connection,
+    EmailMessage,
+    EmailStatus,
+    OutboxKind,
+    OutboxMessage,
+    Provider,
+)
+from integrations.services.email_events import email_status_after
 from integrations.services.email_render import Person, email_variables, templates_render
+from integrations.services.outbox.messages import outbox_message_create
 
+# The custom arg that carries the outbox key: SendGrid echoes it in events and the Email
+# Activity API finds the message by it.
+OUTBOX_KEY_ARG = "cs_outbox_key"
 EMAIL_CATEGORIES = ("service", "marketing")
 
 
@@ -35,13 +47,9 @@ class EmailNotConfigured(DomainError):
 
 
 @dataclass(frozen=True)
-class EmailSendOutcome:
+class EmailQueued:
     message: EmailMessage
-    error: DomainError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+    delivery: OutboxMessage
 
 
 def _contact_for_actor(actor: Actor, contact_id: int) -> Contact:
@@ -58,7 +66,8 @@ def _contact_for_actor(actor: Actor, contact_id: int) -> Contact:
     return contact
 
 
-def _check_reachable(contact: Contact, category: str) -> None:
+def email_reachable_check(contact: Contact, category: str) -> None:
+    """Refuse an erased or opted-out contact, and marketing mail without consent."""
     details = {"field": "contact_id", "contact_id": contact.pk}
     if contact.erased_at is not None:
         raise Conflict(
@@ -142,9 +151,9 @@ def _render(contact: Contact, sender: Person, *, subject: str, body: str) -> dic
     return rendered
 
 
-def _client(connection: Connection) -> SendGridClient:
+def _check_credentials(connection: Connection) -> None:
     try:
-        return SendGridClient.for_connection(connection)
+        SendGridClient.for_connection(connection).close()
     except InvalidInput as exc:  # stored credentials lack the API key: our setup, not input
         raise EmailNotConfigured(
             f"SendGrid connection {connection.pk} has invalid credentials: {exc.message}"
@@ -160,23 +169,23 @@ def email_send(
     category: str = "service",
     connection_id: int | None = None,
     now: datetime,
-) -> EmailSendOutcome:
-    """Render ``subject``/``body`` for the contact, store the message and send it."""
+) -> EmailQueued:
+    """Render ``subject``/``body`` for the contact and store the message with its outbox
+    row; the caller enqueues the delivery when its transaction commits."""
     if category not in EMAIL_CATEGORIES:
         raise field_error("category", f"must be one of {', '.join(EMAIL_CATEGORIES)}")
     contact = _contact_for_actor(actor, contact_id)
-    _check_reachable(contact, category)
+    email_reachable_check(contact, category)
     connection = _sendgrid_connection(connection_id)
-    from_email = str((connection.settings or {}).get("from_email") or "").strip()
-    if not from_email:
+    if not str((connection.settings or {}).get("from_email") or "").strip():
         raise EmailNotConfigured(
             f"SendGrid connection {connection.pk} has no settings.from_email (a verified sender)"
         )
     sender = _person(actor.user)
     assert sender is not None  # an actor always has a user
     rendered = _render(contact, sender, subject=subject, body=body)
-    client = _client(connection)
-    with transaction.atomic():
+    _check_credentials(connection)
+    with transaction.atomic():  # the message and its outbox row stand or fall together
         message = EmailMessage.objects.create(
             account=contact.account,
             contact=contact,
@@ -184,37 +193,67 @@ def email_send(
             to_email=contact.email,
             subject=rendered["subject"],
             body=rendered["body"],
-            status=EmailStatus.QUEUED,
+            category=category,
+            status=EmailStatus.PENDING,
             sent_by=actor.user,
         )
-    outgoing = OutgoingEmail(
-        to_email=contact.email,
+        delivery = outbox_message_create(
+            kind=OutboxKind.MAIL_SEND, connection=connection, email_message=message, now=now
+        )
+        _record(actor, message, "email.queued", {"delivery_id": delivery.pk})
+    return EmailQueued(message=message, delivery=delivery)
+
+
+def email_outgoing(message: EmailMessage, connection: Connection, key: str) -> OutgoingEmail:
+    """What SendGrid is sent for ``message``, built when the call is made."""
+    settings = connection.settings or {}
+    sender = _person(message.sent_by)
+    contact = message.contact
+    return OutgoingEmail(
+        to_email=message.to_email,
         to_name=f"{contact.first_name} {contact.last_name}".strip(),
         subject=message.subject,
         text=message.body,
-        from_email=from_email,
-        from_name=str((connection.settings or {}).get("from_name") or sender.full_name),
-        reply_to=sender.email,
-        categories=(category,),
-        custom_args={"email_message_id": str(message.pk)},
+        from_email=str(settings.get("from_email") or "").strip(),
+        from_name=str(settings.get("from_name") or (sender.full_name if sender else "")),
+        reply_to=sender.email if sender else "",
+        categories=(message.category,),
+        custom_args={"email_message_id": str(message.pk), OUTBOX_KEY_ARG: key},
     )
-    error: DomainError | None = None
-    try:
-        with client:
-            provider_id = client.mail_send(outgoing)
-    except ProviderError as exc:
-        error = exc
-    with transaction.atomic():
-        if error is None:
-            message.status, message.provider_message_id, message.sent_at = (
-                EmailStatus.SENT,
-                provider_id,
-                now,
-            )
-            message.save(update_fields=["status", "provider_message_id", "sent_at", "updated_at"])
-            _record(actor, message, "email.sent", {"provider_message_id": provider_id})
-        else:
-            message.status, message.error = EmailStatus.FAILED, f"{error.code}: {error.message}"
-            message.save(update_fields=["status", "error", "updated_at"])
-            _record(actor, message, "email.failed", {"error": error.as_dict()})
-    return EmailSendOutcome(message=message, error=error)
+
+
+def email_send_result_apply(
+    message: EmailMessage,
+    *,
+    sent: bool = False,
+    provider_message_id: str | None = None,
+    error: DomainError | None = None,
+    unconfirmed: bool = False,
+    now: datetime,
+) -> None:
+    """Write a delivery's final outcome on the (locked) message, with its audit event:
+    ``sent`` (with SendGrid's id), ``unconfirmed``, or failed with ``error``."""
+    if sent:
+        # A webhook event may have arrived first and moved it further (delivered...).
+        message.status = email_status_after(message.status, EmailStatus.SENT)
+        message.provider_message_id = provider_message_id or message.provider_message_id
+        message.sent_at, message.error = now, ""
+        action, changes = "email.sent", {"provider_message_id": message.provider_message_id}
+    elif unconfirmed:
+        message.status = EmailStatus.UNCONFIRMED
+        message.error = "sendgrid may have accepted this message; it was not sent again"
+        action, changes = "email.unconfirmed", {}
+    else:
+        assert error is not None
+        message.status, message.error = EmailStatus.FAILED, f"{error.code}: {error.message}"
+        action, changes = "email.failed", {"error": error.as_dict()}
+    message.save(update_fields=["status", "provider_message_id", "sent_at", "error", "updated_at"])
+    audit_event_record(
+        actor=None,
+        actor_label="task:outbox",
+        channel="task",
+        action=action,
+        obj=message,
+        account_id=message.account_id,
+        changes=changes,
+    )

@@ -1,9 +1,12 @@
 """SendGrid event-webhook events → ``EmailEvent`` rows and ``EmailMessage`` status.
 
 Events arrive out of order and more than once, so the status is a maximum over a
-fixed ranking (queued < sent < delivered < bounced < dropped/failed < opened): any
-order of the same events gives the same status. Called by the webhook inbox inside
-its transaction; the inbox has already made sure each event is applied once.
+fixed ranking (pending = unconfirmed < sent < delivered < bounced < dropped/failed <
+opened): any order of the same events gives the same status. An event about a message
+whose send could not be confirmed (``unconfirmed``: the outbox could not tell whether
+SendGrid accepted it) settles it, and gives it SendGrid's message id. Called by the
+webhook inbox inside its transaction; the inbox has already made sure each event is
+applied once.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ EVENT_STATUS = {
 # on the order events arrive in. An open outranks a bounce: the message demonstrably
 # arrived (a bounce then is a late or spurious report).
 _RANK = {
-    EmailStatus.QUEUED: 0,
+    EmailStatus.PENDING: 0,
+    EmailStatus.UNCONFIRMED: 0,
     EmailStatus.SENT: 1,
     EmailStatus.DELIVERED: 2,
     EmailStatus.BOUNCED: 3,
@@ -91,6 +95,10 @@ def email_event_record(*, event_id: str, event: dict[str, Any], now: datetime) -
         return "unchanged"
     status = email_status_after(message.status, proved)
     fields = []
+    if not message.provider_message_id and sendgrid_message_id(event):
+        # Matched by our custom arg: SendGrid accepted a send we could not confirm.
+        message.provider_message_id = sendgrid_message_id(event)[:120]
+        fields.append("provider_message_id")
     if status != message.status:
         message.status = status
         fields.append("status")

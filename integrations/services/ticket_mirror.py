@@ -1,7 +1,10 @@
-"""Mirroring a local support ticket to Zendesk (create, then updates) through the
-Zendesk client. A provider failure never loses the local ticket: it is recorded on the
-ticket (``mirror_status`` "failed" + ``mirror_error``) and returned to the caller, and
-``handle_support_ticket`` action ``retry_mirror`` sends the ticket's state again.
+"""Mirroring a local support ticket to Zendesk: which connection mirrors it, what is sent,
+and how the outcome is written back on the ticket.
+
+The call itself is made after commit by the outbox (``integrations.services.outbox``):
+a ticket change stores an ``OutboxMessage`` and sets ``mirror_status`` "pending"; the
+delivery ends it "synced" (with Zendesk's id) or "failed" (with the error), and
+``handle_support_ticket`` action ``retry_mirror`` queues the ticket's state again.
 
 Which connection mirrors a ticket: a ticket that came from Zendesk, its own; a local
 ticket, the enabled Zendesk connection with the lowest id unless its settings say
@@ -12,11 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from cs_platform.core.errors import DomainError
-from integrations.clients import ZendeskClient
 from integrations.models import Connection, Provider, SupportTicket
 from integrations.services.syncs.mapping import parse_time
 
+MIRROR_PENDING = "pending"
 MIRROR_SYNCED = "synced"
 MIRROR_FAILED = "failed"
 # Zendesk lets only its automations close a ticket; "closed" is never sent.
@@ -38,6 +43,11 @@ def mirror_connection_for(ticket: SupportTicket) -> Connection | None:
     return None
 
 
+def ticket_mirror_external_id(ticket: SupportTicket) -> str:
+    """Our id as Zendesk stores it (``external_id``): agents and lookups find it by this."""
+    return f"cs-platform-ticket-{ticket.pk}"
+
+
 def _requester(ticket: SupportTicket) -> dict[str, str] | None:
     contact = ticket.contact
     if contact is None or contact.erased_at is not None:
@@ -46,14 +56,14 @@ def _requester(ticket: SupportTicket) -> dict[str, str] | None:
     return {"name": name, "email": contact.email}
 
 
-def _create_body(ticket: SupportTicket) -> dict[str, Any]:
+def ticket_create_body(ticket: SupportTicket) -> dict[str, Any]:
+    """The Zendesk create body for the ticket's current state."""
     body: dict[str, Any] = {
         "subject": ticket.subject,
         "comment": {"body": ticket.description or ticket.subject, "public": True},
         "priority": ticket.priority,
         "tags": list(ticket.tags or []),
-        # Our id travels with the ticket, so a Zendesk agent (or a search) can find it.
-        "external_id": f"cs-platform-ticket-{ticket.pk}",
+        "external_id": ticket_mirror_external_id(ticket),
     }
     if ticket.status in _SENDABLE_STATUSES:
         body["status"] = ticket.status
@@ -66,7 +76,8 @@ def _create_body(ticket: SupportTicket) -> dict[str, Any]:
     return body
 
 
-def _update_body(ticket: SupportTicket, comment: str | None, public: bool) -> dict[str, Any]:
+def ticket_update_body(ticket: SupportTicket, comment: str | None, public: bool) -> dict[str, Any]:
+    """The Zendesk update body: the ticket's current state, plus a comment when given."""
     body: dict[str, Any] = {
         "subject": ticket.subject,
         "priority": ticket.priority,
@@ -79,30 +90,44 @@ def _update_body(ticket: SupportTicket, comment: str | None, public: bool) -> di
     return body
 
 
-def ticket_mirror_send(
+def ticket_mirror_result_apply(
     ticket: SupportTicket,
-    connection: Connection,
     *,
-    comment: str | None = None,
-    comment_public: bool = True,
-) -> DomainError | None:
-    """Create or update the Zendesk copy of ``ticket`` and record the outcome on it
-    (fields only; the caller saves). Returns the provider error, or None."""
+    connection: Connection | None,
+    remote: dict[str, Any] | None = None,
+    error: DomainError | None = None,
+    final: bool = True,
+    more_queued: bool = False,
+) -> None:
+    """Write a delivery's outcome on the (locked) ticket and save it.
+
+    ``remote`` is Zendesk's ticket after success. An ``error`` with ``final=False`` is an
+    attempt that will be retried: the ticket stays "pending" and shows the error. With
+    ``more_queued`` a later change still waits to be sent, so the ticket stays "pending"."""
+    fields = ["mirror_status", "mirror_error", "updated_at"]
+    if remote is not None:
+        ticket.connection = connection
+        ticket.external_id = str(remote.get("id") or ticket.external_id)
+        ticket.source_updated_at = parse_time(
+            remote.get("updated_at"), "updated_at", required=False
+        )
+        ticket.mirror_status = MIRROR_PENDING if more_queued else MIRROR_SYNCED
+        ticket.mirror_error = ""
+        fields += ["connection", "external_id", "source_updated_at"]
+    else:
+        assert error is not None
+        ticket.mirror_status = MIRROR_FAILED if final and not more_queued else MIRROR_PENDING
+        ticket.mirror_error = f"{error.code}: {error.message}"[:300]
     try:
-        with ZendeskClient.for_connection(connection) as client:
-            if ticket.external_id is None:
-                remote = client.ticket_create(_create_body(ticket))
-            else:
-                remote = client.ticket_update(
-                    ticket.external_id, _update_body(ticket, comment, comment_public)
-                )
-    except DomainError as exc:  # provider failures and unreadable credentials alike
+        with transaction.atomic():
+            ticket.save(update_fields=fields)
+    except IntegrityError:
+        # A sync imported Zendesk's copy as another local ticket before this outcome was
+        # recorded: say so rather than hold two local rows for one Zendesk ticket.
+        ticket.refresh_from_db()
         ticket.mirror_status = MIRROR_FAILED
-        ticket.mirror_error = f"{exc.code}: {exc.message}"[:300]
-        return exc
-    ticket.connection = connection
-    ticket.external_id = str(remote.get("id") or ticket.external_id)
-    ticket.source_updated_at = parse_time(remote.get("updated_at"), "updated_at", required=False)
-    ticket.mirror_status = MIRROR_SYNCED
-    ticket.mirror_error = ""
-    return None
+        ticket.mirror_error = (
+            f"mirror_conflict: Zendesk ticket {remote.get('id') if remote else '?'} is "
+            "already stored as another local ticket"
+        )[:300]
+        ticket.save(update_fields=["mirror_status", "mirror_error", "updated_at"])

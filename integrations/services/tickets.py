@@ -1,10 +1,11 @@
 """Creating and changing support tickets: SLA targets by priority, validated status
 transitions, response/resolution times, and mirroring to Zendesk.
 
-A mirror failure is not an exception: the local change is kept, the ticket records
-``mirror_status`` "failed" with the provider's error, and ``TicketChange.mirror_error``
-carries it to the caller (who is usually inside ``invoke_tool``'s transaction, which an
-exception would roll back, losing the ticket the customer asked for).
+Mirroring happens after commit: a change that Zendesk must see stores an outbox row in
+the same transaction (``TicketChange.delivery``) and leaves the ticket's
+``mirror_status`` "pending". The caller enqueues the delivery with
+``integrations.tasks.outbox_deliver_on_commit``; a row nobody enqueued is picked up by the
+``integrations.outbox_redrive`` beat task.
 """
 
 from __future__ import annotations
@@ -17,10 +18,19 @@ from django.db import transaction
 
 from audit.services import audit_event_record
 from cs_platform.core.actors import Actor
-from cs_platform.core.errors import DomainError, field_error
+from cs_platform.core.errors import field_error
 from customers.models import Account, Contact
-from integrations.models import SupportTicket, TicketComment, TicketPriority, TicketStatus
-from integrations.services.ticket_mirror import mirror_connection_for, ticket_mirror_send
+from integrations.models import (
+    OutboxKind,
+    OutboxMessage,
+    SupportTicket,
+    TicketComment,
+    TicketPriority,
+    TicketStatus,
+)
+from integrations.selectors.outbox import outbox_unfinished_for_ticket
+from integrations.services.outbox.messages import outbox_message_create, outbox_message_rearm
+from integrations.services.ticket_mirror import MIRROR_PENDING, mirror_connection_for
 from integrations.services.ticket_sla import (
     RESOLVED_STATUSES,
     STATUS_TRANSITIONS,
@@ -36,8 +46,8 @@ UPDATABLE_FIELDS = ("subject", "status", "priority", "assignee", "tags")
 class TicketChange:
     ticket: SupportTicket
     diff: dict[str, dict[str, Any]] = field(default_factory=dict)
-    mirror_attempted: bool = False
-    mirror_error: DomainError | None = None
+    # The Zendesk call this change queued (None: the ticket is not mirrored).
+    delivery: OutboxMessage | None = None
 
 
 def ticket_sla_refresh(ticket: SupportTicket, *, now: datetime) -> None:
@@ -55,12 +65,8 @@ def ticket_sla_refresh(ticket: SupportTicket, *, now: datetime) -> None:
 def _audit(actor: Actor, action: str, change: TicketChange) -> None:
     ticket = change.ticket
     changes: dict[str, Any] = {"diff": change.diff}
-    if change.mirror_attempted:
-        changes["mirror"] = {
-            "status": ticket.mirror_status,
-            "external_id": ticket.external_id,
-            "error": change.mirror_error.as_dict() if change.mirror_error else None,
-        }
+    if change.delivery is not None:
+        changes["mirror"] = {"delivery_id": change.delivery.pk, "status": MIRROR_PENDING}
     audit_event_record(
         actor=actor.user,
         actor_label=actor.label,
@@ -71,13 +77,24 @@ def _audit(actor: Actor, action: str, change: TicketChange) -> None:
     )
 
 
-def _mirror(change: TicketChange, *, comment: str | None = None, public: bool = True) -> None:
-    connection = mirror_connection_for(change.ticket)
+def _queue_mirror(
+    change: TicketChange, *, now: datetime, comment: TicketComment | None = None
+) -> None:
+    """Queue the Zendesk call that brings the copy up to date with this change."""
+    ticket = change.ticket
+    connection = mirror_connection_for(ticket)
     if connection is None:
         return
-    change.mirror_attempted = True
-    change.mirror_error = ticket_mirror_send(
-        change.ticket, connection, comment=comment, comment_public=public
+    creating = ticket.external_id is None and outbox_unfinished_for_ticket(ticket.pk) is None
+    if creating:
+        ticket.connection = connection  # the ticket is now mirrored by it
+    ticket.mirror_status, ticket.mirror_error = MIRROR_PENDING, ""
+    change.delivery = outbox_message_create(
+        kind=OutboxKind.TICKET_CREATE if creating else OutboxKind.TICKET_UPDATE,
+        connection=connection,
+        ticket=ticket,
+        comment=comment,
+        now=now,
     )
 
 
@@ -102,7 +119,7 @@ def ticket_create(
     assignee: str = "",
     now: datetime,
 ) -> TicketChange:
-    """Open a ticket with the SLA targets of its priority, then mirror it to Zendesk."""
+    """Open a ticket with the SLA targets of its priority; queue its Zendesk copy."""
     subject = (subject or "").strip()
     if not subject:
         raise field_error("subject", "a ticket needs a subject", code="required")
@@ -126,7 +143,7 @@ def ticket_create(
         )
         ticket.save()
         change = TicketChange(ticket=ticket, diff={"created": {"before": None, "after": ticket.pk}})
-        _mirror(change)
+        _queue_mirror(change, now=now)
         ticket_sla_refresh(ticket, now=now)
         ticket.save()
         _audit(actor, "ticket.created", change)
@@ -160,7 +177,7 @@ def ticket_update(
     """Apply ``changes`` (any of ``UPDATABLE_FIELDS``) and an optional agent comment.
 
     A public comment is the first response when there was none. A priority change
-    re-targets the SLA. The Zendesk copy gets the new state and the comment."""
+    re-targets the SLA. The Zendesk copy gets the new state and the comment (queued)."""
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise field_error(sorted(unknown)[0], "cannot be changed through this action")
@@ -190,8 +207,9 @@ def ticket_update(
             if getattr(ticket, name) != before[name]:
                 change.diff[name] = {"before": before[name], "after": getattr(ticket, name)}
         comment = (comment or "").strip() or None
+        comment_row = None
         if comment:
-            TicketComment.objects.create(
+            comment_row = TicketComment.objects.create(
                 ticket=ticket,
                 author=actor.user.get_username(),
                 body=comment,
@@ -203,7 +221,7 @@ def ticket_update(
                 ticket.first_response_at = now
                 change.diff["first_response_at"] = {"before": None, "after": now}
         if change.diff:
-            _mirror(change, comment=comment, public=comment_public)
+            _queue_mirror(change, now=now, comment=comment_row)
         ticket_sla_refresh(ticket, now=now)
         ticket.save()
         _audit(actor, "ticket.updated", change)
@@ -211,14 +229,21 @@ def ticket_update(
 
 
 def ticket_mirror_retry(*, actor: Actor, ticket: SupportTicket, now: datetime) -> TicketChange:
-    """Send the ticket's current state to Zendesk again (create when it has no copy)."""
+    """Send the ticket's current state to Zendesk again (create when it has no copy).
+
+    A delivery still pending is made due now instead of queueing another."""
     if mirror_connection_for(ticket) is None:
         raise field_error(
             "ticket_id", "no Zendesk connection mirrors this ticket", code="not_mirrored"
         )
     change = TicketChange(ticket=ticket)
     with transaction.atomic():
-        _mirror(change)
+        waiting = outbox_unfinished_for_ticket(ticket.pk)
+        if waiting is not None:
+            outbox_message_rearm(waiting, now=now)
+            change.delivery = waiting
+        else:
+            _queue_mirror(change, now=now)
         ticket_sla_refresh(ticket, now=now)
         ticket.save()
         _audit(actor, "ticket.mirror_retried", change)

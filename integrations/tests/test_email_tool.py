@@ -1,26 +1,27 @@
-"""send_personalized_email against the sandbox SendGrid over HTTP."""
+"""send_personalized_email against the sandbox SendGrid over HTTP.
+
+The message is stored with an outbox row and sent after commit; tests that send commit
+for real (``LIVE``), and the delivery runs on commit (inline here, Celery being eager)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
 from audit.models import AuditEvent
 from cs_platform.core import clock
-from cs_platform.core.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    RecordedFailure,
-)
+from cs_platform.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gdpr.models import ConsentRecord
-from integrations.models import Connection, EmailMessage
+from integrations.models import Connection, EmailMessage, OutboxMessage
 from integrations.services.email import EmailNotConfigured
 from integrations.services.email_render import Person, email_variables, templates_render
+from integrations.tasks import outbox_redrive
 from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
 from integrations.tests.fixtures_h2 import call
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+LIVE = pytest.mark.django_db(transaction=True)
 
 SUBJECT = "{{first_name}}, your {{account_name}} review"
 BODY = "Hi {{first_name}},\n\nLet's meet next week.\n\n{{csm_name}}"
@@ -31,12 +32,14 @@ def send(user, contact, **extra):
     return call(user, "send_personalized_email", payload)
 
 
+@LIVE
 def test_sends_rendered_message_to_the_stored_contact_only(
     staff, book, sandbox, sendgrid_connection
 ):
     out = send(staff["csm1"], book["ada"])
 
-    assert out["status"] == "sent"
+    delivery = OutboxMessage.objects.get(email_message_id=out["message_id"])
+    assert out["status"] == "pending" and out["delivery_id"] == delivery.pk
     assert out["subject"] == "Ada, your Acme Analytics review"
     assert out["body"] == "Hi Ada,\n\nLet's meet next week.\n\nGrace Hopper"
     sent = sandbox.sendgrid_sent()
@@ -44,12 +47,19 @@ def test_sends_rendered_message_to_the_stored_contact_only(
     assert sent[0]["to"] == ["ada@acme.test"]
     assert sent[0]["subject"] == "Ada, your Acme Analytics review"
     assert sent[0]["from"] == {"email": "success@cs-platform.test", "name": "Acme Success"}
-    assert sent[0]["body"]["custom_args"] == {"email_message_id": str(out["message_id"])}
+    assert sent[0]["body"]["custom_args"] == {
+        "email_message_id": str(out["message_id"]),
+        "cs_outbox_key": delivery.idempotency_key,
+    }
+    assert sent[0]["body"]["reply_to"] == {"email": "grace@cs.test"}
     message = EmailMessage.objects.get(pk=out["message_id"])
     assert message.status == "sent" and message.contact == book["ada"]
-    assert message.provider_message_id == sent[0]["message_id"] == out["provider_message_id"]
+    assert message.provider_message_id == sent[0]["message_id"]
     assert message.sent_by == staff["csm1"] and message.sent_at is not None
-    assert AuditEvent.objects.filter(action="email.sent", object_id=str(message.pk)).exists()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider_id) == ("succeeded", sent[0]["message_id"])
+    for action in ("email.queued", "email.sent"):
+        assert AuditEvent.objects.filter(action=action, object_id=str(message.pk)).exists()
     assert AuditEvent.objects.filter(action="tool.send_personalized_email").count() == 1
 
 
@@ -85,6 +95,7 @@ def test_opted_out_and_erased_contacts_are_refused(staff, book, sandbox, sendgri
     assert sandbox.sendgrid_sent() == [] and EmailMessage.objects.count() == 0
 
 
+@LIVE
 def test_marketing_mail_needs_recorded_consent(staff, book, sandbox, sendgrid_connection):
     with pytest.raises(Conflict) as err:
         send(staff["csm1"], book["ada"], category="marketing")
@@ -96,8 +107,9 @@ def test_marketing_mail_needs_recorded_consent(staff, book, sandbox, sendgrid_co
         source="form",
         recorded_at=clock.now(),
     )
-    assert send(staff["csm1"], book["ada"], category="marketing")["status"] == "sent"
-    assert len(sandbox.sendgrid_sent()) == 1
+    assert send(staff["csm1"], book["ada"], category="marketing")["status"] == "pending"
+    sent = sandbox.sendgrid_sent()
+    assert len(sent) == 1 and sent[0]["body"]["categories"] == ["marketing"]
 
 
 def test_unresolvable_placeholders_fail_naming_the_variable(
@@ -122,43 +134,60 @@ def test_unresolvable_placeholders_fail_naming_the_variable(
     assert sandbox.sendgrid_sent() == [] and EmailMessage.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("fault", "code"),
-    [("500", "provider_server_error"), ("401", "provider_auth_failed")],
-)
-def test_provider_failure_is_reported_and_the_failed_message_is_kept(
-    fault, code, staff, book, sandbox, sendgrid_connection
+@LIVE
+def test_a_refused_send_fails_at_once_and_the_message_is_kept(
+    staff, book, sandbox, sendgrid_connection
 ):
-    if fault == "401":
-        sendgrid_connection.credentials = {
-            **sendgrid_connection.credentials,
-            "api_key": "SG.revoked",
-        }
-        sendgrid_connection.save()
-    else:
-        sandbox.set_fault("sendgrid", "500", count=3)
+    sendgrid_connection.credentials = {**sendgrid_connection.credentials, "api_key": "SG.revoked"}
+    sendgrid_connection.save()
 
-    with pytest.raises(RecordedFailure) as err:
-        send(staff["csm1"], book["ada"])
+    out = send(staff["csm1"], book["ada"])
 
-    # Reported as a failure (an isError result over MCP) ...
-    assert err.value.code == code and err.value.details["status"] == "failed"
-    # ... while the attempt stays recorded.
-    message = EmailMessage.objects.get(pk=err.value.details["message_id"])
+    assert out["status"] == "pending"  # the answer comes before SendGrid is asked
+    message = EmailMessage.objects.get(pk=out["message_id"])
     assert message.provider_message_id is None and message.sent_at is None
-    assert message.status == "failed" and message.error.startswith(f"{code}: ")
+    assert message.status == "failed" and message.error.startswith("provider_auth_failed: ")
     assert message.subject == "Ada, your Acme Analytics review"
+    delivery = OutboxMessage.objects.get(pk=out["delivery_id"])
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert sandbox.sendgrid_sent() == []
-    # A POST that may have reached SendGrid is never sent twice.
-    assert sandbox.requests_to("sendgrid") == 1
+    assert sandbox.requests_to("sendgrid") == 1  # a 4xx is never repeated
     assert AuditEvent.objects.filter(action="email.failed", object_id=str(message.pk)).exists()
 
 
+@LIVE
+def test_a_5xx_is_retried_after_checking_sendgrid_did_not_take_the_first(
+    staff, book, sandbox, sendgrid_connection, travel
+):
+    sandbox.set_fault("sendgrid", "500", count=1)
+    out = send(staff["csm1"], book["ada"])
+
+    message = EmailMessage.objects.get(pk=out["message_id"])
+    delivery = OutboxMessage.objects.get(pk=out["delivery_id"])
+    # A 500 can follow processing, so the POST is not repeated blindly...
+    assert sandbox.requests_to("sendgrid") == 1 and sandbox.sendgrid_sent() == []
+    assert message.status == "pending"
+    assert (delivery.status, delivery.maybe_sent) == ("pending", True)
+    assert delivery.error_code == "provider_server_error"
+
+    # ... the next attempt asks the Email Activity API first, finds nothing, and sends.
+    travel(delivery.next_attempt_at + timedelta(minutes=2))
+    outbox_redrive.delay()
+    message.refresh_from_db()
+    sent = sandbox.sendgrid_sent()
+    assert len(sent) == 1 and message.status == "sent"
+    assert message.provider_message_id == sent[0]["message_id"]
+    stats = sandbox.stats()["paths"]
+    assert stats["GET /sendgrid/v3/messages"] == 1 and stats["POST /sendgrid/v3/mail/send"] == 2
+
+
+@LIVE
 def test_idempotency_key_sends_once(staff, book, sandbox, sendgrid_connection):
     first = send(staff["csm1"], book["ada"], idempotency_key="qbr-invite-ada-1")
     again = send(staff["csm1"], book["ada"], idempotency_key="qbr-invite-ada-1")
     assert again == first
     assert len(sandbox.sendgrid_sent()) == 1 and EmailMessage.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1
 
 
 def test_missing_or_unusable_sendgrid_connection_is_a_clear_error(staff, book):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cs_platform.core.errors import RecordedFailure
 from cs_platform.core.tools import ToolContext, tool
 from integrations.services.email import email_send
+from integrations.tasks import outbox_deliver_on_commit
 from integrations.tool_contracts_communication import (
     SendPersonalizedEmailInput,
     SendPersonalizedEmailOutput,
@@ -21,16 +21,15 @@ def send_personalized_email(
     contacts are refused (`contact_erased`, `contact_opted_out`), and `marketing` mail
     needs recorded consent (`consent_missing`). Placeholders such as {{first_name}},
     {{account_name}} and {{csm_name}} are filled from the records; one that cannot be
-    filled fails with `invalid_input` naming it, and nothing is sent.
+    filled fails with `invalid_input` naming it, and nothing is stored.
 
-    The message is stored either way. When SendGrid refuses or fails, the call fails
-    with the provider's error (`code`, `retryable`; `details.message_id` names the
-    stored message, now marked `failed`). Delivery, opens and bounces arrive later
-    through the signed SendGrid webhook. Send an `idempotency_key` to retry safely: a
-    repeat of a successful send returns the first answer; a failed send is not
-    remembered under the key, so repeating it tries again.
+    The message is stored and sent after this call: the answer says `pending`. It then
+    becomes `sent`, `failed` (SendGrid refused it; 5xx and timeouts are retried first)
+    or `unconfirmed` (SendGrid may have it; it is not sent again), shown on the account
+    timeline; delivery, opens and bounces follow by webhook. Send an `idempotency_key`:
+    repeating the call with it returns the first answer and sends nothing more.
     """
-    outcome = email_send(
+    queued = email_send(
         actor=ctx.actor,
         contact_id=params.contact_id,
         subject=params.subject,
@@ -39,25 +38,21 @@ def send_personalized_email(
         connection_id=params.connection_id,
         now=ctx.now,
     )
-    message = outcome.message
+    message = queued.message
     ctx.audit(
         message,
         changes={"status": message.status, "contact_id": message.contact_id},
         account_id=message.account_id,
     )
-    if outcome.error is not None:
-        raise RecordedFailure(
-            outcome.error, details={"message_id": message.pk, "status": message.status}
-        )
+    outbox_deliver_on_commit([queued.delivery.pk])
     return SendPersonalizedEmailOutput(
         as_of=ctx.now,
-        status="sent",
+        status="pending",
         message_id=message.pk,
-        provider_message_id=message.provider_message_id,
+        delivery_id=queued.delivery.pk,
         account_id=message.account_id,
         contact_id=message.contact_id,
         to_email=message.to_email,
         subject=message.subject,
         body=message.body,
-        sent_at=message.sent_at,
     )

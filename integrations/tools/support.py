@@ -1,4 +1,4 @@
-"""Support tools: local tickets with SLA targets, mirrored to Zendesk."""
+"""Support tools: local tickets with SLA targets, mirrored to Zendesk after commit."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from integrations.services.tickets import (
     ticket_mirror_retry,
     ticket_update,
 )
+from integrations.tasks import outbox_deliver_on_commit
 from integrations.tool_contracts_support import (
     HandleSupportTicketInput,
     HandleSupportTicketOutput,
-    MirrorAttempt,
+    MirrorDelivery,
     TicketOut,
 )
 
@@ -132,17 +133,17 @@ def _ticket_out(ticket: SupportTicket, now: datetime) -> TicketOut:
 def _written(ctx: ToolContext, action: str, change: TicketChange) -> HandleSupportTicketOutput:
     ticket = change.ticket
     ctx.audit(ticket, changes={"diff": list(change.diff)}, account_id=ticket.account_id)
-    error = change.mirror_error
+    delivery = change.delivery
+    if delivery is not None:
+        outbox_deliver_on_commit([delivery.pk])
     return HandleSupportTicketOutput(
         as_of=ctx.now,
         action=action,
         ticket=_ticket_out(ticket, ctx.now),
         changed=sorted(change.diff),
-        mirror=MirrorAttempt(
-            attempted=change.mirror_attempted,
-            ok=(error is None) if change.mirror_attempted else None,
-            error=error.as_dict() if error else None,
-        ),
+        mirror=MirrorDelivery(delivery_id=delivery.pk, status=delivery.status)
+        if delivery is not None
+        else None,
         tickets=[],
         page=None,
     )
@@ -153,7 +154,7 @@ def handle_support_ticket(
     ctx: ToolContext, params: HandleSupportTicketInput
 ) -> HandleSupportTicketOutput:
     """Create, update, read or list support tickets; new and changed tickets are
-    mirrored to Zendesk when a Zendesk connection exists.
+    mirrored to Zendesk (after commit) when a Zendesk connection exists.
 
     SLA targets follow the priority (urgent 1 h first response / 8 h resolution; high
     4 h / 24 h; normal 8 h / 72 h; low 24 h / 120 h), and every ticket in an answer
@@ -161,10 +162,11 @@ def handle_support_ticket(
     validated (new → open/pending/hold/solved; solved → open/closed; closed is final).
     A public `comment` on update records the first response.
 
-    If Zendesk fails, the local ticket and change are KEPT and the answer says so:
-    `mirror.ok: false` with the provider error, and the ticket's `mirror.status` is
-    `failed`; call again with action `retry_mirror` to resend. `list` pages newest
-    first (`breached_only` for overdue tickets). Send an `idempotency_key` on create.
+    Zendesk is called after the change is saved: a write answers `mirror.status:
+    pending`; `get` the ticket later for `ticket.mirror` (synced with the Zendesk id, or
+    failed with the error: 5xx and timeouts are retried first, a 4xx is final). The
+    local ticket is kept either way; `retry_mirror` sends its state again. `list` pages
+    newest first (`breached_only` for overdue tickets). Send an `idempotency_key` on create.
     """
     _check_fields(params)
     action = params.action
