@@ -25,9 +25,11 @@ app.conf.update(
     },
     broker_connection_timeout=5,
     # Redis redelivers a task no worker acknowledged within this many seconds (a worker
-    # killed outright cannot reject it). Worker-loss tests shorten it.
+    # killed outright cannot reject it). Worker-loss tests shorten it, and give their
+    # broker keys a prefix so that two of them running at once never share a queue.
     broker_transport_options={
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+        "global_keyprefix": os.environ.get("CELERY_BROKER_KEY_PREFIX", ""),
     },
     task_serializer="json",
     accept_content=["json"],

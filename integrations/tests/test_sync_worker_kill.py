@@ -10,26 +10,15 @@ resumes from the cursor of the last committed page.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-import redis
-from django.conf import settings
 
 from integrations.tests.sync_support import matched_org_ids, sandbox_tickets
+from integrations.tests.worker_processes import WorkerLab
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox(accounts=20, days=30, seed=11)]
 
-ROOT = Path(settings.BASE_DIR)
-BIN = Path(sys.executable).parent
-VISIBILITY_TIMEOUT = 2
 PAGE_SIZE = 8
 SETUP = """
 from customers.demo_identity import demo_company
@@ -50,100 +39,17 @@ print(conn.pk)
 """
 
 
-def _kill_db_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")) or not settings.REDIS_URL:
-        return None
-    parts = urlsplit(url)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"{parts.path.lstrip('/')}_workerkill_{worker}"
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin(url: str) -> psycopg.Connection:
-    parts = urlsplit(url)
-    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
-
-
-def _recreate_database(url: str) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    with _admin(url) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(url: str) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    with _admin(url) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _purge_broker() -> None:
-    """Leftovers of an earlier run (an unacked message of a killed worker) must not be
-    redelivered into this one."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = [k for k in client.scan_iter("integrations*")] + [
-        k for k in client.scan_iter("unacked*")
-    ]
-    if keys:
-        client.delete(*keys)
-
-
-def _env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "DB_POOL": "false",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "DJANGO_SETTINGS_MODULE": "integrations.tests.worker_settings",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "python"), "manage.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(BIN / "celery"), "-A", "cs_platform", "worker", "-Q", "integrations", "-c", "1",
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "info"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: main process and pool child
-    )  # fmt: skip
-
-
-def _wait_for(predicate, timeout: float, what: str, log: Path):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}")
-
-
 def test_worker_killed_mid_sync_resumes_without_loss_or_duplicates(sandbox, tmp_path):
-    url = _kill_db_url()
-    if url is None:
+    if not WorkerLab.available():
         pytest.skip("needs DATABASE_URL on PostgreSQL and REDIS_URL (the broker)")
-    env = _env(url)
-    log = tmp_path / "worker.log"
-    workers: list[subprocess.Popen] = []
-    _recreate_database(url)
+    lab = WorkerLab("sync_killed", tmp_path / "worker.log")
+    lab.recreate_database()
     try:
-        _manage(env, "migrate", "-v0")
-        _purge_broker()
+        lab.manage("migrate", "-v0")
+        lab.purge_broker()
         c = sandbox.credentials
         conn_id = int(
-            _manage(env, "shell", "-v", "0", "-c", SETUP.format(
+            lab.manage("shell", "-v", "0", "-c", SETUP.format(
                 base_url=sandbox.base_url("zendesk"), email=c.zendesk_email,
                 token=c.zendesk_api_token, page_size=PAGE_SIZE,
             )).strip().splitlines()[-1]
@@ -154,7 +60,7 @@ def test_worker_killed_mid_sync_resumes_without_loss_or_duplicates(sandbox, tmp_
             if t["organization_id"] in matched_org_ids(range(1, 21))
         }
         assert len(expected) > 4 * PAGE_SIZE
-        db = psycopg.connect(url, autocommit=True)
+        db = lab.connect()
 
         def runs():
             return db.execute(
@@ -173,31 +79,29 @@ def test_worker_killed_mid_sync_resumes_without_loss_or_duplicates(sandbox, tmp_
 
         # Every provider call is slow, so the sync is mid-way when the worker dies.
         sandbox.set_fault("zendesk", "slow", delay=0.6)
-        workers.append(_start_worker(env, log))
-        _wait_for(lambda: [r for r in runs() if r[1] == "running"], 30, "the task", log)
+        first = lab.start_worker()
+        lab.wait_for(lambda: [r for r in runs() if r[1] == "running"], 30, "the task")
         delivered_by = time.monotonic()  # Redis times the visibility window from delivery
-        _wait_for(
+        lab.wait_for(
             lambda: [r for r in runs() if r[1] == "running" and r[2] >= 2 * PAGE_SIZE],
-            30, "two committed pages", log,
+            30, "two committed pages",
         )  # fmt: skip
 
-        os.killpg(workers[0].pid, signal.SIGKILL)
-        workers[0].wait(timeout=10)
+        lab.kill(first)
         ((killed_id, status, fetched, created, _),) = runs()
         partial = dict(stored())
         assert status == "running" and 0 < len(partial) < len(expected)
         assert created == len(partial)
         sandbox.reset_faults()
-        # Redis hands the unacknowledged task out again once its visibility timeout has
-        # passed (a starting worker restores such messages). Should the dead run's
-        # heartbeat not look stale yet, the task retries until it does.
-        time.sleep(max(0.0, delivered_by + VISIBILITY_TIMEOUT + 0.5 - time.monotonic()))
+        # Should the dead run's heartbeat not look stale yet when the task comes back,
+        # the task retries until it does.
+        lab.wait_for_redelivery(delivered_by)
 
-        workers.append(_start_worker(env, log))
-        final = _wait_for(
+        lab.start_worker()
+        final = lab.wait_for(
             lambda: [r for r in runs() if r[1] in ("succeeded", "partial", "failed")
                      and r[0] != killed_id],
-            30, "the redelivered run to finish", log,
+            30, "the redelivered run to finish",
         )  # fmt: skip
 
         all_runs = runs()
@@ -216,12 +120,6 @@ def test_worker_killed_mid_sync_resumes_without_loss_or_duplicates(sandbox, tmp_
         assert cursor["tickets"]["after_cursor"]
         db.close()
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(worker.pid, signal.SIGKILL)
-        _purge_broker()
-        _drop_database(url)
+        lab.stop_all()
+        lab.purge_broker()
+        lab.drop_database()
