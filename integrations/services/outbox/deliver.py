@@ -46,8 +46,8 @@ logger = logging.getLogger(__name__)
 DELIVERIES = Counter(
     "cs_outbox_deliveries_total", "Outbox delivery attempts by outcome", ["kind", "outcome"]
 )
-# How long an earlier delivery of the same ticket makes a later one wait before it checks.
-_ORDER_WAIT_SECONDS = 5.0
+# How long after an earlier delivery of the same ticket is due a later one looks again.
+_ORDER_WAIT = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -100,15 +100,20 @@ def _claim(outbox_id: int, *, now: datetime) -> OutboxMessage | DeliveryOutcome:
                 raise DeliveryInFlight(retry_in=(stale_at - now).total_seconds())
             row.maybe_sent = True  # its worker died after claiming: the call may have happened
         elif row.next_attempt_at > now:
-            wait = (row.next_attempt_at - now).total_seconds()
-            return DeliveryOutcome(outbox_id, row.status, reason="not due", retry_in=wait)
-        if row.ticket_id is not None and _earlier_unfinished(row):
-            # A ticket's calls go in order: an update must not overtake its create.
-            row.status = OutboxStatus.PENDING
-            row.next_attempt_at = now + timedelta(seconds=_ORDER_WAIT_SECONDS)
+            # A duplicate or early task: the row's own scheduled task (or beat) comes later.
+            return DeliveryOutcome(outbox_id, row.status, reason="not due")
+        earlier = _earlier_unfinished(row) if row.ticket_id is not None else None
+        if earlier is not None:
+            # A ticket's calls go in order: an update must not overtake its create. Look
+            # again shortly after the earlier one's next attempt.
+            wait_until = now + _ORDER_WAIT
+            if earlier.status == OutboxStatus.PENDING:
+                wait_until = max(wait_until, earlier.next_attempt_at + _ORDER_WAIT)
+            row.status, row.next_attempt_at = OutboxStatus.PENDING, wait_until
             row.save(update_fields=["status", "maybe_sent", "next_attempt_at", "updated_at"])
+            retry_in = (wait_until - now).total_seconds()
             return DeliveryOutcome(
-                outbox_id, row.status, reason="after an earlier delivery", retry_in=5.0
+                outbox_id, row.status, reason="after an earlier delivery", retry_in=retry_in
             )
         row.status, row.claimed_at = OutboxStatus.SENDING, now
         row.attempts += 1
@@ -116,12 +121,16 @@ def _claim(outbox_id: int, *, now: datetime) -> OutboxMessage | DeliveryOutcome:
     return row
 
 
-def _earlier_unfinished(row: OutboxMessage) -> bool:
-    return OutboxMessage.objects.filter(
-        ticket_id=row.ticket_id,
-        id__lt=row.pk,
-        status__in=(OutboxStatus.PENDING, OutboxStatus.SENDING),
-    ).exists()
+def _earlier_unfinished(row: OutboxMessage) -> OutboxMessage | None:
+    return (
+        OutboxMessage.objects.filter(
+            ticket_id=row.ticket_id,
+            id__lt=row.pk,
+            status__in=(OutboxStatus.PENDING, OutboxStatus.SENDING),
+        )
+        .order_by("id")
+        .first()
+    )
 
 
 def _retry_delay(row: OutboxMessage, error: DomainError) -> float:
