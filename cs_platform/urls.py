@@ -1,3 +1,6 @@
+"""The composition root of URLs: core's endpoints, each app's REST resources and webhooks,
+the OpenAPI schema and the MCP endpoint."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -13,7 +16,10 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(tool_urlpatterns())),
-    path("api/v1/", include("cs_platform.core.api.urls")),
+    # Each app's REST resources; the tool routes above come first.
+    path("api/v1/", include("customers.api.urls")),
+    path("api/v1/", include("health.api.urls")),
+    path("api/v1/", include("integrations.api.urls")),
     path("webhooks/", include("integrations.webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,7 +1,8 @@
 """Who is calling: a user with a role, optionally through a scoped API token.
 
-Object scope lives in `accounts_visible_to`; every selector that returns account data
-filters through it, so no channel can bypass the CSM's "own book" rule.
+Object scope (which accounts an actor sees) is decided in one place,
+`customers.selectors.account_list_for_actor`; core reaches it through
+`cs_platform.core.ports`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from cs_platform.core.models import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-    from django.db.models import QuerySet
 
     from cs_platform.core.models import ApiToken
 
@@ -59,12 +59,3 @@ def role_of(user: AbstractBaseUser) -> str:
 def actor_for_user(user: AbstractBaseUser, *, channel: str, token: ApiToken | None = None) -> Actor:
     scopes = frozenset(token.scopes) if token is not None else frozenset({"read", "write"})
     return Actor(user=user, role=role_of(user), channel=channel, token=token, scopes=scopes)
-
-
-def accounts_visible_to(actor: Actor) -> QuerySet:
-    from customers.models import Account
-
-    qs = Account.objects.all()
-    if actor.sees_all_accounts:
-        return qs
-    return qs.filter(owner_id=actor.user_id)

@@ -19,8 +19,8 @@ from django.forms import BaseForm, BaseModelFormSet
 from django.http import HttpRequest
 from encrypted_fields.fields import EncryptedFieldMixin
 
-from audit.services import audit_event_record
 from cs_platform.core.actors import actor_for_user
+from cs_platform.core.ports import audit_event_record
 
 REDACTED = "[redacted]"
 # Field names whose values never enter the audit trail, whatever their type.

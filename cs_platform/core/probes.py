@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from cs_platform.core.ports import readiness_check_functions
+
 logger = logging.getLogger(__name__)
 
 CheckOutcome = tuple[bool, str]
@@ -77,14 +79,9 @@ def check_redis() -> CheckOutcome | None:
 
 
 def readiness_checks() -> dict[str, Check]:
-    """Every readiness check by name, in the order they run."""
-    from integrations.probes import check_encryption_canary
-
-    return {
-        "database": check_database,
-        "redis": check_redis,
-        "encryption": check_encryption_canary,
-    }
+    """Every readiness check by name, in the order they run (settings.READINESS_CHECKS:
+    apps add checks that read their own tables, such as the encryption canary)."""
+    return readiness_check_functions()
 
 
 def readiness(checks: dict[str, Check] | None = None) -> tuple[bool, dict[str, CheckResult]]:

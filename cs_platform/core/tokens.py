@@ -13,6 +13,7 @@ from django.db import transaction
 from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput, field_error
 from cs_platform.core.models import ApiToken, TokenScope
+from cs_platform.core.ports import audit_event_record
 
 TOKEN_PREFIX = "csp_"  # noqa: S105 (a public marker, not a secret)
 VALID_SCOPES = {s.value for s in TokenScope}
@@ -31,7 +32,6 @@ def api_token_create(
     is_agent: bool = False,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is never retrievable again."""
-    from audit.services import audit_event_record
 
     unknown = sorted(set(scopes) - VALID_SCOPES)
     if not scopes or unknown:
@@ -91,7 +91,6 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
 
 def api_token_revoke(*, token: ApiToken, actor_label: str, actor: Any = None) -> ApiToken:
     """Revoke a token; `actor` is who revoked it (defaults to the token's owner)."""
-    from audit.services import audit_event_record
 
     with transaction.atomic():
         token.revoked_at = clock.now()

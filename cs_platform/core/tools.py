@@ -38,6 +38,7 @@ from cs_platform.core.errors import (
     PermissionDenied,
     RecordedFailure,
 )
+from cs_platform.core.ports import audit_event_record
 
 logger = logging.getLogger("cs_platform.tools")
 
@@ -221,7 +222,6 @@ def _request_hash(payload: dict[str, Any]) -> str:
 
 
 def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any]) -> dict:
-    from audit.services import audit_event_record
     from cs_platform.core.models import IdempotencyRecord
 
     ctx = ToolContext(actor=actor, now=clock.now())

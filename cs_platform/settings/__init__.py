@@ -79,6 +79,16 @@ INSTALLED_APPS = [
     "mcp_server",
 ]
 
+# What core calls in the apps (cs_platform/core/ports.py): core imports no app, so the
+# composition root names the one function that does each.
+AUDIT_EVENT_WRITER = "audit.services.audit_event_record"
+ACCOUNT_SCOPE = "customers.selectors.account_list_for_actor"
+READINESS_CHECKS = {  # name -> check, run in this order by /readyz
+    "database": "cs_platform.core.probes.check_database",
+    "redis": "cs_platform.core.probes.check_redis",
+    "encryption": "integrations.probes.check_encryption_canary",
+}
+
 MIDDLEWARE = [
     # First: probes answer before host validation and the HTTPS redirect, so a load
     # balancer or `docker healthcheck` reaching the pod by IP over plain HTTP gets an answer.

@@ -18,11 +18,6 @@ from rest_framework.response import Response
 from cs_platform.core.actors import Actor
 from cs_platform.core.api import filters as f
 from cs_platform.core.api.permissions import ScopedReadViewSet, bulk_response
-from customers.api.selectors import (
-    account_list_for_api,
-    contact_list_for_actor,
-    contract_list_for_actor,
-)
 from customers.api.serializers import (
     AccountSerializer,
     ContactBulkRequestSerializer,
@@ -33,6 +28,11 @@ from customers.api.serializers import (
     ContractSerializer,
 )
 from customers.models import AccountStatus, ContactRole, ContractStatus, LifecycleStage, Tier
+from customers.selectors.resources import (
+    account_list_for_api,
+    contact_list_for_actor,
+    contract_list_for_actor,
+)
 from customers.services.contacts import contact_bulk_upsert, contact_create, contact_update
 
 ACCOUNT_FILTER = f.QueryFilter(

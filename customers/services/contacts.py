@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from audit.services import audit_event_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import (
     Conflict,
     InvalidInput,
@@ -21,6 +21,7 @@ from cs_platform.core.errors import (
     integrity_error_is_unique_race,
 )
 from customers.models import Contact, ContactRole
+from customers.selectors import account_list_for_actor
 from customers.services.contact_rows import (
     MAX_BULK_ROWS,
     ContactRow,
@@ -74,7 +75,7 @@ def contact_create(
     external_id: str | None = None,
 ) -> Contact:
     """Add a contact to an account in the actor's book; e-mail unique per account."""
-    account = accounts_visible_to(actor).filter(pk=account_id).first()
+    account = account_list_for_actor(actor).filter(pk=account_id).first()
     if account is None:
         raise field_error("account", "no account with this id in your book", code="not_found")
     email = email.strip().lower()
@@ -178,7 +179,7 @@ def contact_bulk_upsert(*, actor: Actor, rows: Any) -> list[dict[str, Any]]:
     }  # fmt: skip
     wanted = {r.values["account_id"] for r in parsed if r.ok}
     wanted |= {c["account_id"] for c in existing.values()}
-    visible = set(accounts_visible_to(actor).filter(pk__in=wanted).values_list("id", flat=True))
+    visible = set(account_list_for_actor(actor).filter(pk__in=wanted).values_list("id", flat=True))
     emails = {r.values["email"] for r in parsed if r.ok}
     neighbours = list(
         Contact.objects.filter(account_id__in=visible)

@@ -14,11 +14,6 @@ from rest_framework.response import Response
 from cs_platform.core.actors import Actor
 from cs_platform.core.api import filters as f
 from cs_platform.core.api.permissions import ScopedReadViewSet, bulk_response
-from health.api.selectors import (
-    feedback_list_for_actor,
-    survey_response_list_for_actor,
-    usage_list_for_actor,
-)
 from health.api.serializers import (
     FeedbackCreateSerializer,
     FeedbackSerializer,
@@ -31,6 +26,11 @@ from health.api.serializers import (
     UsageDailySerializer,
 )
 from health.models import FeedbackKind, FeedbackStatus, SurveyKind
+from health.selectors.resources import (
+    feedback_list_for_actor,
+    survey_response_list_for_actor,
+    usage_list_for_actor,
+)
 from health.services.usage_ingest import usage_bulk_upsert
 from health.services.voice import (
     feedback_create,

@@ -17,8 +17,9 @@ from django.utils.dateparse import parse_date
 
 from audit.services import audit_event_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import field_error
+from customers.selectors import account_list_for_actor
 from health.models import UsageDaily
 
 MAX_BULK_ROWS = 5000
@@ -102,7 +103,7 @@ def _accounts_resolve(actor: Actor, rows: list[UsageRow]) -> None:
     ids = {r.account_id for r in rows if not r.errors and r.account_id is not None}
     externals = {r.account_external_id for r in rows if not r.errors and r.account_external_id}
     found = (
-        accounts_visible_to(actor)
+        account_list_for_actor(actor)
         .filter(Q(pk__in=ids) | Q(mixpanel_group_id__in=externals))
         .values_list("id", "mixpanel_group_id")
     )

@@ -17,9 +17,10 @@ from django.db.models import Model
 
 from audit.services import audit_event_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, InvalidInput, field_error
 from customers.models import Account, Contact
+from customers.selectors import account_list_for_actor
 from health.models import Feedback, Survey, SurveyResponse
 
 SCORE_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -36,7 +37,7 @@ def _conflict(field: str, message: str) -> Conflict:
 
 
 def _account_in_scope(actor: Actor, account_id: int) -> Account:
-    account = accounts_visible_to(actor).filter(pk=account_id).first()
+    account = account_list_for_actor(actor).filter(pk=account_id).first()
     if account is None:
         raise field_error("account", "no account with this id in your book", code="not_found")
     return account

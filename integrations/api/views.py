@@ -9,9 +9,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from cs_platform.core.actors import Actor
 from cs_platform.core.api import filters as f
 from cs_platform.core.api.permissions import ScopedReadViewSet
-from integrations.api.selectors import ticket_list_for_actor
 from integrations.api.serializers import SupportTicketSerializer
 from integrations.models import TicketPriority, TicketStatus
+from integrations.selectors.resources import ticket_list_for_actor
 
 
 @extend_schema_view(

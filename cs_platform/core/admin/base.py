@@ -4,8 +4,9 @@
   permissions: managers and CSMs work, viewers only look (`read_only` admins are looked
   at by everyone and written by no one; superusers may do anything else).
 - A CSM's querysets are their own book: `get_queryset` filters every account-bound admin
-  through `cs_platform.core.actors.accounts_visible_to`, and foreign-key choices to
-  account-bound models are narrowed the same way, so a form cannot point outside it.
+  through `account_list_for_actor` (customers' one scoping rule, reached through
+  `cs_platform.core.ports`), and foreign-key choices to account-bound models are
+  narrowed the same way, so a form cannot point outside it.
 - Every write is audited (`AdminAuditMixin`), in the write's transaction.
 - Inlines show at most `max_rows` rows and load each foreign key's choices once per
   inline, so an account page costs the same number of queries however much hangs off it.
@@ -20,9 +21,10 @@ from django.db.models import Model, QuerySet, Subquery
 from django.forms.models import _get_foreign_key
 from django.http import HttpRequest
 
-from cs_platform.core.actors import Actor, accounts_visible_to, actor_for_user
+from cs_platform.core.actors import Actor, actor_for_user
 from cs_platform.core.admin_audit import AdminAuditMixin
 from cs_platform.core.models import Role
+from cs_platform.core.ports import account_list_for_actor
 
 ALL_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM, Role.VIEWER)
 WORK_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM)
@@ -89,7 +91,7 @@ class RolePermissionMixin:
         actor = admin_actor(request)
         if actor.sees_all_accounts:
             return qs
-        visible = accounts_visible_to(actor).values("pk")
+        visible = account_list_for_actor(actor).values("pk")
         lookup = f"{self.account_lookup}__in" if self.account_lookup else "pk__in"
         return qs.filter(**{lookup: visible})
 

@@ -3,7 +3,7 @@ the scoped base viewset (list/detail/input/bulk helpers) the resource views shar
 
 Reads need the `read` scope (a `write` token reads too); writes need the `write` scope
 and a role that writes (viewers never do). Object scope is not decided here: selectors
-start from `accounts_visible_to(actor)`, so REST cannot see more than MCP or admin.
+start from `account_list_for_actor(actor)`, so REST cannot see more than MCP or admin.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class ScopedReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """List + detail over an actor-scoped queryset, filtered and keyset-paginated.
 
     Subclasses set `serializer_class`, `query_filters`, `keyset_ordering`, and implement
-    `scoped_queryset(actor)` with a selector that starts from `accounts_visible_to`.
+    `scoped_queryset(actor)` with a selector that starts from `account_list_for_actor`.
     """
 
     permission_classes = [ActorScopePermission]

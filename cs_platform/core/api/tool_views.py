@@ -1,8 +1,9 @@
 """`POST /api/v1/tools/<name>/`: every registered tool over REST, through `invoke_tool`.
 
 Each tool gets its own view class so OpenAPI documents its request and response schema
-(generated from the same pydantic contracts MCP uses); an unknown name falls through to
-the generic route and answers `not_found`.
+(the same flat schemas MCP publishes, from `cs_platform.core.contracts.schema`); an
+unknown name falls through to the generic route and answers `not_found`. cs_platform/urls.py
+mounts these routes ahead of the apps' resource routers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cs_platform.core.actors import actor_for_user
+from cs_platform.core.contracts.schema import flat_schema
 from cs_platform.core.tools import ToolSpec, invoke_tool, tool_registry
 
 
@@ -30,8 +32,6 @@ class ToolInvokeView(APIView):
 
 
 def _documented_view(spec: ToolSpec) -> type[ToolInvokeView]:
-    from mcp_bridge.schema import flat_schema
-
     def post(self: ToolInvokeView, request: Request) -> Response:
         return ToolInvokeView.post(self, request)
 

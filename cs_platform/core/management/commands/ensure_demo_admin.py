@@ -17,6 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from cs_platform.core.ports import audit_event_record
+
 DEFAULT_PASSWORD_FILE = Path(settings.BASE_DIR) / ".demo-admin-password"
 
 
@@ -47,7 +49,6 @@ def demo_admin_ensure(*, username: str, password_file: Path) -> DemoAdminLogin:
     - user exists, stored password no longer matches: someone changed it on purpose;
       left alone and reported.
     """
-    from audit.services import audit_event_record
     from cs_platform.core.models import Role, StaffProfile
 
     stored = password_file.read_text().strip() if password_file.exists() else ""

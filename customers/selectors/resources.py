@@ -1,6 +1,6 @@
 """Actor-scoped querysets behind the customers REST resources.
 
-Each starts from `accounts_visible_to(actor)`, so a CSM's token lists and fetches only
+Each starts from `account_list_for_actor(actor)`, so a CSM's token lists and fetches only
 rows of accounts they own, exactly as the tools do. Related rows the serializers print
 are joined here, so a page costs the same number of queries at any size.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from customers.models import Account, Contact, Contract
-from customers.selectors import account_list_for_actor
+from customers.selectors.scope import account_list_for_actor
 
 
 def account_list_for_api(actor: Actor) -> QuerySet[Account]:
@@ -19,8 +19,8 @@ def account_list_for_api(actor: Actor) -> QuerySet[Account]:
 
 
 def contact_list_for_actor(actor: Actor) -> QuerySet[Contact]:
-    return Contact.objects.filter(account__in=accounts_visible_to(actor))
+    return Contact.objects.filter(account__in=account_list_for_actor(actor))
 
 
 def contract_list_for_actor(actor: Actor) -> QuerySet[Contract]:
-    return Contract.objects.filter(account__in=accounts_visible_to(actor))
+    return Contract.objects.filter(account__in=account_list_for_actor(actor))
