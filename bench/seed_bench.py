@@ -82,7 +82,7 @@ def _count_rows(labels: list[str]) -> dict[str, int]:
 
 
 def _seed_run(kind: str, accounts: int, seed: int) -> dict:
-    from customers.seed import seed_demo_run
+    from portfolio.seed import seed_demo_run
 
     started = time.perf_counter()
     summary = seed_demo_run(accounts=accounts, seed=seed, today=TODAY, reset=True)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The demo staff's e-mail domain (seed_demo's users; connect_sandbox's default sender).
+DEMO_EMAIL_DOMAIN = "cs-platform.demo"
+
 _PREFIXES = (
     "Acme",
     "Globex",

@@ -9,14 +9,6 @@ from cs_platform.core.errors import field_error
 from cs_platform.core.models import Role
 from cs_platform.core.tools import ToolContext, tool
 from customers.selectors import account_get_for_actor
-from customers.selectors.listing import (
-    AccountFilters,
-    account_filtered_for_actor,
-    account_page,
-    account_portfolio_totals,
-)
-from customers.selectors.overview import account_overview, health_component_rows
-from customers.selectors.timeline import account_timeline
 from customers.services.accounts import account_register, account_update
 from customers.tool_contracts import (
     ClientOverviewOutput,
@@ -34,6 +26,14 @@ from customers.tool_contracts import (
     UpdateClientInfoOutput,
 )
 from health.selectors.snapshots import snapshot_result
+from portfolio.selectors.listing import (
+    AccountFilters,
+    account_filtered_for_actor,
+    account_page,
+    account_portfolio_totals,
+)
+from portfolio.selectors.overview import account_overview, health_component_rows
+from portfolio.selectors.timeline import account_timeline
 
 
 @tool(permission="write", read_only=False, idempotent=False)

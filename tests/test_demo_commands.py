@@ -91,7 +91,7 @@ def _kept(password_file: Path) -> dict[str, str]:
 
 @pytest.fixture
 def personas(db):
-    from customers.seed.users import demo_staff_ensure
+    from portfolio.seed.users import demo_staff_ensure
 
     return demo_staff_ensure(csm_count=2)
 

@@ -23,11 +23,11 @@ from customers.models import (
     PlanStatus,
     Renewal,
 )
-from customers.seed import Archetype, archetype_of, seed_content_hash
-from customers.seed.voice_text import CSAT_COMMENTS, NPS_COMMENTS, csat_band, nps_band
 from health.models import FeatureAdoption, SurveyResponse, UsageDaily
 from health.scoring.backtest import auc
 from integrations.models import SupportTicket
+from portfolio.seed import Archetype, archetype_of, seed_content_hash
+from portfolio.seed.voice_text import CSAT_COMMENTS, NPS_COMMENTS, csat_band, nps_band
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "health",
     "integrations",
     "gdpr",
+    "portfolio",
     # Before mcp_server so our `stdio_server` command (with token auth) wins over its own.
     "mcp_bridge",
     "mcp_server",

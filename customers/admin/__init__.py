@@ -1,5 +1,8 @@
-"""Customers admin, split by concern; importing the package registers every admin."""
+"""Customers admin, split by concern; importing the package registers every admin.
 
-from customers.admin import accounts, commercial, engagement, onboarding, programs
+The account page itself (its 360: health, tickets, renewals) is `portfolio.admin.accounts`:
+it shows rows of every app, so it lives in the top layer."""
 
-__all__ = ["accounts", "commercial", "engagement", "onboarding", "programs"]
+from customers.admin import commercial, contacts, engagement, onboarding, programs
+
+__all__ = ["commercial", "contacts", "engagement", "onboarding", "programs"]

@@ -20,7 +20,7 @@ from django.db import transaction
 from cs_platform.core.actors import actor_for_user
 from cs_platform.core.errors import DomainError
 from cs_platform.core.management.demo import DemoCommand
-from customers.seed.users import DEMO_EMAIL_DOMAIN
+from customers.demo_identity import DEMO_EMAIL_DOMAIN
 from integrations.models import Connection, Provider
 from integrations.sandbox.config import SandboxCredentials
 from integrations.sandbox.control import SandboxControl

@@ -24,20 +24,20 @@ from customers.models import (
     TrainingCompletion,
     TrainingModule,
 )
-from customers.seed.accounts import account_rows, catalogue_rows, contact_rows
-from customers.seed.adoption import adoption_rows
-from customers.seed.commercial import commercial_rows
-from customers.seed.context import SeedContext
-from customers.seed.loader import TableLoader, demo_tables_wipe
-from customers.seed.onboarding import onboarding_rows, training_completion_rows
-from customers.seed.support import ticket_rows
-from customers.seed.tables import seeded_models, seeded_tables_with_rows
-from customers.seed.timeline import activity_rows, cta_rows, stage_change_rows
-from customers.seed.usage import USAGE_COLUMNS, UsageStats, usage_rows
-from customers.seed.users import demo_staff_ensure
-from customers.seed.voice import feedback_rows, survey_response_rows
 from health.models import Feature, FeatureAdoption, Feedback, Survey, SurveyResponse, UsageDaily
 from integrations.models import SupportTicket
+from portfolio.seed.accounts import account_rows, catalogue_rows, contact_rows
+from portfolio.seed.adoption import adoption_rows
+from portfolio.seed.commercial import commercial_rows
+from portfolio.seed.context import SeedContext
+from portfolio.seed.loader import TableLoader, demo_tables_wipe
+from portfolio.seed.onboarding import onboarding_rows, training_completion_rows
+from portfolio.seed.support import ticket_rows
+from portfolio.seed.tables import seeded_models, seeded_tables_with_rows
+from portfolio.seed.timeline import activity_rows, cta_rows, stage_change_rows
+from portfolio.seed.usage import USAGE_COLUMNS, UsageStats, usage_rows
+from portfolio.seed.users import demo_staff_ensure
+from portfolio.seed.voice import feedback_rows, survey_response_rows
 
 MAX_ACCOUNTS = 200_000
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from customers.models import LifecycleStage, PlanStatus
-from customers.seed.profiles import AccountProfile, Archetype
-from customers.seed.rng import Calendar, at, stream
+from portfolio.seed.profiles import AccountProfile, Archetype
+from portfolio.seed.rng import Calendar, at, stream
 
 S = LifecycleStage
 VISIBLE_CHURN_REASONS = (

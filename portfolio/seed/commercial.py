@@ -11,9 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from customers.models import ContractStatus, ForecastCategory, RenewalOutcome, RenewalStage, Tier
-from customers.seed.context import SeedContext
-from customers.seed.profiles import AccountProfile, Archetype, Term
-from customers.seed.rng import at, money, stream
+from portfolio.seed.context import SeedContext
+from portfolio.seed.profiles import AccountProfile, Archetype, Term
+from portfolio.seed.rng import at, money, stream
 
 Row = dict[str, Any]
 A = Archetype

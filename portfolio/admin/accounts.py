@@ -1,6 +1,6 @@
 # ruff: noqa: ANN001, ANN201, ANN202, ANN003  (admin hook overrides; as for **/admin.py)
-"""The account: the CSM's main page (changelist columns and filters for a day's work,
-inlines for everything hanging off it) and its contacts."""
+"""The account: the CSM's main page, its 360 (changelist columns and filters for a day's
+work, with health and support tickets; inlines for everything hanging off it)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, admin_actor
 from cs_platform.core.admin.display import band_badge, datetime_text, money_text
 from cs_platform.core.models import Role
-from customers.admin.filters import HealthBandFilter, RenewalWindowFilter
-from customers.admin.inlines import (
+from customers.models import Account, LifecycleStageChange
+from customers.services.lifecycle import account_stage_move
+from portfolio.admin.filters import HealthBandFilter, RenewalWindowFilter
+from portfolio.admin.inlines import (
     ContactInline,
     ContractInline,
     CtaInline,
     RenewalInline,
     SupportTicketInline,
 )
-from customers.admin.querysets import account_admin_annotate
-from customers.models import Account, Contact, LifecycleStageChange
-from customers.services.lifecycle import account_stage_move
+from portfolio.admin.querysets import account_admin_annotate
 
 # (label, admin changelist url name, lookup from that model to the account)
 RELATED_LISTS = (
@@ -241,50 +241,4 @@ class AccountAdmin(CsModelAdmin):
                 )
 
 
-@admin.register(Contact)
-class ContactAdmin(CsModelAdmin):
-    account_lookup = "account"
-    list_display = (
-        "display_name",
-        "email",
-        "account",
-        "title",
-        "role",
-        "is_primary",
-        "email_opt_out",
-        "last_seen_at",
-        "erased",
-    )
-    list_filter = (
-        "role",
-        "is_primary",
-        "email_opt_out",
-        ("erased_at", admin.EmptyFieldListFilter),
-    )
-    search_fields = ("email", "first_name", "last_name", "account__name")
-    list_select_related = ("account",)
-    autocomplete_fields = ("account",)
-    readonly_fields = ("erased_at", "last_seen_at", "created_at", "updated_at")
-    fieldsets = (
-        (None, {"fields": ("account", "first_name", "last_name", "email", "title", "phone")}),
-        ("Role", {"fields": ("role", "is_primary", "email_opt_out")}),
-        (
-            "External ids",
-            {
-                "classes": ("collapse",),
-                "fields": ("external_id", "intercom_contact_id", "zendesk_user_id"),
-            },
-        ),
-        ("Record", {"fields": ("last_seen_at", "erased_at", "created_at", "updated_at")}),
-    )
-
-    @admin.display(description="name", ordering="last_name")
-    def display_name(self, obj):
-        return f"{obj.first_name} {obj.last_name}".strip() or None
-
-    @admin.display(description="erased", boolean=True)
-    def erased(self, obj):
-        return obj.erased_at is not None
-
-
-__all__ = ["AccountAdmin", "ContactAdmin"]
+__all__ = ["AccountAdmin"]

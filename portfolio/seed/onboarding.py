@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from customers.models import MilestoneStatus, PlanStatus
-from customers.seed.catalogue import TEMPLATE_FOR_TIER, TRAINING_MODULES
-from customers.seed.context import SeedContext
-from customers.seed.lifecycle import live_on
-from customers.seed.profiles import AccountProfile, Archetype
-from customers.seed.rng import Calendar, at, stream
+from portfolio.seed.catalogue import TEMPLATE_FOR_TIER, TRAINING_MODULES
+from portfolio.seed.context import SeedContext
+from portfolio.seed.lifecycle import live_on
+from portfolio.seed.profiles import AccountProfile, Archetype
+from portfolio.seed.rng import Calendar, at, stream
 
 A = Archetype
 M = MilestoneStatus

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from customers.seed.lifecycle import StageStep, stage_path
-from customers.seed.profiles import AccountProfile, csm_count_for, profile_build
-from customers.seed.rng import Calendar
-from customers.seed.users import DemoStaff
+from portfolio.seed.lifecycle import StageStep, stage_path
+from portfolio.seed.profiles import AccountProfile, csm_count_for, profile_build
+from portfolio.seed.rng import Calendar
+from portfolio.seed.users import DemoStaff
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import models
 
 from customers.models import Account, TrainingModule
-from customers.seed.loader import demo_models
 from health.models import Feature, Survey
+from portfolio.seed.loader import demo_models
 
 
 def seeded_models() -> list[type[models.Model]]:

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: a deterministic demo portfolio (see customers/seed/)."""
+"""`manage.py seed_demo`: a deterministic demo portfolio (see portfolio/seed/)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from cs_platform.core import clock
 from cs_platform.core.errors import Conflict, DomainError
 from cs_platform.core.management.demo import DemoCommand
-from customers.seed import seed_demo_run
+from portfolio.seed import seed_demo_run
 
 
 def _iso_date(value: str) -> date:

@@ -18,9 +18,9 @@ from cs_platform.core.actors import actor_for_user
 from cs_platform.core.models import Role, StaffProfile
 from cs_platform.core.tools import invoke_tool
 from customers.models import Account
-from customers.seed import Archetype, archetype_of
 from health.models import HealthScore
 from health.services.scoring import health_recompute_all
+from portfolio.seed import Archetype, archetype_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from audit.services import audit_event_record
-from customers.seed.users import CSM_USERNAME_PATTERN, MANAGER_USERNAME, VIEWER_USERNAME
+from portfolio.seed.users import CSM_USERNAME_PATTERN, MANAGER_USERNAME, VIEWER_USERNAME
 
 _HEADER = "# Demo sign-ins (username password), written by `manage.py ensure_demo_logins`.\n"
 

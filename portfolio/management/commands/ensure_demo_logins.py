@@ -8,7 +8,7 @@ from django.conf import settings
 
 from cs_platform.core.management.demo import DemoCommand
 from cs_platform.core.models import Role
-from customers.seed.logins import demo_logins_ensure
+from portfolio.seed.logins import demo_logins_ensure
 
 DEFAULT_PASSWORD_FILE = Path(settings.BASE_DIR) / ".demo-passwords"
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from customers.seed.catalogue import FEATURES
-from customers.seed.context import SeedContext
-from customers.seed.profiles import AccountProfile, Archetype
-from customers.seed.rng import clamp, poisson, stream, weighted
 from integrations.models import TicketPriority, TicketStatus
+from portfolio.seed.catalogue import FEATURES
+from portfolio.seed.context import SeedContext
+from portfolio.seed.profiles import AccountProfile, Archetype
+from portfolio.seed.rng import clamp, poisson, stream, weighted
 
 A = Archetype
 Pr = TicketPriority

@@ -8,10 +8,10 @@ from typing import Any
 
 from customers.demo_identity import demo_company, demo_contact_email
 from customers.models import AccountStatus, ContactRole, Tier
-from customers.seed.catalogue import FEATURES, SURVEYS, TRAINING_MODULES
-from customers.seed.context import SeedContext
-from customers.seed.lifecycle import churn_reason
-from customers.seed.rng import at, stream
+from portfolio.seed.catalogue import FEATURES, SURVEYS, TRAINING_MODULES
+from portfolio.seed.context import SeedContext
+from portfolio.seed.lifecycle import churn_reason
+from portfolio.seed.rng import at, stream
 
 Row = dict[str, Any]
 LAST_NAMES = (

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from customers.models import PlanStatus
-from customers.seed.context import SeedContext
-from customers.seed.profiles import AccountProfile, Archetype
-from customers.seed.rng import WINDOW_DAYS, stream
+from portfolio.seed.context import SeedContext
+from portfolio.seed.profiles import AccountProfile, Archetype
+from portfolio.seed.rng import WINDOW_DAYS, stream
 
 A = Archetype
 USAGE_COLUMNS = ("id", "account_id", "date", "active_users", "sessions", "events", "minutes")

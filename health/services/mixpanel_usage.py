@@ -1,6 +1,9 @@
 """Mixpanel stream: raw events → ``health.UsageDaily`` (source "mixpanel") and
 ``health.FeatureAdoption``, one export window (default: one day) per commit.
 
+It writes health's tables, so it lives in health and is registered into the integrations
+sync framework (runs, cursors, page commits, the Mixpanel client) by ``HealthConfig.ready``.
+
 A window's totals replace what an earlier export of the same days stored: UsageDaily
 rows are recomputed, and FeatureAdoption's running ``events_total`` moves by the
 difference against the window's previous contribution (kept in ``FeatureUsageDay``).

@@ -11,7 +11,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from cs_platform.core.actors import Actor
 from customers.models import Account, Renewal, RenewalStage
-from customers.selectors.scope import account_list_for_actor
+from customers.selectors import account_list_for_actor
 from health.models import HealthScore
 from integrations.models import OPEN_TICKET_STATUSES, SupportTicket
 

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from customers.seed.catalogue import FEATURES
-from customers.seed.context import SeedContext
-from customers.seed.profiles import AccountProfile, Archetype
-from customers.seed.rng import clamp, poisson, stream, weighted
-from customers.seed.voice_text import (
+from health.models import FeedbackStatus, SurveyKind
+from portfolio.seed.catalogue import FEATURES
+from portfolio.seed.context import SeedContext
+from portfolio.seed.profiles import AccountProfile, Archetype
+from portfolio.seed.rng import clamp, poisson, stream, weighted
+from portfolio.seed.voice_text import (
     CSAT_COMMENTS,
     FEEDBACK_TEXTS,
     NPS_COMMENTS,
@@ -23,7 +24,6 @@ from customers.seed.voice_text import (
     csat_band,
     nps_band,
 )
-from health.models import FeedbackStatus, SurveyKind
 
 A = Archetype
 Row = dict[str, Any]

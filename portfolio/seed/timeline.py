@@ -21,9 +21,9 @@ from customers.models import (
     Priority,
     Tier,
 )
-from customers.seed.context import SeedContext
-from customers.seed.profiles import AccountProfile, Archetype
-from customers.seed.rng import at, poisson, stream, weighted
+from portfolio.seed.context import SeedContext
+from portfolio.seed.profiles import AccountProfile, Archetype
+from portfolio.seed.rng import at, poisson, stream, weighted
 
 A = Archetype
 K = ActivityKind

@@ -5,8 +5,8 @@ determinism test compares). Generators live one per concern: profiles, lifecycle
 commercial, usage, adoption, support, voice, onboarding, timeline; ``loader`` writes.
 """
 
-from customers.seed.digest import seed_content_hash
-from customers.seed.profiles import Archetype, archetype_of
-from customers.seed.run import SeedSummary, seed_demo_run
+from portfolio.seed.digest import seed_content_hash
+from portfolio.seed.profiles import Archetype, archetype_of
+from portfolio.seed.run import SeedSummary, seed_demo_run
 
 __all__ = ["Archetype", "SeedSummary", "archetype_of", "seed_content_hash", "seed_demo_run"]

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from customers.seed.tables import seeded_models
+from portfolio.seed.tables import seeded_models
 
 
 def _plain(value: Any) -> Any:

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from customers.models import PlanStatus
-from customers.seed.catalogue import FEATURES
-from customers.seed.context import SeedContext
-from customers.seed.profiles import AccountProfile, Archetype
-from customers.seed.rng import stream
-from customers.seed.usage import UsageStats
+from portfolio.seed.catalogue import FEATURES
+from portfolio.seed.context import SeedContext
+from portfolio.seed.profiles import AccountProfile, Archetype
+from portfolio.seed.rng import stream
+from portfolio.seed.usage import UsageStats
 
 A = Archetype
 BREADTH = {

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from customers.models import Currency, Industry, PaymentStatus, PlanStatus, RenewalOutcome, Tier
-from customers.seed.rng import Calendar, add_years, log_uniform, money, stream, weighted
+from portfolio.seed.rng import Calendar, add_years, log_uniform, money, stream, weighted
 
 
 class Archetype(StrEnum):
