@@ -1,25 +1,121 @@
-"""Every registered tool is complete and published on every channel."""
+"""Every registered tool is complete, found by discovery and published on every channel."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
+from cs_platform.core import tools as registry
 from cs_platform.core.contracts import ToolInput
-from cs_platform.core.tools import tool_registry
+from cs_platform.core.tools import tool_modules_import, tool_registry
 from mcp_bridge.server import mcp_tool_list
 
-CORE_TOOLS = {
-    "register_client",
+# Every tool, sorted. A tool that disappears (a module moved out of its app's `tools`
+# package, a rename, a deleted file) fails here; a new tool is added here on purpose.
+ALL_TOOLS = [
+    "analyze_churn_postmortem",
+    "analyze_engagement_patterns",
+    "analyze_product_usage",
+    "automate_retention_campaigns",
+    "backtest_scorecard",
+    "calculate_health_score",
+    "execute_retention_campaign",
+    "explain_health_change",
     "get_client_overview",
-    "update_client_info",
-    "list_clients",
     "get_client_timeline",
-}
+    "get_sync_status",
+    "handle_support_ticket",
+    "identify_churn_risk",
+    "list_clients",
+    "manage_escalations",
+    "manage_lifecycle_stages",
+    "monitor_satisfaction",
+    "register_client",
+    "score_risk_factors",
+    "segment_by_value_tier",
+    "segment_customers",
+    "send_personalized_email",
+    "track_adoption_milestones",
+    "track_feature_adoption",
+    "track_usage_engagement",
+    "trigger_sync",
+    "update_client_info",
+]
+
+PROBE_TOOL = """
+from cs_platform.core.contracts import AsOf, ToolInput, ToolOutput
+from cs_platform.core.tools import ToolContext, tool
 
 
-def test_core_tools_are_registered():
-    assert CORE_TOOLS <= set(tool_registry())
+class ProbeInput(ToolInput):
+    pass
+
+
+class ProbeOutput(ToolOutput):
+    as_of: AsOf
+
+
+@tool(permission="read", read_only=True)
+def probe_hidden_tool(ctx: ToolContext, params: ProbeInput) -> ProbeOutput:
+    \"\"\"A tool in a module that no other module imports.\"\"\"
+    return ProbeOutput(as_of=ctx.now)
+"""
+
+
+def test_registry_holds_exactly_the_pinned_tools():
+    assert list(tool_registry()) == ALL_TOOLS
+
+
+@pytest.fixture
+def probe_app(tmp_path, monkeypatch):
+    """A throwaway app package on sys.path; the registry is emptied for the test and
+    restored after it, so the probe tool never reaches the real catalogue."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    yield tmp_path
+    for name in [m for m in sys.modules if m.split(".")[0].startswith("probe_app")]:
+        del sys.modules[name]
+
+
+def test_discovery_finds_a_tool_module_nothing_imports(probe_app):
+    deep = probe_app / "probe_app" / "tools" / "nested"
+    deep.mkdir(parents=True)
+    (probe_app / "probe_app" / "__init__.py").write_text("")
+    (probe_app / "probe_app" / "tools" / "__init__.py").write_text('"""Imports nothing."""\n')
+    (deep / "__init__.py").write_text("")
+    (deep / "hidden.py").write_text(PROBE_TOOL)
+
+    found = tool_modules_import(["probe_app"])
+
+    assert "probe_app.tools.nested.hidden" in found
+    assert list(registry._REGISTRY) == ["probe_hidden_tool"]
+    assert registry._REGISTRY["probe_hidden_tool"].app_label == "probe_app"
+
+
+def test_discovery_skips_apps_without_tools_and_refuses_a_tools_module(probe_app):
+    (probe_app / "probe_app_plain").mkdir()
+    (probe_app / "probe_app_plain" / "__init__.py").write_text("")
+    assert tool_modules_import(["probe_app_plain"]) == []
+
+    (probe_app / "probe_app_flat").mkdir()
+    (probe_app / "probe_app_flat" / "__init__.py").write_text("")
+    (probe_app / "probe_app_flat" / "tools.py").write_text("")
+    with pytest.raises(ImproperlyConfigured, match="must be a package"):
+        tool_modules_import(["probe_app_flat"])
+
+
+@pytest.mark.parametrize("name", ALL_TOOLS)
+def test_contracts_sit_next_to_their_tool(name):
+    """One layout in every app: `<app>/tools/<group>.py` takes its input and output
+    contracts from `<app>/tools/<group>_contracts.py`."""
+    spec = tool_registry()[name]
+    module = spec.func.__module__
+    assert module.split(".")[1] == "tools", f"{name} is defined outside a tools package"
+    assert spec.input_model.__module__ == f"{module}_contracts"
+    assert spec.output_model.__module__ == f"{module}_contracts"
 
 
 @pytest.mark.parametrize("name", sorted(tool_registry()))

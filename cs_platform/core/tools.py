@@ -1,7 +1,8 @@
 """The tool registry and `invoke_tool`: one definition per capability (DESIGN.md 4).
 
-A tool is a function `(ctx: ToolContext, params: <Input model>) -> <Output model>` in
-its app's `tools.py`, decorated with `@tool(...)`. Every channel (MCP, REST, admin,
+A tool is a function `(ctx: ToolContext, params: <Input model>) -> <Output model>` in a
+module of its app's `tools` package (`<app>/tools/<group>.py`, its contracts next to it in
+`<group>_contracts.py`), decorated with `@tool(...)`. Every channel (MCP, REST, admin,
 commands) calls `invoke_tool(name, actor, payload)`, which validates, checks permission,
 runs mutating tools in a transaction with their audit event, replays idempotent repeats,
 and counts, times and logs every call.
@@ -13,6 +14,7 @@ import hashlib
 import inspect
 import json
 import logging
+import pkgutil
 import time
 import typing
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -154,16 +157,39 @@ def tool(
     return decorator
 
 
+def tool_modules_import(app_names: list[str]) -> list[str]:
+    """Import every module of each app's `tools` package, however deep; return their names.
+
+    Tools register when their module is imported, so the registry walks the packages
+    itself: a tool module that nothing else imports is still found, and no package
+    `__init__` has to list its modules. An app without tools has no `tools` package; an
+    app whose `tools` is a plain module breaks the one layout every app follows.
+    """
+    names: list[str] = []
+    for app_name in app_names:
+        package_name = f"{app_name}.tools"
+        if package_name == __name__:
+            continue  # core's `tools` is this registry, not a package of tools
+        try:
+            package = import_module(package_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == package_name:
+                continue
+            raise
+        if not hasattr(package, "__path__"):
+            raise ImproperlyConfigured(f"{package_name} must be a package (tools/<group>.py)")
+        names.append(package_name)
+        for module in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."):
+            import_module(module.name)
+            names.append(module.name)
+    return names
+
+
 def tool_registry() -> dict[str, ToolSpec]:
-    """Every registered tool, importing each installed app's `tools` module once."""
+    """Every registered tool, after walking each installed app's `tools` package once."""
     global _LOADED
     if not _LOADED:
-        for config in apps.get_app_configs():
-            try:
-                import_module(f"{config.name}.tools")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.tools":
-                    raise
+        tool_modules_import([config.name for config in apps.get_app_configs()])
         _LOADED = True
     return dict(sorted(_REGISTRY.items()))
 

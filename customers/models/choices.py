@@ -1,20 +1,18 @@
+"""Account vocabulary. Stages and tiers are shared with other apps' contracts, so they are
+defined once in core (cs_platform.core.contracts.vocabulary) and re-exported here."""
+
 from django.db import models
 
+from cs_platform.core.contracts.vocabulary import LifecycleStage, Tier
 
-class Tier(models.TextChoices):
-    ENTERPRISE = "enterprise", "Enterprise"
-    MID_MARKET = "mid_market", "Mid-market"
-    SMB = "smb", "SMB"
-    STARTUP = "startup", "Startup"
-
-
-class LifecycleStage(models.TextChoices):
-    ONBOARDING = "onboarding", "Onboarding"
-    ADOPTION = "adoption", "Adoption"
-    EXPANSION = "expansion", "Expansion"
-    RENEWAL = "renewal", "Renewal"
-    AT_RISK = "at_risk", "At risk"
-    CHURNED = "churned", "Churned"
+__all__ = [
+    "AccountStatus",
+    "Currency",
+    "Industry",
+    "LifecycleStage",
+    "PaymentStatus",
+    "Tier",
+]
 
 
 class AccountStatus(models.TextChoices):

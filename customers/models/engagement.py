@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cs_platform.core.contracts.vocabulary import Priority
 from cs_platform.core.fields import StampField
 from customers.models.accounts import Account, Contact
 from customers.models.choices import LifecycleStage
@@ -63,13 +64,6 @@ class CtaStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     DONE = "done", "Done"
     DISMISSED = "dismissed", "Dismissed"
-
-
-class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
 
 
 OPEN_CTA = Q(status__in=[CtaStatus.OPEN, CtaStatus.IN_PROGRESS])

@@ -11,14 +11,8 @@ from django.db import models
 from django.db.models import Q
 
 from cs_platform.core.constraints import CoveringUniqueConstraint
+from cs_platform.core.contracts.vocabulary import HealthBand
 from cs_platform.core.fields import JSONDocumentField, StampField
-
-
-class HealthBand(models.TextChoices):
-    GREEN = "green", "Green"
-    YELLOW = "yellow", "Yellow"
-    RED = "red", "Red"
-    UNKNOWN = "unknown", "Unknown (no data)"
 
 
 class Scorecard(models.Model):

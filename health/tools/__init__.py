@@ -1,3 +1,2 @@
-"""Health, engagement and retention tools; one module per area (imported for registration)."""
-
-from health.tools import engagement, product, retention, scoring  # noqa: F401
+"""Health, engagement and retention tools: each `<group>.py` next to its
+`<group>_contracts.py`. The registry finds every module here by walking the package."""

@@ -33,7 +33,7 @@ from health.selectors.usage_patterns import (
     engagement_anomaly_skipped,
     engagement_cohorts,
 )
-from health.tool_contracts_engagement import (
+from health.tools.engagement_contracts import (
     AnalyzeEngagementPatternsInput,
     AnalyzeEngagementPatternsOutput,
     TrackAdoptionMilestonesInput,
@@ -43,7 +43,6 @@ from health.tool_contracts_engagement import (
     TrackUsageEngagementInput,
     TrackUsageEngagementOutput,
 )
-from health.tools import segmentation  # noqa: F401  (registers the segmentation tools)
 
 _NULLABLE_MEASURES = (
     "avg_dau_last_30",

@@ -16,7 +16,7 @@ from health.selectors.product_usage import (
     feature_adoption_page,
     usage_totals,
 )
-from health.tool_contracts_product import AnalyzeProductUsageInput, AnalyzeProductUsageOutput
+from health.tools.product_contracts import AnalyzeProductUsageInput, AnalyzeProductUsageOutput
 
 
 def _position(cursor: str | None, view: str) -> tuple | None:

@@ -33,7 +33,7 @@ from health.services.campaigns import (
     campaign_evaluate,
     campaign_update,
 )
-from health.tool_contracts_retention import (
+from health.tools.retention_contracts import (
     AutomateRetentionCampaignsInput,
     AutomateRetentionCampaignsOutput,
     ExecuteRetentionCampaignInput,
@@ -41,7 +41,6 @@ from health.tool_contracts_retention import (
     MonitorSatisfactionInput,
     MonitorSatisfactionOutput,
 )
-from health.tools import retention_cases  # noqa: F401  (registers escalations, post-mortem)
 
 
 def _is_manager(ctx: ToolContext) -> bool:

@@ -28,7 +28,7 @@ from health.selectors.retention import (
     escalation_page_for_actor,
     usage_trend,
 )
-from health.tool_contracts_retention import (
+from health.tools.retention_cases_contracts import (
     AnalyzeChurnPostmortemInput,
     AnalyzeChurnPostmortemOutput,
     ManageEscalationsInput,

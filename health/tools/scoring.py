@@ -1,5 +1,5 @@
 """Health scoring tools: score, explain, backtest, churn risk, risk factors. Thin: parse →
-service/selector → shape. Contracts live in ``health.tool_contracts_scoring``."""
+service/selector → shape. Contracts live in ``health.tools.scoring_contracts``."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from health.services.risk_factors import risk_factors_score
 from health.services.scoring import health_recompute_accounts
 from health.services.scoring.churn import factors_expanded
 from health.services.scoring.context import scorecard_row_get
-from health.tool_contracts_scoring import (
+from health.tools.scoring_contracts import (
     BacktestScorecardInput,
     BacktestScorecardOutput,
     CalculateHealthScoreInput,

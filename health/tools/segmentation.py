@@ -27,7 +27,7 @@ from health.selectors.segments import (
     value_tiers_annotated,
 )
 from health.services.segments import segment_create, segment_evaluate, segment_update
-from health.tool_contracts_segments import (
+from health.tools.segmentation_contracts import (
     ManageLifecycleStagesInput,
     ManageLifecycleStagesOutput,
     SegmentByValueTierInput,

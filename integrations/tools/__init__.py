@@ -1,3 +1,2 @@
-"""Integration tools: syncs, support tickets, e-mail (imported for registration)."""
-
-from integrations.tools import communication, support, syncs  # noqa: F401
+"""Integration tools (syncs, support tickets, e-mail): each `<group>.py` next to its
+`<group>_contracts.py`. The registry finds every module here by walking the package."""

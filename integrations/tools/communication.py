@@ -5,7 +5,7 @@ from __future__ import annotations
 from cs_platform.core.tools import ToolContext, tool
 from integrations.services.email import email_send
 from integrations.tasks import outbox_deliver_on_commit
-from integrations.tool_contracts_communication import (
+from integrations.tools.communication_contracts import (
     SendPersonalizedEmailInput,
     SendPersonalizedEmailOutput,
 )

@@ -18,7 +18,7 @@ from integrations.services.tickets import (
     ticket_update,
 )
 from integrations.tasks import outbox_deliver_on_commit
-from integrations.tool_contracts_support import (
+from integrations.tools.support_contracts import (
     HandleSupportTicketInput,
     HandleSupportTicketOutput,
     MirrorDelivery,

@@ -15,7 +15,7 @@ from integrations.selectors.syncs import (
 )
 from integrations.services.syncs import sync_run_enqueue
 from integrations.tasks import sync_enqueue_on_commit
-from integrations.tool_contracts_syncs import (
+from integrations.tools.syncs_contracts import (
     BreakerOut,
     ConnectionStatus,
     GetSyncStatusInput,

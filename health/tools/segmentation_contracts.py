@@ -19,17 +19,13 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
-from customers.models import LifecycleStage
-from health.selectors.segment_rules import RULE_FIELDS, RULE_OPS
-
-StageName = Literal[tuple(LifecycleStage.values)]  # type: ignore[valid-type]
-SegmentKey = Field(
-    default=None,
-    min_length=1,
-    max_length=60,
-    pattern=r"^[-a-z0-9_]+$",
-    description="Segment key (lowercase slug, see segment_customers action=list).",
+from cs_platform.core.contracts.vocabulary import (
+    FieldChange,
+    RuleMatch,
+    SegmentKey,
+    StageName,
 )
+from health.selectors.segment_rules import RULE_FIELDS, RULE_OPS
 
 
 # --- segment_customers -------------------------------------------------------------
@@ -56,10 +52,12 @@ class SegmentCustomersInput(ToolInput):
         description="list segments | get one | members (current or history) | create | "
         "update | evaluate (recompute membership). create/update/evaluate are for managers."
     )
-    segment_key: str | None = SegmentKey
+    segment_key: SegmentKey | None = Field(
+        default=None, description="Segment key (lowercase slug, see segment_customers action=list)."
+    )
     name: str | None = Field(default=None, max_length=160, description="Segment name (create).")
     description: str | None = Field(default=None, max_length=2000, description="What it is for.")
-    match: Literal["all", "any"] | None = Field(
+    match: RuleMatch | None = Field(
         default=None, description="Combine conditions with AND (all) or OR (any)."
     )
     conditions: list[RuleCondition] | None = Field(
@@ -112,12 +110,6 @@ class EvaluationCounts(ToolOutput):
     entered: int
     exited: int
     current: int
-
-
-class FieldChange(ToolOutput):
-    field: str
-    before: Any
-    after: Any
 
 
 class SegmentCustomersOutput(ToolOutput):

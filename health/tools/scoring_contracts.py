@@ -17,6 +17,7 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
+from cs_platform.core.contracts.vocabulary import TierName
 
 RiskLevel = Literal["low", "medium", "high", "critical"]
 ScorecardKey = Field(
@@ -231,9 +232,7 @@ class BacktestScorecardOutput(ToolOutput):
 # --- identify_churn_risk ---------------------------------------------------------------------
 class IdentifyChurnRiskInput(ToolInput):
     min_risk_level: RiskLevel = Field(default="medium", description="Lowest risk level listed.")
-    tier: Literal["enterprise", "mid_market", "smb", "startup"] | None = Field(
-        default=None, description="Only this tier."
-    )
+    tier: TierName | None = Field(default=None, description="Only this tier.")
     owner_id: int | None = Field(default=None, ge=1, description="Only this CSM's accounts.")
     cursor: Cursor
     limit: Limit = Field(default=25, ge=1, le=200, description="Page size, 1–200.")

@@ -16,10 +16,11 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
+from integrations.models import TicketPriority, TicketStatus
 
 TicketAction = Literal["create", "update", "get", "list", "retry_mirror"]
-StatusName = Literal["new", "open", "pending", "hold", "solved", "closed"]
-PriorityName = Literal["low", "normal", "high", "urgent"]
+TicketStatusName = Literal[tuple(TicketStatus.values)]  # type: ignore[valid-type]
+TicketPriorityName = Literal[tuple(TicketPriority.values)]  # type: ignore[valid-type]
 Tag = Annotated[str, Field(min_length=1, max_length=80)]
 
 
@@ -41,12 +42,12 @@ class HandleSupportTicketInput(ToolInput):
     description: str | None = Field(
         default=None, max_length=20_000, description="The customer's problem (create only)."
     )
-    priority: PriorityName | None = Field(
+    priority: TicketPriorityName | None = Field(
         default=None,
         description="create/update: priority (sets the SLA targets; default normal); "
         "list: only this priority.",
     )
-    status: StatusName | None = Field(
+    status: TicketStatusName | None = Field(
         default=None,
         description="update: new status (transitions are validated; closed is final); "
         "list: only this status.",

@@ -15,23 +15,17 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
-from customers.models import LifecycleStage
+from cs_platform.core.contracts.vocabulary import SegmentKey
 
-StageName = Literal[tuple(LifecycleStage.values)]  # type: ignore[valid-type]
-SegmentKey = Field(
-    default=None,
-    min_length=1,
-    max_length=60,
-    pattern=r"^[-a-z0-9_]+$",
-    description="Segment key (lowercase slug, see segment_customers action=list).",
-)
 OptionalAccountId = Field(default=None, ge=1, description="Account id (from list_clients).")
 
 
 # --- track_usage_engagement --------------------------------------------------------
 class TrackUsageEngagementInput(ToolInput):
     account_id: int | None = OptionalAccountId
-    segment_key: str | None = SegmentKey
+    segment_key: SegmentKey | None = Field(
+        default=None, description="Segment key (lowercase slug, see segment_customers action=list)."
+    )
     weeks: int = Field(default=12, ge=1, le=52, description="Weekly series length, 1–52.")
     cursor: Cursor
     limit: Limit = Field(default=25, ge=1, le=100, description="Accounts per page, 1–100.")

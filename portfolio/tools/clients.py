@@ -1,4 +1,6 @@
-"""The five core account tools. Thin: parse → service/selector → shape."""
+"""Portfolio tools: the account 360, the portfolio list and the account timeline. They read
+rows of every app (health, tickets, usage, surveys, e-mails), so they sit in the top layer.
+Thin: parse → selector → shape."""
 
 from __future__ import annotations
 
@@ -6,25 +8,8 @@ from datetime import datetime
 
 from cs_platform.core.contracts import PageInfo, cursor_decode, cursor_encode
 from cs_platform.core.errors import field_error
-from cs_platform.core.models import Role
 from cs_platform.core.tools import ToolContext, tool
 from customers.selectors import account_get_for_actor
-from customers.services.accounts import account_register, account_update
-from customers.tool_contracts import (
-    ClientOverviewOutput,
-    ClientRow,
-    FieldChange,
-    GetClientOverviewInput,
-    GetClientTimelineInput,
-    GetClientTimelineOutput,
-    ListClientsInput,
-    ListClientsOutput,
-    RegisterClientInput,
-    RegisterClientOutput,
-    TimelineEvent,
-    UpdateClientInfoInput,
-    UpdateClientInfoOutput,
-)
 from health.selectors.snapshots import snapshot_result
 from portfolio.selectors.listing import (
     AccountFilters,
@@ -34,56 +19,16 @@ from portfolio.selectors.listing import (
 )
 from portfolio.selectors.overview import account_overview, health_component_rows
 from portfolio.selectors.timeline import account_timeline
-
-
-@tool(permission="write", read_only=False, idempotent=False)
-def register_client(ctx: ToolContext, params: RegisterClientInput) -> RegisterClientOutput:
-    """Register a new customer account.
-
-    Creates the account (lifecycle stage `onboarding`), its primary contact, its first
-    contract and the renewal due at the contract's end, in one transaction. A CSM
-    registers into their own book (owner defaults to the caller; only managers may name
-    another owner). Fails with `conflict` when the domain is already registered. Send an
-    `idempotency_key` to make retries safe.
-    """
-    owner_id = params.owner_id
-    if ctx.actor.role == Role.CSM and not ctx.actor.user.is_superuser:
-        if owner_id not in (None, ctx.actor.user_id):
-            raise field_error(
-                "owner_id", "a CSM can only register accounts they own", code="forbidden"
-            )
-        owner_id = ctx.actor.user_id
-    registered = account_register(
-        name=params.name,
-        domain=params.domain,
-        tier=params.tier,
-        industry=params.industry,
-        region=params.region,
-        owner_id=owner_id,
-        seats_licensed=params.seats_licensed,
-        currency=params.currency,
-        arr=params.arr,
-        contract_start=params.contract_start,
-        contract_end=params.contract_end,
-        contact_email=params.contact_email,
-        contact_first_name=params.contact_first_name,
-        contact_last_name=params.contact_last_name,
-        contact_title=params.contact_title,
-        registered_by=ctx.actor.user,
-        now=ctx.now,
-    )
-    account = registered.account
-    ctx.audit(account, changes={"created": ["account", "contact", "contract", "renewal"]})
-    return RegisterClientOutput(
-        as_of=ctx.now,
-        account_id=account.pk,
-        contact_id=registered.contact.pk,
-        contract_id=registered.contract.pk,
-        renewal_id=registered.renewal.pk,
-        name=account.name,
-        owner_id=account.owner_id,
-        lifecycle_stage=account.lifecycle_stage,
-    )
+from portfolio.tools.clients_contracts import (
+    ClientOverviewOutput,
+    ClientRow,
+    GetClientOverviewInput,
+    GetClientTimelineInput,
+    GetClientTimelineOutput,
+    ListClientsInput,
+    ListClientsOutput,
+    TimelineEvent,
+)
 
 
 @tool(permission="read", read_only=True)
@@ -171,28 +116,6 @@ def get_client_overview(ctx: ToolContext, params: GetClientOverviewInput) -> Cli
         surveys=data["surveys"],
         open_ctas=data["ctas"],
         missing=missing,
-    )
-
-
-@tool(permission="write", read_only=False, idempotent=True)
-def update_client_info(ctx: ToolContext, params: UpdateClientInfoInput) -> UpdateClientInfoOutput:
-    """Change an account's details (partial update) and get each field's before/after.
-
-    Only the fields you send are changed; sending a field with its current value changes
-    nothing. Reassigning `owner_id` is for CS managers. Lifecycle stage moves go through
-    `manage_lifecycle_stages` (they need a reason).
-    """
-    account = account_get_for_actor(ctx.actor, params.account_id, for_update=True)
-    changes = params.model_dump(exclude_unset=True, exclude={"account_id", "idempotency_key"})
-    can_reassign = ctx.actor.role == Role.MANAGER or ctx.actor.user.is_superuser
-    diff = account_update(account=account, changes=changes, can_reassign=can_reassign)
-    ctx.audit(account, changes={"diff": diff})
-    return UpdateClientInfoOutput(
-        as_of=ctx.now,
-        account_id=account.pk,
-        changed=[
-            FieldChange(field=f, before=v["before"], after=v["after"]) for f, v in diff.items()
-        ],
     )
 
 

@@ -1,0 +1,95 @@
+"""Contracts of the account tools: register_client, update_client_info (pydantic, flat,
+documented)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from cs_platform.core.contracts import AccountId, AsOf, Email, IdempotencyKey, ToolInput, ToolOutput
+from cs_platform.core.contracts.vocabulary import FieldChange, TierName
+from customers.models import Currency, Industry, PaymentStatus
+
+IndustryName = Literal[tuple(Industry.values)]  # type: ignore[valid-type]
+CurrencyCode = Literal[tuple(Currency.values)]  # type: ignore[valid-type]
+PaymentStatusName = Literal[tuple(PaymentStatus.values)]  # type: ignore[valid-type]
+Domain = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$",
+        description="Company e-mail/web domain, e.g. acme.io (unique per account).",
+    ),
+]
+Money = Annotated[
+    Decimal, Field(ge=0, max_digits=14, decimal_places=2, description="Amount ≥ 0, 2 decimals.")
+]
+
+
+# --- register_client ---------------------------------------------------------------
+class RegisterClientInput(ToolInput):
+    name: str = Field(min_length=1, max_length=200, description="Account (company) name.")
+    domain: Domain | None = Field(default=None, description="Company domain, e.g. acme.io.")
+    tier: TierName = Field(description="Commercial tier.")
+    industry: IndustryName = Field(default="other", description="Industry.")
+    region: str = Field(default="", max_length=32, description="Sales region, e.g. EMEA.")
+    owner_id: int | None = Field(
+        default=None, ge=1, description="CSM user id; defaults to the caller when a CSM."
+    )
+    seats_licensed: int = Field(ge=0, le=1_000_000, description="Licensed seats.")
+    arr: Money = Field(description="Annual recurring revenue of the first contract.")
+    currency: CurrencyCode = Field(default="USD", description="ISO currency of `arr`.")
+    contract_start: date = Field(description="First contract start date (YYYY-MM-DD).")
+    contract_end: date = Field(description="First contract end date; the first renewal date.")
+    contact_email: Email = Field(description="Primary contact's e-mail.")
+    contact_first_name: str = Field(default="", max_length=100, description="Contact first name.")
+    contact_last_name: str = Field(default="", max_length=100, description="Contact last name.")
+    contact_title: str = Field(default="", max_length=120, description="Contact job title.")
+    idempotency_key: IdempotencyKey
+
+    @model_validator(mode="after")
+    def _contract_dates(self) -> RegisterClientInput:
+        if self.contract_end <= self.contract_start:
+            raise ValueError("contract_end must be after contract_start")
+        return self
+
+
+class RegisterClientOutput(ToolOutput):
+    as_of: AsOf
+    account_id: int
+    contact_id: int
+    contract_id: int
+    renewal_id: int
+    name: str
+    owner_id: int | None
+    lifecycle_stage: str
+
+
+# --- update_client_info ------------------------------------------------------------
+class UpdateClientInfoInput(ToolInput):
+    account_id: AccountId
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="New name.")
+    domain: Domain | None = Field(default=None, description="New unique company domain.")
+    tier: TierName | None = Field(default=None, description="New commercial tier.")
+    industry: IndustryName | None = Field(default=None, description="New industry.")
+    region: str | None = Field(default=None, max_length=32, description="New sales region.")
+    seats_licensed: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="New licensed seat count."
+    )
+    payment_status: PaymentStatusName | None = Field(
+        default=None, description="Billing standing: current, late, delinquent or unknown."
+    )
+    currency: CurrencyCode | None = Field(default=None, description="ISO currency of ARR.")
+    owner_id: int | None = Field(default=None, ge=1, description="Reassign (managers only).")
+    notes: str | None = Field(default=None, max_length=10_000, description="Free-text notes.")
+    idempotency_key: IdempotencyKey
+
+
+class UpdateClientInfoOutput(ToolOutput):
+    as_of: AsOf
+    account_id: int
+    changed: list[FieldChange] = Field(description="Only fields whose value actually changed.")
