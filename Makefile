@@ -52,9 +52,11 @@ test-dates: install-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
 	CELERY_TASK_ALWAYS_EAGER=true bash scripts/test_dates.sh $(PYTEST_ARGS)
 
+# Style, then the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 fmt: install-dev
 	$(BIN)/ruff format .
