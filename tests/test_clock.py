@@ -15,7 +15,7 @@ from cs_platform.core import clock
 pytestmark = pytest.mark.date_sensitive
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ["audit", "bench", "cs_platform", "customers", "gdpr", "health", "integrations",
+APPS = ["audit", "bench", "cs_platform", "customers", "gdpr", "health", "integrations", "portfolio",
         "mcp_bridge", "scripts", "tests"]  # fmt: skip
 # (module attribute, call) pairs that read the system clock behind the project clock's back.
 FORBIDDEN = {("timezone", "now"), ("timezone", "localdate"), ("datetime", "now"),
