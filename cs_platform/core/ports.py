@@ -10,7 +10,6 @@ each, and these ports call it. The rule itself lives only in the app.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -22,8 +21,10 @@ if TYPE_CHECKING:
     from cs_platform.core.actors import Actor
 
 
-@cache
 def _resolved(dotted_path: str) -> Callable[..., Any]:
+    # Looked up on every call (the module is already in sys.modules: an attribute read),
+    # so the function named is always the module's current one, as with a plain import
+    # done inside the calling function.
     return import_string(dotted_path)
 
 
