@@ -23,7 +23,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
@@ -38,6 +38,7 @@ from cs_platform.core.errors import (
     PermissionDenied,
     RecordedFailure,
 )
+from cs_platform.core.idempotency import idempotency_record_get, idempotency_record_store
 
 logger = logging.getLogger("cs_platform.tools")
 
@@ -66,7 +67,7 @@ class ToolContext:
         if obj is not None:
             self.audit_object = obj
         if changes:
-            self.audit_changes.update(changes)
+            self.audit_changes = {**self.audit_changes, **changes}
         if account_id is not None:
             self.audit_account_id = account_id
 
@@ -222,7 +223,6 @@ def _request_hash(payload: dict[str, Any]) -> str:
 
 def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any]) -> dict:
     from audit.services import audit_event_record
-    from cs_platform.core.models import IdempotencyRecord
 
     ctx = ToolContext(actor=actor, now=clock.now())
     if not spec.writes_for(params):
@@ -233,11 +233,7 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
     dry_run = bool(getattr(params, "dry_run", False))
     with transaction.atomic():
         if key and not dry_run:
-            previous = (
-                IdempotencyRecord.objects.select_for_update()
-                .filter(user_id=actor.user_id, tool=spec.name, key=key)
-                .first()
-            )
+            previous = idempotency_record_get(user_id=actor.user_id, tool=spec.name, key=key)
             if previous is not None:
                 if previous.request_hash != req_hash:
                     raise Conflict(
@@ -265,28 +261,13 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
         # A recorded failure is committed on purpose (the attempt and its audit event
         # survive) and is not stored under the idempotency key, so a retry tries again.
         if key and failure is None:
-            try:
-                with transaction.atomic():
-                    IdempotencyRecord.objects.create(
-                        user_id=actor.user_id,
-                        tool=spec.name,
-                        key=key,
-                        request_hash=req_hash,
-                        response=result,
-                    )
-            except IntegrityError:
-                # Only a concurrent call with the same key that committed first makes a
-                # retry worth it (it replays that call's answer). Any other violation
-                # (a bug) would repeat: it goes up as the internal error it is.
-                if not IdempotencyRecord.objects.filter(
-                    user_id=actor.user_id, tool=spec.name, key=key
-                ).exists():
-                    raise
-                raise Conflict(
-                    "a concurrent call with this idempotency_key finished first; "
-                    "retry to get its answer",
-                    retryable=True,
-                ) from None
+            idempotency_record_store(
+                user_id=actor.user_id,
+                tool=spec.name,
+                key=key,
+                request_hash=req_hash,
+                response=result,
+            )
     if failure is not None:
         raise failure
     return result

@@ -15,10 +15,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.dateparse import parse_date
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
-from cs_platform.core.errors import field_error
+from cs_platform.core.errors import InvalidInput, field_error
+from cs_platform.core.records import RecordSpec, WriteServices, record_delete
 from health.models import UsageDaily
 
 MAX_BULK_ROWS = 5000
@@ -202,11 +203,9 @@ def _audit(actor: Actor, parsed: list[UsageRow], changed: list[UsageRow]) -> Non
     for row in parsed:
         counts[row.status] += 1
     days = [r.day for r in changed]
-    audit_event_record(
-        actor=actor.user,
-        actor_label=actor.label,
-        channel=actor.channel,
-        action="usage.bulk_upsert",
+    audit_record(
+        actor,
+        "usage.bulk_upsert",
         object_type=UsageDaily._meta.label_lower,
         changes={
             "rows": len(parsed),
@@ -216,3 +215,44 @@ def _audit(actor: Actor, parsed: list[UsageRow], changed: list[UsageRow]) -> Non
             "date_to": max(days),
         },
     )
+
+
+USAGE_RECORD = RecordSpec(UsageDaily, "usage_day", account="account")
+
+
+def usage_day_save(
+    *, actor: Actor, account_id: int, day: date, metrics: dict[str, Any], source: str = "admin"
+) -> UsageDaily:
+    """Record or correct one account-day: the bulk upsert's rules (the account in the
+    caller's book, no future day, counts in range, sessions at least active users) for
+    one row, with its audit event."""
+    raw = {"account": account_id, "date": day.isoformat() if day else None, **metrics}
+    [result] = usage_bulk_upsert(actor=actor, rows=[raw], source=source)
+    if result["errors"]:
+        errors = [{**e, "type": "invalid"} for e in result["errors"]]
+        fields = ", ".join(e["field"] for e in errors)
+        raise InvalidInput(f"invalid usage day: {fields}", details={"errors": errors})
+    return UsageDaily.objects.get(account_id=account_id, date=day)
+
+
+def _metrics(values: dict[str, Any], instance: UsageDaily | None = None) -> dict[str, Any]:
+    return {m: values.get(m, getattr(instance, m, None)) for m in METRICS}
+
+
+USAGE_WRITES = WriteServices(
+    create=lambda *, actor, fields: usage_day_save(
+        actor=actor,
+        account_id=fields.get("account_id"),
+        day=fields.get("date"),
+        metrics=_metrics(fields),
+    ),  # fmt: skip
+    update=lambda *, actor, instance, changes: usage_day_save(
+        actor=actor,
+        account_id=instance.account_id,
+        day=instance.date,
+        metrics=_metrics(changes, instance),
+    ),  # fmt: skip
+    delete=lambda *, actor, instance: record_delete(USAGE_RECORD, actor=actor, instance=instance),
+    create_fields=("account_id", "date", *METRICS),
+    update_fields=METRICS,
+)

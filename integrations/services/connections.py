@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, field_error
+from cs_platform.core.records import WriteServices
+from cs_platform.core.services import model_delete
 from integrations.clients import base_url_validate, credentials_validate
 from integrations.models import Connection, Provider
 
@@ -30,17 +32,6 @@ def _validate_common(
     if not isinstance(options, dict):
         raise field_error("settings", "must be an object")
     return name, sync_interval_minutes, options
-
-
-def _audit(actor: Actor, action: str, connection: Connection, changes: dict[str, Any]) -> None:
-    audit_event_record(
-        actor=actor.user,
-        actor_label=actor.label,
-        channel=actor.channel,
-        action=action,
-        obj=connection,
-        changes=changes,
-    )
 
 
 @transaction.atomic
@@ -75,11 +66,11 @@ def connection_create(
         sync_interval_minutes=interval,
         enabled=enabled,
     )
-    _audit(
+    audit_record(
         actor,
         "integrations.connection_created",
         connection,
-        {
+        changes={
             "provider": provider,
             "name": name,
             "base_url": url,
@@ -155,5 +146,70 @@ def connection_update(
         if "webhook_secret_set" in changed:
             fields.add("webhook_secret")
         connection.save(update_fields=sorted(fields))
-        _audit(actor, "integrations.connection_updated", connection, changed)
+        audit_record(actor, "integrations.connection_updated", connection, changes=changed)
     return connection
+
+
+@transaction.atomic
+def connection_delete(*, actor: Actor, connection: Connection) -> None:
+    """Delete a connection with its sync runs; one that tickets or e-mails were synced or
+    sent through is kept (their natural keys name it): disable it instead."""
+    audit_record(
+        actor,
+        "integrations.connection_deleted",
+        connection,
+        changes={"provider": connection.provider, "name": connection.name},
+    )
+    model_delete(connection)
+
+
+# What the admin form offers and the services accept: the cursors belong to the syncs,
+# the provider to the connection's identity.
+CONNECTION_FIELDS = (
+    "provider",
+    "name",
+    "base_url",
+    "enabled",
+    "sync_interval_minutes",
+    "settings",
+    "credentials",
+    "webhook_secret",
+)
+_UPDATABLE = tuple(f for f in CONNECTION_FIELDS if f != "provider")
+
+
+def _secret_changes(fields: dict[str, Any]) -> dict[str, Any]:
+    """The admin's write-only inputs as service arguments: new credentials replace the
+    stored ones, a new webhook secret replaces it, "clear" removes it, empty keeps both."""
+    out = {k: v for k, v in fields.items() if k in CONNECTION_FIELDS}
+    if fields.get("new_credentials") is not None:
+        out["credentials"] = fields["new_credentials"]
+    if fields.get("new_webhook_secret"):
+        out["webhook_secret"] = fields["new_webhook_secret"]
+    elif fields.get("clear_webhook_secret"):
+        out["webhook_secret"] = ""
+    return out
+
+
+def _create_from_fields(*, actor: Actor, fields: dict[str, Any]) -> Connection:
+    values = _secret_changes(fields)
+    values.setdefault("credentials", {})
+    values["webhook_secret"] = values.get("webhook_secret") or ""
+    return connection_create(actor=actor, **values)
+
+
+def _update_from_fields(*, actor: Actor, instance: Connection, changes: dict[str, Any]) -> Any:
+    values = _secret_changes(changes)
+    extra = sorted(set(values) - set(_UPDATABLE))
+    if extra:
+        raise field_error(extra[0], "cannot be changed on an existing connection")
+    return connection_update(actor=actor, connection_id=instance.pk, **values)
+
+
+CONNECTION_WRITES = WriteServices(
+    create=_create_from_fields,
+    update=_update_from_fields,
+    delete=lambda *, actor, instance: connection_delete(actor=actor, connection=instance),
+    create_fields=CONNECTION_FIELDS,
+    update_fields=_UPDATABLE,
+)

@@ -16,9 +16,11 @@ from typing import Any
 
 from django.db import transaction
 
-from audit.services import audit_event_record
-from cs_platform.core.actors import Actor
+from audit.services import audit_record
+from cs_platform.core import clock
+from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import field_error
+from cs_platform.core.records import RecordSpec, WriteServices, record_delete
 from customers.models import Account, Contact
 from integrations.models import (
     OutboxKind,
@@ -67,14 +69,7 @@ def _audit(actor: Actor, action: str, change: TicketChange) -> None:
     changes: dict[str, Any] = {"diff": change.diff}
     if change.delivery is not None:
         changes["mirror"] = {"delivery_id": change.delivery.pk, "status": MIRROR_PENDING}
-    audit_event_record(
-        actor=actor.user,
-        actor_label=actor.label,
-        channel=actor.channel,
-        action=action,
-        obj=ticket,
-        changes=changes,
-    )
+    audit_record(actor, action, ticket, changes=changes)
 
 
 def _queue_mirror(
@@ -248,3 +243,48 @@ def ticket_mirror_retry(*, actor: Actor, ticket: SupportTicket, now: datetime) -
         ticket.save()
         _audit(actor, "ticket.mirror_retried", change)
     return change
+
+
+# --- the admin's entry points: the same services, from a form's fields ---------------
+
+TICKET_RECORD = RecordSpec(
+    SupportTicket, "ticket", account="account", personal=frozenset({"subject", "description"})
+)
+TICKET_CREATE_FIELDS = (
+    "account_id",
+    "contact_id",
+    "subject",
+    "description",
+    "priority",
+    "tags",
+    "assignee",
+)
+
+
+def _ticket_from_fields(*, actor: Actor, fields: dict[str, Any]) -> SupportTicket:
+    account = accounts_visible_to(actor).filter(pk=fields.get("account_id")).first()
+    if account is None:
+        raise field_error("account", "no account with this id in your book", code="not_found")
+    change = ticket_create(
+        actor=actor,
+        account=account,
+        subject=fields.get("subject") or "",
+        description=fields.get("description") or "",
+        priority=fields.get("priority") or TicketPriority.NORMAL,
+        contact_id=fields.get("contact_id"),
+        tags=fields.get("tags") or [],
+        assignee=fields.get("assignee") or "",
+        now=clock.now(),
+    )
+    return change.ticket
+
+
+TICKET_WRITES = WriteServices(
+    create=_ticket_from_fields,
+    update=lambda *, actor, instance, changes: ticket_update(
+        actor=actor, ticket=instance, changes=changes, now=clock.now()
+    ),
+    delete=lambda *, actor, instance: record_delete(TICKET_RECORD, actor=actor, instance=instance),
+    create_fields=TICKET_CREATE_FIELDS,
+    update_fields=UPDATABLE_FIELDS,
+)
