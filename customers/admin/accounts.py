@@ -4,16 +4,19 @@ inlines for everything hanging off it) and its contacts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html_join
 
 from cs_platform.core import clock
+from cs_platform.core.actors import Actor
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, admin_actor
 from cs_platform.core.admin.display import band_badge, datetime_text, money_text
 from cs_platform.core.models import Role
+from cs_platform.core.records import WriteServices
 from customers.admin.filters import HealthBandFilter, RenewalWindowFilter
 from customers.admin.inlines import (
     ContactInline,
@@ -23,8 +26,14 @@ from customers.admin.inlines import (
     SupportTicketInline,
 )
 from customers.admin.querysets import account_admin_annotate
-from customers.models import Account, Contact, LifecycleStageChange
-from customers.services.lifecycle import account_stage_move
+from customers.models import Account, Contact
+from customers.services.accounts import (
+    UPDATABLE_FIELDS,
+    account_create,
+    account_delete,
+    account_update,
+)
+from customers.services.contacts import CONTACT_WRITES
 
 # (label, admin changelist url name, lookup from that model to the account)
 RELATED_LISTS = (
@@ -81,10 +90,35 @@ class AccountAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _reason(fields: dict[str, Any]) -> str:
+    return fields.pop("stage_change_reason", "") or ""
+
+
+def _account_create(*, actor: Actor, fields: dict[str, Any]) -> Account:
+    reason = _reason(fields) or "Created in the admin"
+    return account_create(actor=actor, fields=fields, stage_reason=reason)
+
+
+def _account_update(*, actor: Actor, instance: Account, changes: dict[str, Any]) -> Any:
+    reason = _reason(changes)
+    return account_update(actor=actor, account=instance, changes=changes, stage_reason=reason)
+
+
+# A stage move needs the reason typed beside it; the lifecycle service writes the history.
+ACCOUNT_WRITES = WriteServices(
+    create=_account_create,
+    update=_account_update,
+    delete=lambda *, actor, instance: account_delete(actor=actor, account=instance),
+    create_fields=UPDATABLE_FIELDS,
+    update_fields=UPDATABLE_FIELDS,
+)
+
+
 @admin.register(Account)
 class AccountAdmin(CsModelAdmin):
     account_lookup = ""
     delete_roles = MANAGERS  # deleting an account deletes its whole history
+    writes = ACCOUNT_WRITES
     form = AccountAdminForm
     form_only_fields = ("stage_change_reason",)
     list_display = (
@@ -210,40 +244,11 @@ class AccountAdmin(CsModelAdmin):
         ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
-    def save_model(self, request, obj, form, change):
-        if not change and obj.owner_id is None and admin_actor(request).role == Role.CSM:
-            obj.owner = request.user  # a CSM's new account lands in their own book
-        reason = (form.cleaned_data.get("stage_change_reason") or "").strip()
-        with transaction.atomic():
-            if change and "lifecycle_stage" in form.changed_data:
-                # The move goes through the lifecycle service (history row, churn status,
-                # its own audit event); this save records the other fields.
-                to_stage = obj.lifecycle_stage
-                obj.lifecycle_stage = form.initial["lifecycle_stage"]
-                super().save_model(request, obj, form, change)
-                account_stage_move(
-                    account=obj,
-                    to_stage=to_stage,
-                    reason=reason,
-                    actor=admin_actor(request),
-                    now=clock.now(),
-                )
-                return
-            super().save_model(request, obj, form, change)
-            if not change:
-                LifecycleStageChange.objects.create(
-                    account=obj,
-                    from_stage="",
-                    to_stage=obj.lifecycle_stage,
-                    changed_at=clock.now(),
-                    reason=reason or "Created in the admin",
-                    changed_by=request.user,
-                )
-
 
 @admin.register(Contact)
 class ContactAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = CONTACT_WRITES  # an erased contact is refused by contact_update
     list_display = (
         "display_name",
         "email",
