@@ -253,10 +253,17 @@ class ServiceWriteMixin:
     ) -> None:
         if not isinstance(formset, BaseModelFormSet):
             return super().save_formset(request, form, formset, change)
+        touched = [
+            row
+            for row in formset.forms
+            if row.has_changed() or (formset.can_delete and formset._should_delete_form(row))
+        ]
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not touched:
+            return None  # read-only inlines, and inlines nobody edited
         writes = self._inline_services(request, formset, form.instance)
         actor = admin_actor(request)
         label = str(formset.model._meta.verbose_name)
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         fk = getattr(formset, "fk", None)
         for number, row in enumerate(formset.forms, start=1):
             where = f"{label} row {number}"
