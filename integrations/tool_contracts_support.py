@@ -16,10 +16,11 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
+from cs_platform.core.tickets import TicketPriority, TicketStatus
 
 TicketAction = Literal["create", "update", "get", "list", "retry_mirror"]
-StatusName = Literal["new", "open", "pending", "hold", "solved", "closed"]
-PriorityName = Literal["low", "normal", "high", "urgent"]
+StatusName = Literal[tuple(TicketStatus.values)]
+PriorityName = Literal[tuple(TicketPriority.values)]
 Tag = Annotated[str, Field(min_length=1, max_length=80)]
 
 

@@ -92,7 +92,7 @@ def test_account_changelist_queries_equal_at_3_and_30_rows(client, root):
     body = response.content.decode()
     assert "Acme 000" in body and "72.5" in body and "USD" in body
     account = response.context["cl"].result_list[0]
-    assert account.latest_health_band == "green"
+    assert account.health_band == "green"
     assert account.open_cta_count == 1
     assert (account.next_renewal_date - clock.today()).days == 65
     for n in range(3, 30):

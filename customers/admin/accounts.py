@@ -25,8 +25,8 @@ from customers.admin.inlines import (
     RenewalInline,
     SupportTicketInline,
 )
-from customers.admin.querysets import account_admin_annotate
 from customers.models import Account, Contact
+from customers.selectors.listing import account_signals_annotate
 from customers.services.accounts import (
     UPDATABLE_FIELDS,
     account_create,
@@ -199,7 +199,7 @@ class AccountAdmin(CsModelAdmin):
     inlines = [ContactInline, ContractInline, RenewalInline, SupportTicketInline, CtaInline]
 
     def get_queryset(self, request):
-        return account_admin_annotate(super().get_queryset(request))
+        return account_signals_annotate(super().get_queryset(request), open_ctas=True)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -211,17 +211,17 @@ class AccountAdmin(CsModelAdmin):
     def arr_with_currency(self, obj):
         return money_text(obj.arr, obj.currency)
 
-    @admin.display(description="health", ordering="latest_health_score")
+    @admin.display(description="health", ordering="health_score")
     def health_score(self, obj):
-        return getattr(obj, "latest_health_score", None)
+        return getattr(obj, "health_score", None)
 
-    @admin.display(description="band", ordering="latest_health_band")
+    @admin.display(description="band", ordering="health_band")
     def health_band(self, obj):
-        return band_badge(getattr(obj, "latest_health_band", None))
+        return band_badge(getattr(obj, "health_band", None))
 
     @admin.display(description="health as of")
     def health_as_of(self, obj):
-        return datetime_text(getattr(obj, "latest_health_as_of", None))
+        return datetime_text(getattr(obj, "health_as_of", None))
 
     @admin.display(description="days to renewal", ordering="next_renewal_date")
     def days_to_renewal(self, obj):

@@ -11,11 +11,12 @@ from audit.services import audit_record
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, field_error
 from cs_platform.core.records import WriteServices
-from cs_platform.core.services import model_delete
+from cs_platform.core.services import model_delete, model_update
 from integrations.clients import base_url_validate, credentials_validate
 from integrations.models import Connection, Provider
 
 _UNSET: Any = object()
+SECRETS = frozenset({"credentials", "webhook_secret"})
 _MAX_INTERVAL_MINUTES = 7 * 24 * 60
 
 
@@ -102,7 +103,6 @@ def connection_update(
     connection = Connection.objects.select_for_update().filter(pk=connection_id).first()
     if connection is None:
         raise field_error("connection_id", "no such connection", code="not_found")
-    changed: dict[str, Any] = {}
     new_name, interval, options = _validate_common(
         name=connection.name if name is _UNSET else name,
         sync_interval_minutes=(
@@ -116,37 +116,33 @@ def connection_update(
         clash = Connection.objects.filter(provider=connection.provider, name=new_name)
         if clash.exclude(pk=connection.pk).exists():
             raise Conflict(f"a {connection.provider} connection named {new_name!r} exists")
-        changed["name"] = [connection.name, new_name]
-        connection.name = new_name
-    if interval != connection.sync_interval_minutes:
-        changed["sync_interval_minutes"] = [connection.sync_interval_minutes, interval]
-        connection.sync_interval_minutes = interval
-    if options != connection.settings:
-        changed["settings"] = [connection.settings, options]
-        connection.settings = options
+    changes: dict[str, Any] = {
+        "name": new_name,
+        "sync_interval_minutes": interval,
+        "settings": options,
+    }
     if base_url is not _UNSET:
-        url = base_url_validate(base_url)
-        if url != connection.base_url:
-            changed["base_url"] = [connection.base_url, url]
-            connection.base_url = url
+        changes["base_url"] = base_url_validate(base_url)
+    if enabled is not _UNSET:
+        changes["enabled"] = bool(enabled)
     if credentials is not _UNSET:
-        connection.credentials = credentials_validate(connection.provider, credentials)
-        changed["credential_keys_replaced"] = sorted(connection.credentials)
+        changes["credentials"] = credentials_validate(connection.provider, credentials)
     if webhook_secret is not _UNSET:
-        connection.webhook_secret = webhook_secret or None
-        changed["webhook_secret_set"] = bool(webhook_secret)
-    if enabled is not _UNSET and enabled != connection.enabled:
-        changed["enabled"] = [connection.enabled, bool(enabled)]
-        connection.enabled = bool(enabled)
-    if changed:
-        fields = {"name", "sync_interval_minutes", "settings", "base_url", "enabled"}
-        fields &= set(changed)
-        if "credential_keys_replaced" in changed:
-            fields.add("credentials")
-        if "webhook_secret_set" in changed:
-            fields.add("webhook_secret")
-        connection.save(update_fields=sorted(fields))
-        audit_record(actor, "integrations.connection_updated", connection, changes=changed)
+        changes["webhook_secret"] = webhook_secret or None
+    diff = model_update(connection, changes, validate=False)
+    # Secrets are named, never shown: which credential keys are now set, whether a
+    # webhook secret is. Replacing credentials with equal ones is still recorded.
+    audited = {
+        key: [change["before"], change["after"]]
+        for key, change in diff.items()
+        if key not in SECRETS
+    }
+    if "credentials" in changes:
+        audited["credential_keys_replaced"] = sorted(changes["credentials"])
+    if "webhook_secret" in changes:
+        audited["webhook_secret_set"] = bool(webhook_secret)
+    if audited:
+        audit_record(actor, "integrations.connection_updated", connection, changes=audited)
     return connection
 
 

@@ -21,6 +21,7 @@ from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import field_error
 from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.tickets import TICKET_RESOLVED_STATUSES, TICKET_STATUS_TRANSITIONS
 from customers.models import Account, Contact
 from integrations.models import (
     OutboxKind,
@@ -34,8 +35,6 @@ from integrations.selectors.outbox import outbox_unfinished_for_ticket
 from integrations.services.outbox.messages import outbox_message_create, outbox_message_rearm
 from integrations.services.ticket_mirror import MIRROR_PENDING, mirror_connection_for
 from integrations.services.ticket_sla import (
-    RESOLVED_STATUSES,
-    STATUS_TRANSITIONS,
     sla_state,
     sla_targets_for,
     status_transition_allowed,
@@ -147,15 +146,15 @@ def ticket_create(
 
 def _apply_status(ticket: SupportTicket, new: str, now: datetime) -> None:
     if not status_transition_allowed(ticket.status, new):
-        allowed = ", ".join(sorted(STATUS_TRANSITIONS[ticket.status])) or "none (final)"
+        allowed = ", ".join(sorted(TICKET_STATUS_TRANSITIONS[ticket.status])) or "none (final)"
         raise field_error(
             "status",
             f"cannot move a '{ticket.status}' ticket to '{new}' (allowed: {allowed})",
             code="invalid_transition",
         )
-    if new in RESOLVED_STATUSES and ticket.resolved_at is None:
+    if new in TICKET_RESOLVED_STATUSES and ticket.resolved_at is None:
         ticket.resolved_at = now
-    elif new not in RESOLVED_STATUSES:
+    elif new not in TICKET_RESOLVED_STATUSES:
         ticket.resolved_at = None  # reopened: the resolution clock runs again
     ticket.status = new
 
