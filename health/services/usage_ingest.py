@@ -20,6 +20,7 @@ from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import InvalidInput, field_error
 from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.upsert import upsert
 from health.models import UsageDaily
 
 MAX_BULK_ROWS = 5000
@@ -180,19 +181,12 @@ def usage_bulk_upsert(
     changed = [r for r in parsed if r.status in ("created", "updated")]
     if changed:
         with transaction.atomic():
-            UsageDaily.objects.bulk_create(
-                [
-                    UsageDaily(
-                        account_id=r.account_id,
-                        date=r.day,
-                        **dict(zip(METRICS, r.metrics, strict=True)),
-                        source=source,
-                    )
-                    for r in changed
-                ],
-                update_conflicts=True,
-                unique_fields=["account", "date"],
-                update_fields=[*METRICS, "source"],
+            upsert(
+                UsageDaily,
+                ["account_id", "date", *METRICS, "source"],
+                [(r.account_id, r.day, *r.metrics, source) for r in changed],
+                conflict=["account_id", "date"],
+                update=[*METRICS, "source"],
             )
             _audit(actor, parsed, changed)
     return [r.result() for r in parsed]
