@@ -188,27 +188,28 @@ def usage_bulk_upsert(
                 conflict=["account_id", "date"],
                 update=[*METRICS, "source"],
             )
-            _audit(actor, parsed, changed)
+            audit_record(
+                actor,
+                "usage.bulk_upsert",
+                object_type=UsageDaily._meta.label_lower,
+                changes=_summary(parsed, changed),
+            )
     return [r.result() for r in parsed]
 
 
-def _audit(actor: Actor, parsed: list[UsageRow], changed: list[UsageRow]) -> None:
+def _summary(parsed: list[UsageRow], changed: list[UsageRow]) -> dict[str, Any]:
+    """What a bulk ingest's audit event says: counts and the days written, no values."""
     counts = {s: 0 for s in ("created", "updated", "unchanged", "error")}
     for row in parsed:
         counts[row.status] += 1
     days = [r.day for r in changed]
-    audit_record(
-        actor,
-        "usage.bulk_upsert",
-        object_type=UsageDaily._meta.label_lower,
-        changes={
-            "rows": len(parsed),
-            **counts,
-            "accounts": len({r.account_id for r in changed}),
-            "date_from": min(days),
-            "date_to": max(days),
-        },
-    )
+    return {
+        "rows": len(parsed),
+        **counts,
+        "accounts": len({r.account_id for r in changed}),
+        "date_from": min(days),
+        "date_to": max(days),
+    }
 
 
 USAGE_RECORD = RecordSpec(UsageDaily, "usage_day", account="account")
