@@ -28,7 +28,6 @@ from tests.factories import (
     CtaFactory,
     HealthScoreFactory,
     RenewalFactory,
-    SuperUserFactory,
     SupportTicketFactory,
     UsageDailyFactory,
     UserFactory,
@@ -49,13 +48,6 @@ def count_queries(client, path: str):
         response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return len(ctx.captured_queries), response
-
-
-@pytest.fixture
-def root(client):
-    user = SuperUserFactory(username="root")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

@@ -19,18 +19,10 @@ from tests.factories import (
     AccountFactory,
     ContactFactory,
     CtaFactory,
-    SuperUserFactory,
     UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def root(client):
-    user = SuperUserFactory(username="root")
-    client.force_login(user)
-    return user
 
 
 def test_account_change_writes_one_event_with_before_and_after(client, root):

@@ -21,18 +21,10 @@ from tests.factories import (
     AccountFactory,
     ContactFactory,
     CtaFactory,
-    SuperUserFactory,
     UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def root(client):
-    user = SuperUserFactory(username="root")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

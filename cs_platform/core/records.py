@@ -56,6 +56,16 @@ class WriteServices:
     update_fields: tuple[str, ...] | None = None
 
 
+def as_row(parameter: str, service: Callable[..., Any]) -> Callable[..., Any]:
+    """`service` called the `WriteServices` way (``instance=``) when it names the row
+    itself (``cta_update(cta=…)``): ``update=as_row("cta", cta_update)``."""
+
+    def call(*, instance: Model, **kwargs: Any) -> Any:
+        return service(**{parameter: instance}, **kwargs)
+
+    return call
+
+
 def account_id_of(obj: Model, path: str | None) -> int | None:
     """The account a row belongs to, following `path` (``""``: the row is the account;
     ``"contact__account"``: through its contact); None when it belongs to none."""
@@ -92,13 +102,21 @@ class RecordSpec:
         )
 
 
+def account_in_scope(actor: Actor, account_id: Any, *, field: str = "account") -> Model:
+    """The account `account_id` if it is in the actor's book; otherwise (missing, or
+    another CSM's) the same `not_found` error on `field`, so ids cannot be probed."""
+    account = accounts_visible_to(actor).filter(pk=account_id).first() if account_id else None
+    if account is None:
+        raise field_error(field, "no account with this id in your book", code="not_found")
+    return account
+
+
 def _in_scope(spec: RecordSpec, actor: Actor | None, obj: Model) -> None:
     if spec.account is None or actor is None or actor.sees_all_accounts:
         return
-    account_id = account_id_of(obj, spec.account)
-    if account_id is None or not accounts_visible_to(actor).filter(pk=account_id).exists():
-        where = spec.account.split("__")[0] or "account"
-        raise field_error(where, "no account with this id in your book", code="not_found")
+    account_in_scope(
+        actor, account_id_of(obj, spec.account), field=spec.account.split("__")[0] or "account"
+    )
 
 
 def audit_write(

@@ -16,7 +16,7 @@ from cs_platform.core.actors import Actor
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, admin_actor
 from cs_platform.core.admin.display import band_badge, datetime_text, money_text
 from cs_platform.core.models import Role
-from cs_platform.core.records import WriteServices
+from cs_platform.core.records import WriteServices, as_row
 from customers.admin.filters import HealthBandFilter, RenewalWindowFilter
 from customers.admin.inlines import (
     ContactInline,
@@ -108,7 +108,7 @@ def _account_update(*, actor: Actor, instance: Account, changes: dict[str, Any])
 ACCOUNT_WRITES = WriteServices(
     create=_account_create,
     update=_account_update,
-    delete=lambda *, actor, instance: account_delete(actor=actor, account=instance),
+    delete=as_row("account", account_delete),
     create_fields=UPDATABLE_FIELDS,
     update_fields=UPDATABLE_FIELDS,
 )

@@ -15,7 +15,7 @@ from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import Conflict, field_error, integrity_error_is_unique_race
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.records import RecordSpec, WriteServices, account_in_scope, record_delete
 from cs_platform.core.services import fields_check, model_update
 from customers.models import Contact, ContactRole
 from customers.services.contact_rows import (
@@ -56,13 +56,6 @@ def _audit_changes(fields: dict[str, Any]) -> dict[str, Any]:
     return {f: ("<changed>" if f in PERSONAL_FIELDS else v) for f, v in fields.items()}
 
 
-def _account_in_scope(actor: Actor, account_id: int) -> Any:
-    account = accounts_visible_to(actor).filter(pk=account_id).first()
-    if account is None:
-        raise field_error("account", "no account with this id in your book", code="not_found")
-    return account
-
-
 def _check_unique(
     *, account_id: int, email: str, is_primary: bool, external_id: str | None, exclude: int | None
 ) -> None:
@@ -96,7 +89,7 @@ def contact_create(
     zendesk_user_id: str | None = None,
 ) -> Contact:
     """Add a contact to an account in the actor's book; e-mail unique per account."""
-    account = _account_in_scope(actor, account_id)
+    account = account_in_scope(actor, account_id)
     email = email.strip().lower()
     _check_unique(
         account_id=account.pk,
@@ -153,7 +146,7 @@ def contact_update(*, actor: Actor, contact: Contact, changes: dict[str, Any]) -
         return []
     moving = "account_id" in pending
     if moving:
-        _account_in_scope(actor, pending["account_id"])
+        account_in_scope(actor, pending["account_id"])
     _check_unique(
         account_id=pending.get("account_id", contact.account_id),
         email=pending.get("email", contact.email),

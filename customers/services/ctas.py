@@ -22,6 +22,7 @@ from cs_platform.core.actors import Actor
 from cs_platform.core.records import (
     RecordSpec,
     WriteServices,
+    as_row,
     record_create,
     record_delete,
     record_update,
@@ -287,8 +288,6 @@ def cta_delete(*, actor: Actor | None, cta: CTA) -> None:
 
 CTA_WRITES = WriteServices(
     create=cta_create,
-    update=lambda *, actor, instance, changes: cta_update(
-        actor=actor, cta=instance, changes=changes
-    ),
-    delete=lambda *, actor, instance: cta_delete(actor=actor, cta=instance),
+    update=as_row("cta", cta_update),
+    delete=as_row("cta", cta_delete),
 )

@@ -11,9 +11,15 @@ from django.db import transaction
 
 from audit.services import audit_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import field_error
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    account_in_scope,
+    as_row,
+    record_delete,
+)
 from cs_platform.core.services import fields_check, model_update
 from customers.models import CTA, Account, Escalation, EscalationStatus, Priority
 
@@ -110,7 +116,7 @@ def escalation_update(
     escalation: Escalation,
     changes: dict[str, Any],
     actor: Actor,
-    now: datetime,
+    now: datetime | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Apply status / severity / summary / owner changes; returns each field's before/after.
 
@@ -118,6 +124,7 @@ def escalation_update(
     clock does not restart); resolving stamps `resolved_at`, reopening clears it.
     """
     fields_check(changes, UPDATABLE_FIELDS)
+    now = now or clock.now()
     new: dict[str, Any] = {}
     status = changes.get("status")
     if status is not None and status != escalation.status:
@@ -152,11 +159,8 @@ def escalation_delete(*, actor: Actor, escalation: Escalation) -> None:
 
 
 def _open_from_fields(*, actor: Actor, fields: dict[str, Any]) -> Escalation:
-    account = accounts_visible_to(actor).filter(pk=fields.get("account_id")).first()
-    if account is None:
-        raise field_error("account", "no account with this id in your book", code="not_found")
     return escalation_open(
-        account=account,
+        account=account_in_scope(actor, fields.get("account_id")),
         severity=fields.get("severity") or "",
         summary=fields.get("summary") or "",
         owner_id=fields.get("owner_id"),
@@ -170,10 +174,8 @@ def _open_from_fields(*, actor: Actor, fields: dict[str, Any]) -> Escalation:
 
 ESCALATION_WRITES = WriteServices(
     create=_open_from_fields,
-    update=lambda *, actor, instance, changes: escalation_update(
-        escalation=instance, changes=changes, actor=actor, now=clock.now()
-    ),
-    delete=lambda *, actor, instance: escalation_delete(actor=actor, escalation=instance),
+    update=as_row("escalation", escalation_update),
+    delete=as_row("escalation", escalation_delete),
     create_fields=CREATE_FIELDS,
     update_fields=UPDATABLE_FIELDS,
 )

@@ -17,9 +17,15 @@ from django.db import transaction
 
 from audit.services import audit_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import InvalidInput, field_error
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    account_in_scope,
+    as_row,
+    record_delete,
+)
 from cs_platform.core.services import model_update
 from customers.models import (
     Account,
@@ -280,9 +286,7 @@ def _campaign_from_fields(*, actor: Actor, fields: dict[str, Any]) -> Campaign:
 
 def _enroll_from_fields(*, actor: Actor, fields: dict[str, Any]) -> CampaignEnrollment:
     """One account enrolled by a person: the same enrolment (and CTA) the tools make."""
-    account_id = fields.get("account_id")
-    if not accounts_visible_to(actor).filter(pk=account_id).exists():
-        raise field_error("account", "no account with this id in your book", code="not_found")
+    account_id = account_in_scope(actor, fields.get("account_id")).pk
     campaign = Campaign.objects.filter(pk=fields.get("campaign_id")).first()
     if campaign is None:
         raise field_error("campaign", "no campaign with this id", code="not_found")
@@ -292,10 +296,8 @@ def _enroll_from_fields(*, actor: Actor, fields: dict[str, Any]) -> CampaignEnro
 
 CAMPAIGN_WRITES = WriteServices(
     create=_campaign_from_fields,
-    update=lambda *, actor, instance, changes: campaign_update(
-        campaign=instance, changes=changes, actor=actor
-    ),
-    delete=lambda *, actor, instance: campaign_delete(actor=actor, campaign=instance),
+    update=as_row("campaign", campaign_update),
+    delete=as_row("campaign", campaign_delete),
     create_fields=CAMPAIGN_UPDATABLE,
     update_fields=CAMPAIGN_UPDATABLE,
 )

@@ -16,9 +16,9 @@ from django.db import transaction
 
 from audit.services import audit_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, field_error
-from cs_platform.core.records import WriteServices
+from cs_platform.core.records import WriteServices, account_in_scope, as_row
 from cs_platform.core.services import Diff, fields_check, model_update
 from customers.models import Account
 from health.models import HealthOverride
@@ -150,11 +150,8 @@ def health_override_revoke(
 
 
 def _create_from_fields(*, actor: Actor, fields: dict[str, Any]) -> HealthOverride:
-    account = accounts_visible_to(actor).filter(pk=fields.get("account_id")).first()
-    if account is None:
-        raise field_error("account", "no account with this id in your book", code="not_found")
     return health_override_create(
-        account=account,
+        account=account_in_scope(actor, fields.get("account_id")),
         score=fields.get("score"),
         reason=fields.get("reason") or "",
         author=actor,
@@ -164,9 +161,7 @@ def _create_from_fields(*, actor: Actor, fields: dict[str, Any]) -> HealthOverri
 
 OVERRIDE_WRITES = WriteServices(
     create=_create_from_fields,
-    update=lambda *, actor, instance, changes: health_override_update(
-        override=instance, changes=changes, actor=actor
-    ),
+    update=as_row("override", health_override_update),
     create_fields=("account_id", "score", "reason", "expires_at"),
     update_fields=OVERRIDE_UPDATABLE,
 )

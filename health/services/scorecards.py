@@ -11,7 +11,7 @@ from django.db import transaction
 from audit.services import audit_record
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import InvalidInput
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete, record_update
+from cs_platform.core.records import RecordSpec, WriteServices
 from cs_platform.core.services import model_create
 from health.models import Scorecard
 from health.scoring.validation import validate_scorecard
@@ -57,12 +57,8 @@ SCORECARD_WRITES = WriteServices(
     create=lambda *, actor, fields: scorecard_create(
         actor=actor, **{k: fields.get(k) for k in SCORECARD_CREATE_FIELDS}
     ),
-    update=lambda *, actor, instance, changes: record_update(
-        SCORECARD_RECORD, actor=actor, instance=instance, changes=changes
-    ),
-    delete=lambda *, actor, instance: record_delete(
-        SCORECARD_RECORD, actor=actor, instance=instance
-    ),
+    update=SCORECARD_RECORD.writes().update,
+    delete=SCORECARD_RECORD.writes().delete,
     create_fields=SCORECARD_CREATE_FIELDS,
     update_fields=SCORECARD_UPDATABLE,
 )

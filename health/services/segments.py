@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from audit.services import audit_record
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, InvalidInput, field_error
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.records import RecordSpec, WriteServices, as_row, record_delete
 from cs_platform.core.services import model_update
 from customers.models import Account
 from health.models import Segment, SegmentMembership
@@ -165,10 +165,8 @@ SEGMENT_WRITES = WriteServices(
         is_active=fields.get("is_active", True),
         actor=actor,
     ),
-    update=lambda *, actor, instance, changes: segment_update(
-        segment=instance, changes=changes, actor=actor
-    ),
-    delete=lambda *, actor, instance: segment_delete(actor=actor, segment=instance),
+    update=as_row("segment", segment_update),
+    delete=as_row("segment", segment_delete),
     create_fields=("key", *SEGMENT_UPDATABLE),
     update_fields=SEGMENT_UPDATABLE,
 )

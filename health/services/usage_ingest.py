@@ -19,7 +19,7 @@ from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor, accounts_visible_to
 from cs_platform.core.errors import InvalidInput, field_error
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.records import RecordSpec, WriteServices
 from cs_platform.core.upsert import upsert
 from health.models import UsageDaily
 
@@ -247,7 +247,7 @@ USAGE_WRITES = WriteServices(
         day=instance.date,
         metrics=_metrics(changes, instance),
     ),  # fmt: skip
-    delete=lambda *, actor, instance: record_delete(USAGE_RECORD, actor=actor, instance=instance),
+    delete=USAGE_RECORD.writes().delete,
     create_fields=("account_id", "date", *METRICS),
     update_fields=METRICS,
 )

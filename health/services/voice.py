@@ -15,11 +15,17 @@ from django.db.models import Model
 
 from audit.services import audit_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, field_error
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    account_in_scope,
+    as_row,
+    record_delete,
+)
 from cs_platform.core.services import fields_check, model_update
-from customers.models import Account, Contact
+from customers.models import Contact
 from health.models import Feedback, Survey, SurveyResponse
 
 SCORE_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -45,13 +51,6 @@ def _conflict(field: str, message: str) -> Conflict:
         f"{field}: {message}",
         details={"errors": [{"field": field, "message": message, "type": "conflict"}]},
     )
-
-
-def _account_in_scope(actor: Actor, account_id: int) -> Account:
-    account = accounts_visible_to(actor).filter(pk=account_id).first()
-    if account is None:
-        raise field_error("account", "no account with this id in your book", code="not_found")
-    return account
 
 
 def _check_contact(contact_id: int | None, account_id: int) -> None:
@@ -104,7 +103,7 @@ def survey_response_create(
     external_id: str | None = None,
 ) -> SurveyResponse:
     """Record one survey answer; `score` is the raw answer on the survey's own scale."""
-    account = _account_in_scope(actor, account_id)
+    account = account_in_scope(actor, account_id)
     survey = Survey.objects.filter(pk=survey_id).first()
     if survey is None:
         raise field_error("survey", "no survey with this id", code="not_found")
@@ -161,7 +160,7 @@ def feedback_create(
     created_at: datetime | None = None,
 ) -> Feedback:
     """Record one piece of customer feedback (status `new`)."""
-    account = _account_in_scope(actor, account_id)
+    account = account_in_scope(actor, account_id)
     now = clock.now()
     created_at = created_at or now
     _check_not_future("created_at", created_at, now)
@@ -202,10 +201,8 @@ FEEDBACK_WRITES = WriteServices(
         actor=actor,
         **{k: fields[k] for k in FEEDBACK_CREATE_FIELDS if fields.get(k) is not None},
     ),
-    update=lambda *, actor, instance, changes: feedback_update(
-        actor=actor, feedback=instance, changes=changes
-    ),
-    delete=lambda *, actor, instance: feedback_delete(actor=actor, feedback=instance),
+    update=as_row("feedback", feedback_update),
+    delete=as_row("feedback", feedback_delete),
     create_fields=FEEDBACK_CREATE_FIELDS,
     update_fields=FEEDBACK_UPDATABLE,
 )

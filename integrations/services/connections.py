@@ -10,7 +10,7 @@ from django.db import transaction
 from audit.services import audit_record
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, field_error
-from cs_platform.core.records import WriteServices
+from cs_platform.core.records import WriteServices, as_row
 from cs_platform.core.services import model_delete, model_update
 from integrations.clients import base_url_validate, credentials_validate
 from integrations.models import Connection, Provider
@@ -205,7 +205,7 @@ def _update_from_fields(*, actor: Actor, instance: Connection, changes: dict[str
 CONNECTION_WRITES = WriteServices(
     create=_create_from_fields,
     update=_update_from_fields,
-    delete=lambda *, actor, instance: connection_delete(actor=actor, connection=instance),
+    delete=as_row("connection", connection_delete),
     create_fields=CONNECTION_FIELDS,
     update_fields=_UPDATABLE,
 )

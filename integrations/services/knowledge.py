@@ -12,6 +12,7 @@ from cs_platform.core.actors import Actor
 from cs_platform.core.records import (
     RecordSpec,
     WriteServices,
+    as_row,
     record_create,
     record_delete,
     record_update,
@@ -68,10 +69,8 @@ def article_delete(*, actor: Actor | None, article: KnowledgeArticle) -> None:
 
 ARTICLE_WRITES = WriteServices(
     create=article_create,
-    update=lambda *, actor, instance, changes: article_update(
-        actor=actor, article=instance, changes=changes
-    ),
-    delete=lambda *, actor, instance: article_delete(actor=actor, article=instance),
+    update=as_row("article", article_update),
+    delete=as_row("article", article_delete),
     create_fields=ARTICLE_FIELDS,
     update_fields=ARTICLE_FIELDS,
 )

@@ -18,9 +18,9 @@ from django.db import transaction
 
 from audit.services import audit_record
 from cs_platform.core import clock
-from cs_platform.core.actors import Actor, accounts_visible_to
+from cs_platform.core.actors import Actor
 from cs_platform.core.errors import field_error
-from cs_platform.core.records import RecordSpec, WriteServices, record_delete
+from cs_platform.core.records import RecordSpec, WriteServices, account_in_scope
 from cs_platform.core.tickets import TICKET_RESOLVED_STATUSES, TICKET_STATUS_TRANSITIONS
 from customers.models import Account, Contact
 from integrations.models import (
@@ -261,12 +261,9 @@ TICKET_CREATE_FIELDS = (
 
 
 def _ticket_from_fields(*, actor: Actor, fields: dict[str, Any]) -> SupportTicket:
-    account = accounts_visible_to(actor).filter(pk=fields.get("account_id")).first()
-    if account is None:
-        raise field_error("account", "no account with this id in your book", code="not_found")
     change = ticket_create(
         actor=actor,
-        account=account,
+        account=account_in_scope(actor, fields.get("account_id")),
         subject=fields.get("subject") or "",
         description=fields.get("description") or "",
         priority=fields.get("priority") or TicketPriority.NORMAL,
@@ -283,7 +280,7 @@ TICKET_WRITES = WriteServices(
     update=lambda *, actor, instance, changes: ticket_update(
         actor=actor, ticket=instance, changes=changes, now=clock.now()
     ),
-    delete=lambda *, actor, instance: record_delete(TICKET_RECORD, actor=actor, instance=instance),
+    delete=TICKET_RECORD.writes().delete,
     create_fields=TICKET_CREATE_FIELDS,
     update_fields=UPDATABLE_FIELDS,
 )
