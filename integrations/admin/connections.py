@@ -18,7 +18,7 @@ from django.contrib import admin
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import duration_text, json_block
 from integrations.models import Connection, SyncRun, WebhookEvent
-from integrations.services.connections import CONNECTION_WRITES
+from integrations.services.connections import CONNECTION_FIELDS, CONNECTION_WRITES, SECRETS
 
 SECRET_COLUMNS = ("credentials", "webhook_secret")
 
@@ -46,16 +46,9 @@ class ConnectionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        # credentials and webhook_secret are never model-form fields: never rendered.
-        fields = (
-            "provider",
-            "name",
-            "base_url",
-            "enabled",
-            "sync_interval_minutes",
-            "settings",
-            "cursors",
-        )
+        # What the services accept, but credentials and webhook_secret are never
+        # model-form fields (never rendered); cursors belong to the syncs (shown only).
+        fields = tuple(f for f in CONNECTION_FIELDS if f not in SECRETS)
 
     def clean_new_credentials(self):
         raw = self.cleaned_data.get("new_credentials") or ""
