@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -13,6 +13,9 @@ from django.db.models import Model
 
 from audit.models import AuditEvent
 from cs_platform.core import clock
+
+if TYPE_CHECKING:
+    from cs_platform.core.actors import Actor
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the lock that serialises appends to the chain.
@@ -86,6 +89,35 @@ def audit_event_record(
         event.hash = _event_hash(event.prev_hash, _hashed_fields(event))
         event.save()
     return event
+
+
+def audit_record(
+    actor: Actor | None,
+    action: str,
+    obj: Model | None = None,
+    *,
+    changes: dict[str, Any] | None = None,
+    account_id: int | None = None,
+    object_type: str = "",
+    system: str = "system",
+) -> AuditEvent:
+    """The audit event of a service's write, named after the `Actor` who made it (user,
+    label and channel: `admin`, `rest`, `mcp`, `command`, `task`). Without an actor the
+    write is a system job's: labelled `system:<system>` on the `task` channel."""
+    if actor is None:
+        user, label, channel = None, f"system:{system}", "task"
+    else:
+        user, label, channel = actor.user, actor.label, actor.channel
+    return audit_event_record(
+        actor=user,
+        actor_label=label,
+        channel=channel,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        account_id=account_id,
+        changes=changes,
+    )
 
 
 @dataclass(frozen=True)

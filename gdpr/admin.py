@@ -13,12 +13,14 @@ from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import json_block
 from gdpr.models import ConsentRecord, DataSubjectRequest, RequestStatus, RetentionPolicy
+from gdpr.services import CONSENT_WRITES, RETENTION_POLICY_WRITES
 
 
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(CsModelAdmin):
     account_lookup = "contact__account"
     append_only = True
+    writes = CONSENT_WRITES
     list_display = ("contact", "account", "purpose", "granted", "source", "recorded_at")
     list_filter = ("purpose", "granted")
     search_fields = ("contact__email", "contact__account__name", "source")
@@ -74,6 +76,7 @@ class DataSubjectRequestAdmin(CsModelAdmin):
 class RetentionPolicyAdmin(CsModelAdmin):
     view_roles = MANAGERS
     write_roles = MANAGERS
+    writes = RETENTION_POLICY_WRITES
     list_display = ("data_category", "retain_days", "action", "enabled", "last_applied_at")
     list_filter = ("action", "enabled")
     search_fields = ("data_category",)

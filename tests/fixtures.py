@@ -53,6 +53,16 @@ def travel() -> Iterator[Callable[..., None]]:
 
 
 @pytest.fixture
+def root(client, db) -> object:
+    """A superuser named root, signed in to the admin with the test `client`."""
+    from tests.factories import SuperUserFactory
+
+    user = SuperUserFactory(username="root")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
 def make_user(db) -> Callable[..., object]:
     from cs_platform.core.models import StaffProfile
 

@@ -294,8 +294,10 @@ def test_ensure_demo_admin_creates_the_admin_once_and_prints_the_login_every_tim
     assert admin.is_superuser and admin.is_staff and admin.is_active
     assert admin.check_password(password)
     assert admin.staff_profile.role == "manager"
-    created = AuditEvent.objects.filter(action="demo_admin.create", object_id=str(admin.pk))
-    assert created.count() == 1
+    # Written through the user services, audited as the command.
+    created = AuditEvent.objects.filter(action="user.create", object_id=str(admin.pk))
+    assert created.get().actor_label == "system:ensure_demo_admin"
+    assert AuditEvent.objects.filter(action="staff_profile.create").count() == 1
     assert "Admin login (created): http://127.0.0.1:8000/admin/" in first
     assert "username: admin" in first and f"password: {password}" in first
 
@@ -303,7 +305,7 @@ def test_ensure_demo_admin_creates_the_admin_once_and_prints_the_login_every_tim
     assert "Admin login (unchanged)" in again and f"password: {password}" in again
     assert password_file.read_text().strip() == password
     assert get_user_model().objects.filter(username="admin").count() == 1
-    assert AuditEvent.objects.filter(action__startswith="demo_admin.").count() == 1
+    assert AuditEvent.objects.filter(actor_label="system:ensure_demo_admin").count() == 2
 
 
 def test_ensure_demo_admin_reuses_a_kept_password_on_a_fresh_database(db, fast_hashing, tmp_path):
@@ -328,7 +330,7 @@ def test_ensure_demo_admin_sets_a_new_password_when_the_file_is_gone(db, fast_ha
     assert new != old and f"password: {new}" in output and "(reset)" in output
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password(new) and not admin.check_password(old)
-    assert AuditEvent.objects.filter(action="demo_admin.password_reset").count() == 1
+    assert AuditEvent.objects.filter(action="user.password_set").count() == 1
 
 
 def test_ensure_demo_admin_leaves_a_password_someone_chose(db, fast_hashing, tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import Choices
+
 
 def pg_bigint_array(ids: Iterable[int]) -> str:
     """A PostgreSQL array literal (``{1,2,3}``) of integer ids, for ``%s::bigint[]``.
@@ -13,3 +15,10 @@ def pg_bigint_array(ids: Iterable[int]) -> str:
     as one text literal cost a join. ``int()`` keeps anything but integers out.
     """
     return "{" + ",".join([str(int(i)) for i in ids]) + "}"
+
+
+def sql_literals(values: Iterable[str | Choices]) -> str:
+    """Constants for hand-written SQL (``IN ({…})``, ``= {…}``) built from the enums that
+    define them, never typed again: ``'new', 'open'``. Quotes are doubled, so a value
+    cannot end the literal."""
+    return ", ".join("'" + str(getattr(v, "value", v)).replace("'", "''") + "'" for v in values)

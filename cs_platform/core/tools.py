@@ -26,7 +26,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
@@ -41,6 +41,7 @@ from cs_platform.core.errors import (
     PermissionDenied,
     RecordedFailure,
 )
+from cs_platform.core.idempotency import idempotency_record_get, idempotency_record_store
 from cs_platform.core.ports import audit_event_record
 
 logger = logging.getLogger("cs_platform.tools")
@@ -70,7 +71,7 @@ class ToolContext:
         if obj is not None:
             self.audit_object = obj
         if changes:
-            self.audit_changes.update(changes)
+            self.audit_changes = {**self.audit_changes, **changes}
         if account_id is not None:
             self.audit_account_id = account_id
 
@@ -248,8 +249,6 @@ def _request_hash(payload: dict[str, Any]) -> str:
 
 
 def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any]) -> dict:
-    from cs_platform.core.models import IdempotencyRecord
-
     ctx = ToolContext(actor=actor, now=clock.now())
     if not spec.writes_for(params):
         return _dump(spec, spec.func(ctx, params))
@@ -259,11 +258,7 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
     dry_run = bool(getattr(params, "dry_run", False))
     with transaction.atomic():
         if key and not dry_run:
-            previous = (
-                IdempotencyRecord.objects.select_for_update()
-                .filter(user_id=actor.user_id, tool=spec.name, key=key)
-                .first()
-            )
+            previous = idempotency_record_get(user_id=actor.user_id, tool=spec.name, key=key)
             if previous is not None:
                 if previous.request_hash != req_hash:
                     raise Conflict(
@@ -291,28 +286,13 @@ def _run(spec: ToolSpec, actor: Actor, params: BaseModel, payload: dict[str, Any
         # A recorded failure is committed on purpose (the attempt and its audit event
         # survive) and is not stored under the idempotency key, so a retry tries again.
         if key and failure is None:
-            try:
-                with transaction.atomic():
-                    IdempotencyRecord.objects.create(
-                        user_id=actor.user_id,
-                        tool=spec.name,
-                        key=key,
-                        request_hash=req_hash,
-                        response=result,
-                    )
-            except IntegrityError:
-                # Only a concurrent call with the same key that committed first makes a
-                # retry worth it (it replays that call's answer). Any other violation
-                # (a bug) would repeat: it goes up as the internal error it is.
-                if not IdempotencyRecord.objects.filter(
-                    user_id=actor.user_id, tool=spec.name, key=key
-                ).exists():
-                    raise
-                raise Conflict(
-                    "a concurrent call with this idempotency_key finished first; "
-                    "retry to get its answer",
-                    retryable=True,
-                ) from None
+            idempotency_record_store(
+                user_id=actor.user_id,
+                tool=spec.name,
+                key=key,
+                request_hash=req_hash,
+                response=result,
+            )
     if failure is not None:
         raise failure
     return result

@@ -9,11 +9,13 @@ from cs_platform.core import clock
 from cs_platform.core.admin.base import CsModelAdmin
 from cs_platform.core.admin.display import json_block, money_text
 from customers.models import Contract, ExpansionOpportunity, Renewal, RenewalStage
+from customers.services.records import CONTRACT_WRITES, EXPANSION_WRITES, RENEWAL_WRITES
 
 
 @admin.register(Contract)
 class ContractAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = CONTRACT_WRITES
     list_display = (
         "name",
         "account",
@@ -39,6 +41,7 @@ class ContractAdmin(CsModelAdmin):
 @admin.register(Renewal)
 class RenewalAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = RENEWAL_WRITES
     list_display = (
         "account",
         "renewal_date",
@@ -96,6 +99,7 @@ class RenewalAdmin(CsModelAdmin):
 @admin.register(ExpansionOpportunity)
 class ExpansionOpportunityAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = EXPANSION_WRITES
     list_display = (
         "account",
         "kind",

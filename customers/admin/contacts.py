@@ -7,11 +7,13 @@ from django.contrib import admin
 
 from cs_platform.core.admin.base import CsModelAdmin
 from customers.models import Contact
+from customers.services.contacts import CONTACT_WRITES
 
 
 @admin.register(Contact)
 class ContactAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = CONTACT_WRITES  # an erased contact is refused by contact_update
     list_display = (
         "display_name",
         "email",

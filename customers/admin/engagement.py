@@ -1,33 +1,34 @@
 # ruff: noqa: ANN001, ANN201, ANN202, ANN003  (admin hook overrides; as for **/admin.py)
-"""The working side of an account: activities, CTAs, escalations, stage history and
-campaigns."""
+"""The working side of an account: activities, CTAs, escalations and stage history.
+(Campaigns and their enrolments are in `health/admin/campaigns.py`, beside their
+services.)"""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Q
 
 from cs_platform.core import clock
-from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
+from cs_platform.core.admin.base import CsModelAdmin, admin_actor
 from cs_platform.core.admin.display import json_block
+from cs_platform.core.admin.writes import service_call
 from customers.models import (
+    CLOSED_CTA,
     CTA,
+    CTA_CLOSED_STATUSES,
     Activity,
-    Campaign,
-    CampaignEnrollment,
-    CtaStatus,
-    EnrollmentStatus,
     Escalation,
     EscalationStatus,
     LifecycleStageChange,
 )
-
-CLOSED_CTA = (CtaStatus.DONE, CtaStatus.DISMISSED)
+from customers.services.ctas import CTA_WRITES, cta_close
+from customers.services.escalations import ESCALATION_WRITES
+from customers.services.records import ACTIVITY_WRITES
 
 
 @admin.register(Activity)
 class ActivityAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = ACTIVITY_WRITES  # the author defaults to whoever records it
     list_display = ("occurred_at", "kind", "subject", "account", "contact", "author")
     list_filter = ("kind",)
     search_fields = ("subject", "body", "account__name")
@@ -35,11 +36,6 @@ class ActivityAdmin(CsModelAdmin):
     autocomplete_fields = ("account", "contact")
     raw_id_fields = ("author",)
     date_hierarchy = "occurred_at"
-
-    def save_model(self, request, obj, form, change):
-        if not change and obj.author_id is None:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -51,7 +47,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         today = clock.today()
-        open_rows = queryset.exclude(status__in=CLOSED_CTA)
+        open_rows = queryset.exclude(CLOSED_CTA)
         if self.value() == "overdue":
             return open_rows.filter(due_date__lt=today)
         if self.value() == "today":
@@ -64,6 +60,7 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(CTA)
 class CtaAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = CTA_WRITES  # closed_at follows the status (customers.services.ctas)
     list_display = (
         "title",
         "account",
@@ -94,7 +91,7 @@ class CtaAdmin(CsModelAdmin):
 
     @admin.display(description="overdue", boolean=True)
     def overdue(self, obj):
-        if obj.due_date is None or obj.status in CLOSED_CTA:
+        if obj.due_date is None or obj.status in CTA_CLOSED_STATUSES:
             return None
         return obj.due_date < clock.today()
 
@@ -102,26 +99,12 @@ class CtaAdmin(CsModelAdmin):
     def details_pretty(self, obj):
         return json_block(obj.details)
 
-    def save_model(self, request, obj, form, change):
-        # closed_at follows the status, so "time to close" is measured, not typed.
-        if obj.status in CLOSED_CTA and obj.closed_at is None:
-            obj.closed_at = clock.now()
-        elif obj.status not in CLOSED_CTA:
-            obj.closed_at = None
-        super().save_model(request, obj, form, change)
-
     @admin.action(description="Mark selected CTAs done", permissions=["change"])
     def mark_done(self, request, queryset):
-        now = clock.now()
+        actor = admin_actor(request)
         done = 0
-        for cta in queryset.exclude(status__in=CLOSED_CTA):
-            with self._atomic(CTA):
-                before = {"status": cta.status, "closed_at": None}
-                cta.status, cta.closed_at = CtaStatus.DONE, now
-                cta.save(update_fields=["status", "closed_at"])
-                after = {"status": cta.status, "closed_at": now}
-                diff = {k: {"before": before[k], "after": after[k]} for k in before}
-                self.audit_record(request, verb="change", obj=cta, diff=diff)
+        for cta in queryset.exclude(CLOSED_CTA):
+            service_call(cta_close, where=str(cta), actor=actor, cta=cta)
             done += 1
         self.message_user(request, f"Marked {done} CTA(s) done.")
 
@@ -129,6 +112,8 @@ class CtaAdmin(CsModelAdmin):
 @admin.register(Escalation)
 class EscalationAdmin(CsModelAdmin):
     account_lookup = "account"
+    # Opened with the severity's SLA deadline; resolving stamps resolved_at.
+    writes = ESCALATION_WRITES
     list_display = (
         "summary",
         "account",
@@ -164,53 +149,3 @@ class LifecycleStageChangeAdmin(CsModelAdmin):
     search_fields = ("account__name", "reason")
     list_select_related = ("account", "changed_by")
     date_hierarchy = "changed_at"
-
-
-class CampaignEnrollmentInline(CsTabularInline):
-    model = CampaignEnrollment
-    fields = ("account", "status", "enrolled_at", "exited_at")
-    readonly_fields = ("account",)
-    row_ordering = ("-enrolled_at", "-id")
-
-    def has_add_permission(self, request, obj=None):
-        return False  # enrol from the enrollment page, where the account is searchable
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("account")
-
-
-@admin.register(Campaign)
-class CampaignAdmin(CsModelAdmin):
-    write_roles = MANAGERS
-    list_display = ("name", "kind", "status", "active_enrollments", "created_by", "created_at")
-    list_filter = ("kind", "status")
-    search_fields = ("name",)
-    list_select_related = ("created_by",)
-    raw_id_fields = ("created_by",)
-    date_hierarchy = "created_at"
-    readonly_fields = ("created_at",)
-    inlines = [CampaignEnrollmentInline]
-
-    def get_queryset(self, request):
-        active = Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ACTIVE))
-        return super().get_queryset(request).annotate(active_enrollment_count=active)
-
-    @admin.display(description="active enrollments", ordering="active_enrollment_count")
-    def active_enrollments(self, obj):
-        return obj.active_enrollment_count
-
-    def save_model(self, request, obj, form, change):
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(CampaignEnrollment)
-class CampaignEnrollmentAdmin(CsModelAdmin):
-    account_lookup = "account"
-    list_display = ("account", "campaign", "status", "enrolled_at", "exited_at")
-    list_filter = ("status", "campaign")
-    search_fields = ("account__name", "campaign__name")
-    list_select_related = ("account", "campaign")
-    autocomplete_fields = ("account",)
-    date_hierarchy = "enrolled_at"

@@ -14,6 +14,12 @@ from customers.models import (
     TrainingCompletion,
     TrainingModule,
 )
+from customers.services.records import (
+    MILESTONE_WRITES,
+    ONBOARDING_PLAN_WRITES,
+    TRAINING_COMPLETION_WRITES,
+    TRAINING_MODULE_WRITES,
+)
 
 
 class MilestoneInline(CsTabularInline):
@@ -28,6 +34,7 @@ class MilestoneInline(CsTabularInline):
 @admin.register(OnboardingPlan)
 class OnboardingPlanAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = ONBOARDING_PLAN_WRITES
     list_display = (
         "account",
         "template",
@@ -70,6 +77,7 @@ class OnboardingPlanAdmin(CsModelAdmin):
 @admin.register(OnboardingMilestone)
 class OnboardingMilestoneAdmin(CsModelAdmin):
     account_lookup = "plan__account"
+    writes = MILESTONE_WRITES
     list_display = ("name", "plan", "account", "position", "status", "due_date", "completed_at")
     list_filter = ("status",)
     search_fields = ("name", "key", "plan__account__name")
@@ -85,6 +93,7 @@ class OnboardingMilestoneAdmin(CsModelAdmin):
 @admin.register(TrainingModule)
 class TrainingModuleAdmin(CsModelAdmin):
     write_roles = MANAGERS
+    writes = TRAINING_MODULE_WRITES
     list_display = ("title", "key", "duration_minutes", "grants_certification")
     list_filter = ("grants_certification",)
     search_fields = ("title", "key")
@@ -94,6 +103,7 @@ class TrainingModuleAdmin(CsModelAdmin):
 @admin.register(TrainingCompletion)
 class TrainingCompletionAdmin(CsModelAdmin):
     account_lookup = "contact__account"
+    writes = TRAINING_COMPLETION_WRITES
     list_display = (
         "contact",
         "account",

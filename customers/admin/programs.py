@@ -8,11 +8,13 @@ from django.db.models import Count, Q, Sum
 
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
 from customers.models import Program, ProgramContribution, ProgramMember
+from customers.services.records import CONTRIBUTION_WRITES, PROGRAM_MEMBER_WRITES, PROGRAM_WRITES
 
 
 @admin.register(Program)
 class ProgramAdmin(CsModelAdmin):
     write_roles = MANAGERS
+    writes = PROGRAM_WRITES
     list_display = ("name", "key", "kind", "is_active", "current_members")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "key")
@@ -39,6 +41,7 @@ class ContributionInline(CsTabularInline):
 @admin.register(ProgramMember)
 class ProgramMemberAdmin(CsModelAdmin):
     account_lookup = "contact__account"
+    writes = PROGRAM_MEMBER_WRITES
     list_display = ("contact", "account", "program", "level", "points", "joined_at", "left_at")
     list_filter = ("program", "level", ("left_at", admin.EmptyFieldListFilter))
     search_fields = ("contact__email", "contact__last_name", "contact__account__name")
@@ -64,6 +67,7 @@ class ProgramMemberAdmin(CsModelAdmin):
 class ProgramContributionAdmin(CsModelAdmin):
     account_lookup = "member__contact__account"
     append_only = True
+    writes = CONTRIBUTION_WRITES
     list_display = ("member_contact", "program", "kind", "points", "occurred_at", "note")
     list_filter = ("kind", "member__program")
     search_fields = ("member__contact__email", "member__contact__account__name", "note")

@@ -19,7 +19,11 @@ from customers.models.commercial import (
     RenewalStage,
 )
 from customers.models.engagement import (
+    CLOSED_CTA,
     CTA,
+    CTA_CLOSED_STATUSES,
+    CTA_OPEN_STATUSES,
+    OPEN_CTA,
     Activity,
     ActivityKind,
     Campaign,
@@ -48,7 +52,11 @@ from customers.models.onboarding import (
 )
 
 __all__ = [
+    "CLOSED_CTA",
     "CTA",
+    "CTA_CLOSED_STATUSES",
+    "CTA_OPEN_STATUSES",
+    "OPEN_CTA",
     "Account",
     "AccountStatus",
     "Activity",

@@ -66,7 +66,12 @@ class CtaStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
-OPEN_CTA = Q(status__in=[CtaStatus.OPEN, CtaStatus.IN_PROGRESS])
+# The one definition of "open" and "closed" CTAs: the unique constraint, the monitors'
+# cool-down, the close rule (`closed_at` follows the status) and every list use these.
+CTA_OPEN_STATUSES = (CtaStatus.OPEN, CtaStatus.IN_PROGRESS)
+CTA_CLOSED_STATUSES = (CtaStatus.DONE, CtaStatus.DISMISSED)
+OPEN_CTA = Q(status__in=list(CTA_OPEN_STATUSES))
+CLOSED_CTA = Q(status__in=list(CTA_CLOSED_STATUSES))
 
 
 class CTA(models.Model):

@@ -1,5 +1,6 @@
-"""Writes on accounts: registration (account + primary contact + contract + renewal) and
-validated partial updates. Callers run these inside a transaction (invoke_tool does)."""
+"""Writes on accounts: registration (account + primary contact + contract + renewal),
+creation and validated partial updates (a stage move goes through the lifecycle service),
+and deletion. Each writes its own audit event in its transaction."""
 
 from __future__ import annotations
 
@@ -11,16 +12,33 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from cs_platform.core.errors import Conflict, InvalidInput, field_error
+from audit.services import audit_record
+from cs_platform.core import clock
+from cs_platform.core.actors import Actor
+from cs_platform.core.errors import Conflict, field_error
+from cs_platform.core.models import Role
+from cs_platform.core.records import RecordSpec, record_delete
+from cs_platform.core.services import (
+    diff_redact,
+    fields_check,
+    model_create,
+    model_update,
+    model_values,
+    values_diff,
+)
 from customers.models import (
     Account,
     Contact,
     ContactRole,
     Contract,
     LifecycleStage,
-    LifecycleStageChange,
     Renewal,
 )
+from customers.services.lifecycle import account_stage_move, account_stage_start
+
+# Free text may name people: audited by field name only.
+ACCOUNT_PERSONAL = frozenset({"notes"})
+ACCOUNT_RECORD = RecordSpec(Account, "account", account="", personal=ACCOUNT_PERSONAL)
 
 
 @dataclass(frozen=True)
@@ -40,8 +58,43 @@ def _owner_or_error(owner_id: int | None) -> Any:
     return owner
 
 
+def _may_reassign(actor: Actor | None) -> bool:
+    return actor is None or actor.role == Role.MANAGER or actor.user.is_superuser
+
+
+def account_owner_for(actor: Actor | None, owner_id: int | None) -> int | None:
+    """Who owns a new account: a CSM's lands in their own book (they may name nobody
+    else); a manager names any active user or nobody."""
+    if _may_reassign(actor):
+        return owner_id
+    if owner_id not in (None, actor.user_id):
+        raise field_error("owner_id", "a CSM can only register accounts they own", code="forbidden")
+    return actor.user_id
+
+
+def _domain_free(domain: str | None, *, exclude: int | None = None) -> None:
+    if domain and Account.objects.filter(domain__iexact=domain).exclude(pk=exclude).exists():
+        raise Conflict(
+            f"an account with domain {domain!r} already exists",
+            details={
+                "field": "domain",
+                "errors": [{"field": "domain", "message": "already registered", "type": "unique"}],
+            },
+        )
+
+
+def _audited(actor: Actor | None, action: str, account: Account, diff: dict[str, Any]) -> None:
+    audit_record(
+        actor,
+        action,
+        account,
+        changes={"diff": diff_redact(Account, diff, personal=ACCOUNT_PERSONAL)},
+    )
+
+
 def account_register(
     *,
+    actor: Actor,
     name: str,
     domain: str | None,
     tier: str,
@@ -57,21 +110,13 @@ def account_register(
     contact_first_name: str,
     contact_last_name: str,
     contact_title: str,
-    registered_by: Any,
     now: datetime,
 ) -> RegisteredAccount:
     """Create an onboarding account with its primary contact, contract and first renewal."""
     if contract_end <= contract_start:
         raise field_error("contract_end", "must be after contract_start")
-    if domain and Account.objects.filter(domain__iexact=domain).exists():
-        raise Conflict(
-            f"an account with domain {domain!r} already exists",
-            details={
-                "field": "domain",
-                "errors": [{"field": "domain", "message": "already registered", "type": "unique"}],
-            },
-        )
-    owner = _owner_or_error(owner_id)
+    _domain_free(domain)
+    owner = _owner_or_error(account_owner_for(actor, owner_id))
     try:
         with transaction.atomic():
             account = Account.objects.create(
@@ -113,19 +158,26 @@ def account_register(
                 currency=currency,
                 owner=owner,
             )
-            LifecycleStageChange.objects.create(
-                account=account,
-                from_stage="",
-                to_stage=LifecycleStage.ONBOARDING,
-                changed_at=now,
-                reason="Registered",
-                changed_by=registered_by,
+            account_stage_start(account=account, reason="Registered", actor=actor, now=now)
+            audit_record(
+                actor,
+                "account.register",
+                account,
+                changes={
+                    "created": {
+                        "contact": contact.pk,
+                        "contract": contract.pk,
+                        "renewal": renewal.pk,
+                    }
+                },
             )
     except IntegrityError as exc:  # a concurrent registration of the same domain
         raise Conflict("account could not be registered: " + str(exc).splitlines()[0]) from exc
     return RegisteredAccount(account=account, contact=contact, contract=contract, renewal=renewal)
 
 
+# What a partial update may change; a stage move (`lifecycle_stage`) needs a reason and
+# goes through `account_stage_move`, which keeps the stage history and status in step.
 UPDATABLE_FIELDS = (
     "name",
     "domain",
@@ -137,47 +189,85 @@ UPDATABLE_FIELDS = (
     "owner_id",
     "notes",
     "currency",
+    "parent_id",
+    "status",
+    "customer_since",
+    "churned_on",
+    "arr",
+    "zendesk_org_id",
+    "intercom_company_id",
+    "mixpanel_group_id",
+    "lifecycle_stage",
 )
 
 
-def account_update(
-    *, account: Account, changes: dict[str, Any], can_reassign: bool
-) -> dict[str, Any]:
-    """Apply a partial update; returns {field: {"before", "after"}} for fields that changed."""
-    unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
-    if unknown:
-        raise InvalidInput(
-            "fields cannot be updated here",
-            details={
-                "errors": [
-                    {"field": f, "message": "not updatable", "type": "extra"} for f in unknown
-                ]
-            },
+def account_create(
+    *,
+    actor: Actor | None,
+    fields: dict[str, Any],
+    stage_reason: str = "",
+    now: datetime | None = None,
+) -> Account:
+    """Create one account from its fields (as `UPDATABLE_FIELDS` names them) and start its
+    stage history; a CSM's account lands in their own book."""
+    fields = {k: v for k, v in fields.items() if k in UPDATABLE_FIELDS and v is not None}
+    fields["owner_id"] = account_owner_for(actor, fields.get("owner_id"))
+    _owner_or_error(fields["owner_id"])
+    if fields.get("domain"):
+        fields["domain"] = fields["domain"].lower()
+        _domain_free(fields["domain"])
+    with transaction.atomic():
+        account = model_create(Account, fields)
+        account_stage_start(
+            account=account, reason=stage_reason or "Created", actor=actor, now=now or clock.now()
         )
-    if "owner_id" in changes:
-        if not can_reassign:
+        _audited(actor, "account.create", account, values_diff({}, model_values(account)))
+    return account
+
+
+def account_update(
+    *,
+    actor: Actor | None,
+    account: Account,
+    changes: dict[str, Any],
+    stage_reason: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Apply a partial update; returns {field: {"before", "after"}} for fields that changed.
+
+    Reassigning `owner_id` is for CS managers. A `lifecycle_stage` change is a stage move
+    and needs `stage_reason`; its history row and event are the lifecycle service's."""
+    fields_check(changes, UPDATABLE_FIELDS)
+    changes = dict(changes)
+    if "owner_id" in changes and changes["owner_id"] != account.owner_id:
+        if not _may_reassign(actor):
             raise field_error(
                 "owner_id", "only a CS manager can reassign an account", code="forbidden"
             )
         _owner_or_error(changes["owner_id"])
+    if changes.get("parent_id") is not None and changes["parent_id"] == account.pk:
+        raise field_error("parent_id", "an account cannot be its own parent")
     if changes.get("domain"):
         changes["domain"] = changes["domain"].lower()
-        clash = Account.objects.filter(domain=changes["domain"]).exclude(pk=account.pk).exists()
-        if clash:
-            raise Conflict(
-                f"another account already uses domain {changes['domain']!r}",
-                details={
-                    "errors": [
-                        {"field": "domain", "message": "already registered", "type": "unique"}
-                    ]
-                },
+        _domain_free(changes["domain"], exclude=account.pk)
+    to_stage = changes.pop("lifecycle_stage", account.lifecycle_stage)
+    with transaction.atomic():
+        diff = model_update(account, changes)
+        if diff:
+            _audited(actor, "account.update", account, diff)
+        if to_stage != account.lifecycle_stage:
+            before = account.lifecycle_stage
+            account_stage_move(
+                account=account,
+                to_stage=to_stage,
+                reason=stage_reason,
+                actor=actor,
+                now=now or clock.now(),
             )
-    diff: dict[str, Any] = {}
-    for field, value in changes.items():
-        before = getattr(account, field)
-        if before != value:
-            diff[field] = {"before": before, "after": value}
-            setattr(account, field, value)
-    if diff:
-        account.save(update_fields=[*diff.keys(), "updated_at"])
+            diff["lifecycle_stage"] = {"before": before, "after": to_stage}
     return diff
+
+
+def account_delete(*, actor: Actor | None, account: Account) -> None:
+    """Delete an account and everything hanging off it (its history goes with it)."""
+    record_delete(ACCOUNT_RECORD, actor=actor, instance=account)

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import connection
 
+from cs_platform.core.upsert import upsert
 from customers.models import Contact, ContactRole
 
 MAX_BULK_ROWS = 5000
@@ -197,38 +197,28 @@ INSERT_COLUMNS = (
     "is_primary", "phone", "email_opt_out", "created_at", "updated_at",
 )  # fmt: skip
 UPDATE_COLUMNS = (*COMPARED, "updated_at")
-# Below both PostgreSQL's 65,535 and SQLite's 32,766 bind-parameter limits.
-ROWS_PER_STATEMENT = 2500
 
 
 def contacts_upsert_sql(rows: list[ContactRow], *, now: datetime) -> dict[str, int]:
     """INSERT … ON CONFLICT (external_id) DO UPDATE for resolved rows; {external_id: id}.
 
-    Raw SQL because the external-id index is partial, and Django's `bulk_create` cannot
-    name the index predicate that ON CONFLICT needs to infer it.
+    The project's upsert builder, because the external-id index is partial and Django's
+    `bulk_create` cannot name the index predicate that ON CONFLICT needs to infer it.
     """
-    qn = connection.ops.quote_name
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    columns = ", ".join(qn(c) for c in INSERT_COLUMNS)
-    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in UPDATE_COLUMNS)
-    placeholders = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
-    ids: dict[str, int] = {}
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        params: list[Any] = []
-        for row in chunk:
-            v = row.values
-            params += [v["account_id"], v["external_id"], v["email"], v["first_name"]]
-            params += [v["last_name"], v["title"], v["role"], v["is_primary"], "", False]
-            params += [stamp, stamp]
-        # Identifiers come from model metadata; every value is a bound parameter.
-        sql = (
-            f"INSERT INTO {qn(Contact._meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES {', '.join([placeholders] * len(chunk))} "
-            f"ON CONFLICT ({qn('external_id')}) WHERE {qn('external_id')} IS NOT NULL "
-            f"DO UPDATE SET {updates} RETURNING {qn('id')}, {qn('external_id')}"
+    values = [
+        (
+            v["account_id"], v["external_id"], v["email"], v["first_name"], v["last_name"],
+            v["title"], v["role"], v["is_primary"], "", False, now, now,
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids.update({ext: pk for pk, ext in cursor.fetchall()})
-    return ids
+        for v in (row.values for row in rows)
+    ]  # fmt: skip
+    written = upsert(
+        Contact,
+        INSERT_COLUMNS,
+        values,
+        conflict=["external_id"],
+        where="external_id IS NOT NULL",
+        update=UPDATE_COLUMNS,
+        returning=["id", "external_id"],
+    )
+    return {external_id: pk for pk, external_id in written}

@@ -11,15 +11,16 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import (
     Conflict,
-    InvalidInput,
     field_error,
     integrity_error_is_unique_race,
 )
+from cs_platform.core.records import RecordSpec, WriteServices, account_in_scope, record_delete
+from cs_platform.core.services import fields_check, model_update
 from customers.models import Contact, ContactRole
 from customers.selectors import account_list_for_actor
 from customers.services.contact_rows import (
@@ -31,7 +32,22 @@ from customers.services.contact_rows import (
 )
 
 PERSONAL_FIELDS = frozenset({"email", "first_name", "last_name", "title", "phone"})
-UPDATABLE_FIELDS = ("email", "first_name", "last_name", "title", "role", "phone", "is_primary")
+UPDATABLE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "role",
+    "phone",
+    "is_primary",
+    "email_opt_out",
+    "account_id",
+    "external_id",
+    "intercom_contact_id",
+    "zendesk_user_id",
+)
+CREATE_FIELDS = UPDATABLE_FIELDS
+CONTACT_RECORD = RecordSpec(Contact, "contact", account="account", personal=PERSONAL_FIELDS)
 
 
 def _conflict(field: str, message: str) -> Conflict:
@@ -73,11 +89,12 @@ def contact_create(
     phone: str = "",
     is_primary: bool = False,
     external_id: str | None = None,
+    email_opt_out: bool = False,
+    intercom_contact_id: str | None = None,
+    zendesk_user_id: str | None = None,
 ) -> Contact:
     """Add a contact to an account in the actor's book; e-mail unique per account."""
-    account = account_list_for_actor(actor).filter(pk=account_id).first()
-    if account is None:
-        raise field_error("account", "no account with this id in your book", code="not_found")
+    account = account_in_scope(actor, account_id)
     email = email.strip().lower()
     _check_unique(
         account_id=account.pk,
@@ -95,17 +112,20 @@ def contact_create(
         "phone": phone,
         "is_primary": is_primary,
         "external_id": external_id,
+        "email_opt_out": email_opt_out,
+        "intercom_contact_id": intercom_contact_id,
+        "zendesk_user_id": zendesk_user_id,
     }
     try:
         with transaction.atomic():
             contact = Contact.objects.create(account=account, **values)
-            audit_event_record(
-                actor=actor.user,
-                actor_label=actor.label,
-                channel=actor.channel,
-                action="contact.create",
-                obj=contact,
-                changes=_audit_changes({k: v for k, v in values.items() if v not in ("", None)}),
+            audit_record(
+                actor,
+                "contact.create",
+                contact,
+                changes=_audit_changes(
+                    {k: v for k, v in values.items() if v not in ("", None, False)}
+                ),
             )
     except IntegrityError as exc:
         if not integrity_error_is_unique_race(exc):
@@ -117,45 +137,47 @@ def contact_create(
 
 def contact_update(*, actor: Actor, contact: Contact, changes: dict[str, Any]) -> list[str]:
     """Partial update of a contact the caller already fetched in scope; returns the
-    names of the fields that changed (an empty list writes nothing)."""
-    unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
-    if unknown:
-        raise InvalidInput(
-            "fields cannot be updated here",
-            details={"errors": [{"field": f, "message": "not updatable"} for f in unknown]},
-        )
+    names of the fields that changed (an empty list writes nothing). A contact erased
+    under GDPR is never edited; moving one to another account needs that account in the
+    caller's book."""
+    fields_check(changes, UPDATABLE_FIELDS)
     if contact.erased_at is not None:
         raise _conflict("contact", "this contact was erased under GDPR and cannot be edited")
+    changes = dict(changes)
     if "email" in changes:
-        changes = {**changes, "email": changes["email"].strip().lower()}
-    diff = {f: v for f, v in changes.items() if getattr(contact, f) != v}
-    if not diff:
+        changes["email"] = changes["email"].strip().lower()
+    pending = {f: v for f, v in changes.items() if getattr(contact, f) != v}
+    if not pending:
         return []
+    moving = "account_id" in pending
+    if moving:
+        account_in_scope(actor, pending["account_id"])
     _check_unique(
-        account_id=contact.account_id,
-        email=diff.get("email", contact.email),
-        is_primary=bool(diff.get("is_primary", False)),
-        external_id=None,
+        account_id=pending.get("account_id", contact.account_id),
+        email=pending.get("email", contact.email),
+        is_primary=bool(pending.get("is_primary", contact.is_primary if moving else False)),
+        external_id=pending.get("external_id"),
         exclude=contact.pk,
     )
     try:
         with transaction.atomic():
-            for field, value in diff.items():
-                setattr(contact, field, value)
-            contact.save(update_fields=[*diff, "updated_at"])
-            audit_event_record(
-                actor=actor.user,
-                actor_label=actor.label,
-                channel=actor.channel,
-                action="contact.update",
-                obj=contact,
-                changes=_audit_changes(diff),
+            diff = model_update(contact, pending)
+            audit_record(
+                actor,
+                "contact.update",
+                contact,
+                changes=_audit_changes({f: v["after"] for f, v in diff.items()}),
             )
     except IntegrityError as exc:
         if not integrity_error_is_unique_race(exc):
             raise
         raise Conflict("contact conflicts with a concurrent change", retryable=True) from exc
     return sorted(diff)
+
+
+def contact_delete(*, actor: Actor, contact: Contact) -> None:
+    """Delete a contact; the audit event names its fields, never their values."""
+    record_delete(CONTACT_RECORD, actor=actor, instance=contact)
 
 
 def contact_bulk_upsert(*, actor: Actor, rows: Any) -> list[dict[str, Any]]:
@@ -212,11 +234,9 @@ def _bulk_audit(actor: Actor, parsed: list[ContactRow]) -> None:
     counts = {s: 0 for s in ("created", "updated", "unchanged", "error")}
     for row in parsed:
         counts[row.status] += 1
-    audit_event_record(
-        actor=actor.user,
-        actor_label=actor.label,
-        channel=actor.channel,
-        action="contact.bulk_upsert",
+    audit_record(
+        actor,
+        "contact.bulk_upsert",
         object_type=Contact._meta.label_lower,
         changes={
             "rows": len(parsed),
@@ -226,9 +246,31 @@ def _bulk_audit(actor: Actor, parsed: list[ContactRow]) -> None:
     )
 
 
+def _create_from_fields(*, actor: Actor, fields: dict[str, Any]) -> Contact:
+    return contact_create(actor=actor, **{k: fields[k] for k in CREATE_FIELDS if k in fields})
+
+
+def _update(*, actor: Actor, instance: Contact, changes: dict[str, Any]) -> list[str]:
+    return contact_update(actor=actor, contact=instance, changes=changes)
+
+
+def _delete(*, actor: Actor, instance: Contact) -> None:
+    contact_delete(actor=actor, contact=instance)
+
+
+CONTACT_WRITES = WriteServices(
+    create=_create_from_fields,
+    update=_update,
+    delete=_delete,
+    create_fields=CREATE_FIELDS,
+    update_fields=UPDATABLE_FIELDS,
+)
+
 __all__ = [
+    "CONTACT_WRITES",
     "MAX_BULK_ROWS",
     "contact_bulk_upsert",
     "contact_create",
+    "contact_delete",
     "contact_update",
 ]

@@ -15,16 +15,33 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
-from audit.services import audit_event_record
+from audit.services import audit_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor
-from customers.models import CTA, Account, CtaStatus, Priority
-from customers.models.engagement import OPEN_CTA
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    as_row,
+    record_create,
+    record_delete,
+    record_update,
+)
+from cs_platform.core.services import Diff
+from customers.models import (
+    CLOSED_CTA,
+    CTA,
+    CTA_CLOSED_STATUSES,
+    OPEN_CTA,
+    Account,
+    CtaReason,
+    CtaStatus,
+    Priority,
+)
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.URGENT: 3}
-CLOSED_CTA = Q(status__in=[CtaStatus.DONE, CtaStatus.DISMISSED])
 _BATCH = 1000
+CTA_RECORD = RecordSpec(CTA, "cta", account="account")
 
 
 @dataclass(frozen=True)
@@ -51,12 +68,6 @@ class CtaBulkResult:
     updated_ids: list[int] = field(default_factory=list)
     unchanged_ids: list[int] = field(default_factory=list)
     skipped_cooldown: list[int] = field(default_factory=list)
-
-
-def _audit_identity(actor: Actor | None, source: str) -> dict[str, Any]:
-    if actor is None:
-        return {"actor": None, "actor_label": f"system:{source}", "channel": "task"}
-    return {"actor": actor.user, "actor_label": actor.label, "channel": actor.channel}
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
@@ -131,11 +142,12 @@ def cta_raise(
                 )
         if not created:
             _refresh(existing, title=title[:200], priority=priority, details=details)
-        audit_event_record(
-            **_audit_identity(actor, source),
-            action="cta.opened" if created else "cta.refreshed",
-            obj=existing,
+        audit_record(
+            actor,
+            "cta.opened" if created else "cta.refreshed",
+            existing,
             changes={"reason": reason, "source": source, "priority": existing.priority},
+            system=source,
         )
     return CtaRaised(cta=existing, created=created)
 
@@ -215,10 +227,11 @@ def cta_raise_bulk(
         CTA.objects.bulk_update(changed, ["details", "title", "priority"], batch_size=_BATCH)
         result.updated_ids = sorted(c.pk for c in changed)
         if result.created_ids or result.updated_ids:
-            audit_event_record(
-                **_audit_identity(actor, source),
-                action="cta.raised_bulk",
+            audit_record(
+                actor,
+                "cta.raised_bulk",
                 object_type="customers.cta",
+                system=source,
                 changes={
                     "reason": reason,
                     "source": source,
@@ -227,3 +240,54 @@ def cta_raise_bulk(
                 },
             )
     return result
+
+
+# --- a person's CTAs (the admin, and tools that create or close one) ------------------
+
+
+def _closed_at(status: str, closed_at: datetime | None, now: datetime) -> datetime | None:
+    """`closed_at` follows the status, so "time to close" is measured, never typed: set
+    when a CTA closes (kept while it stays closed), cleared when it reopens."""
+    if status in CTA_CLOSED_STATUSES:
+        return closed_at or now
+    return None
+
+
+def cta_create(*, actor: Actor | None, fields: dict[str, Any], now: datetime | None = None) -> CTA:
+    """A CTA raised by a person (reason `manual` unless given), in the actor's book."""
+    fields = {**fields, "closed_at": None}
+    fields.setdefault("reason", CtaReason.MANUAL)
+    fields["source"] = fields.get("source") or "manual"
+    status = fields.get("status") or CtaStatus.OPEN
+    fields["closed_at"] = _closed_at(status, None, now or clock.now())
+    return record_create(CTA_RECORD, actor=actor, fields=fields)
+
+
+def cta_update(
+    *, actor: Actor | None, cta: CTA, changes: dict[str, Any], now: datetime | None = None
+) -> Diff:
+    """Change a CTA; returns each changed field's before/after (`closed_at` included when
+    the status opened or closed it)."""
+    changes = {k: v for k, v in changes.items() if k != "closed_at"}
+    closed_at = _closed_at(changes.get("status", cta.status), cta.closed_at, now or clock.now())
+    if closed_at != cta.closed_at:
+        changes["closed_at"] = closed_at
+    return record_update(CTA_RECORD, actor=actor, instance=cta, changes=changes)
+
+
+def cta_close(*, actor: Actor | None, cta: CTA, now: datetime | None = None) -> Diff:
+    """Mark a CTA done (an already closed one is left as it is)."""
+    if cta.status in CTA_CLOSED_STATUSES:
+        return {}
+    return cta_update(actor=actor, cta=cta, changes={"status": CtaStatus.DONE}, now=now)
+
+
+def cta_delete(*, actor: Actor | None, cta: CTA) -> None:
+    record_delete(CTA_RECORD, actor=actor, instance=cta)
+
+
+CTA_WRITES = WriteServices(
+    create=cta_create,
+    update=as_row("cta", cta_update),
+    delete=as_row("cta", cta_delete),
+)

@@ -9,9 +9,18 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from audit.services import audit_event_record
+from audit.services import audit_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import field_error
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    account_in_scope,
+    as_row,
+    record_delete,
+)
+from cs_platform.core.services import fields_check, model_update
 from customers.models import CTA, Account, Escalation, EscalationStatus, Priority
 
 # Hours from opening to the SLA deadline per severity: an urgent escalation (production
@@ -35,15 +44,9 @@ def escalation_sla_due(
     return opened_at + timedelta(hours=hours)
 
 
-def _audit(actor: Actor, action: str, escalation: Escalation, changes: dict[str, Any]) -> None:
-    audit_event_record(
-        actor=actor.user,
-        actor_label=actor.label,
-        channel=actor.channel,
-        action=action,
-        obj=escalation,
-        changes=changes,
-    )
+ESCALATION_RECORD = RecordSpec(Escalation, "escalation", account="account")
+UPDATABLE_FIELDS = ("status", "severity", "summary", "owner_id", "sla_hours")
+CREATE_FIELDS = ("account_id", "severity", "summary", "owner_id", "ticket_id", "cta_id")
 
 
 def _owner(owner_id: int | None) -> Any:
@@ -94,7 +97,12 @@ def escalation_open(
             opened_at=now,
             sla_due_at=escalation_sla_due(severity=severity, opened_at=now, sla_hours=sla_hours),
         )
-        _audit(actor, "escalation.opened", escalation, {"severity": severity, "summary": summary})
+        audit_record(
+            actor,
+            "escalation.opened",
+            escalation,
+            changes={"severity": severity, "summary": summary},
+        )
     return escalation
 
 
@@ -110,55 +118,66 @@ def escalation_update(
     escalation: Escalation,
     changes: dict[str, Any],
     actor: Actor,
-    now: datetime,
+    now: datetime | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Apply status / severity / summary / owner changes; returns each field's before/after.
 
     A severity change recomputes the SLA deadline from the original opening time (the
     clock does not restart); resolving stamps `resolved_at`, reopening clears it.
     """
-    diff: dict[str, dict[str, Any]] = {}
-
-    def _set(field: str, value: Any) -> None:
-        before = getattr(escalation, field)
-        if before != value:
-            diff[field] = {"before": before, "after": value}
-            setattr(escalation, field, value)
-
+    fields_check(changes, UPDATABLE_FIELDS)
+    now = now or clock.now()
+    new: dict[str, Any] = {}
     status = changes.get("status")
     if status is not None and status != escalation.status:
         if status not in _TRANSITIONS.get(escalation.status, set()):
             raise field_error("status", f"cannot move from {escalation.status} to {status}")
-        _set("status", status)
-        _set("resolved_at", now if status == EscalationStatus.RESOLVED else None)
-    if changes.get("severity") is not None:
-        _set("severity", changes["severity"])
-        _set(
-            "sla_due_at",
-            escalation_sla_due(
-                severity=escalation.severity,
-                opened_at=escalation.opened_at,
-                sla_hours=changes.get("sla_hours"),
-            ),
-        )
-    elif changes.get("sla_hours") is not None:
-        _set(
-            "sla_due_at",
-            escalation_sla_due(
-                severity=escalation.severity,
-                opened_at=escalation.opened_at,
-                sla_hours=changes["sla_hours"],
-            ),
+        new["status"] = status
+        new["resolved_at"] = now if status == EscalationStatus.RESOLVED else None
+    severity = changes.get("severity")
+    if severity is not None or changes.get("sla_hours") is not None:
+        new["severity"] = severity or escalation.severity
+        new["sla_due_at"] = escalation_sla_due(
+            severity=new["severity"],
+            opened_at=escalation.opened_at,
+            sla_hours=changes.get("sla_hours"),
         )
     if changes.get("summary") is not None:
         summary = changes["summary"].strip()
         if not summary:
             raise field_error("summary", "must not be empty", code="required")
-        _set("summary", summary[:300])
+        new["summary"] = summary[:300]
     if changes.get("owner_id") is not None:
-        _set("owner_id", _owner(changes["owner_id"]).pk)
-    if diff:
-        with transaction.atomic():
-            escalation.save(update_fields=list(diff))
-            _audit(actor, "escalation.updated", escalation, {"diff": diff})
+        new["owner_id"] = _owner(changes["owner_id"]).pk
+    with transaction.atomic():
+        diff = model_update(escalation, new)
+        if diff:
+            audit_record(actor, "escalation.updated", escalation, changes={"diff": diff})
     return diff
+
+
+def escalation_delete(*, actor: Actor, escalation: Escalation) -> None:
+    record_delete(ESCALATION_RECORD, actor=actor, instance=escalation)
+
+
+def _open_from_fields(*, actor: Actor, fields: dict[str, Any]) -> Escalation:
+    return escalation_open(
+        account=account_in_scope(actor, fields.get("account_id")),
+        severity=fields.get("severity") or "",
+        summary=fields.get("summary") or "",
+        owner_id=fields.get("owner_id"),
+        ticket_id=fields.get("ticket_id"),
+        cta_id=fields.get("cta_id"),
+        sla_hours=None,
+        actor=actor,
+        now=clock.now(),
+    )
+
+
+ESCALATION_WRITES = WriteServices(
+    create=_open_from_fields,
+    update=as_row("escalation", escalation_update),
+    delete=as_row("escalation", escalation_delete),
+    create_fields=CREATE_FIELDS,
+    update_fields=UPDATABLE_FIELDS,
+)

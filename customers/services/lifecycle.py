@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import field_error
 from customers.models import Account, AccountStatus, LifecycleStage, LifecycleStageChange
@@ -56,12 +56,26 @@ def account_stage_move(
             reason=reason,
             changed_by=actor.user if actor else None,
         )
-        audit_event_record(
-            actor=actor.user if actor else None,
-            actor_label=actor.label if actor else "system",
-            channel=actor.channel if actor else "task",
-            action="account.stage_moved",
-            obj=account,
+        audit_record(
+            actor,
+            "account.stage_moved",
+            account,
             changes={"from": from_stage, "to": to_stage, "reason": reason, "change_id": change.pk},
         )
     return change
+
+
+def account_stage_start(
+    *, account: Account, reason: str, actor: Actor | None, now: datetime
+) -> LifecycleStageChange:
+    """The first row of a new account's stage history (from no stage to its stage), so
+    "when did it enter onboarding" is a query like every later move. The caller records
+    the account's creation event."""
+    return LifecycleStageChange.objects.create(
+        account=account,
+        from_stage="",
+        to_stage=account.lifecycle_stage,
+        changed_at=now,
+        reason=(reason or "").strip()[:300] or "Created",
+        changed_by=actor.user if actor else None,
+    )

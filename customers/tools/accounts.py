@@ -5,8 +5,6 @@ Reading accounts across the portfolio (overview, list, timeline) is `portfolio.t
 from __future__ import annotations
 
 from cs_platform.core.contracts.vocabulary import FieldChange
-from cs_platform.core.errors import field_error
-from cs_platform.core.models import Role
 from cs_platform.core.tools import ToolContext, tool
 from customers.selectors import account_get_for_actor
 from customers.services.accounts import account_register, account_update
@@ -28,20 +26,14 @@ def register_client(ctx: ToolContext, params: RegisterClientInput) -> RegisterCl
     another owner). Fails with `conflict` when the domain is already registered. Send an
     `idempotency_key` to make retries safe.
     """
-    owner_id = params.owner_id
-    if ctx.actor.role == Role.CSM and not ctx.actor.user.is_superuser:
-        if owner_id not in (None, ctx.actor.user_id):
-            raise field_error(
-                "owner_id", "a CSM can only register accounts they own", code="forbidden"
-            )
-        owner_id = ctx.actor.user_id
     registered = account_register(
+        actor=ctx.actor,
         name=params.name,
         domain=params.domain,
         tier=params.tier,
         industry=params.industry,
         region=params.region,
-        owner_id=owner_id,
+        owner_id=params.owner_id,
         seats_licensed=params.seats_licensed,
         currency=params.currency,
         arr=params.arr,
@@ -51,7 +43,6 @@ def register_client(ctx: ToolContext, params: RegisterClientInput) -> RegisterCl
         contact_first_name=params.contact_first_name,
         contact_last_name=params.contact_last_name,
         contact_title=params.contact_title,
-        registered_by=ctx.actor.user,
         now=ctx.now,
     )
     account = registered.account
@@ -78,8 +69,7 @@ def update_client_info(ctx: ToolContext, params: UpdateClientInfoInput) -> Updat
     """
     account = account_get_for_actor(ctx.actor, params.account_id, for_update=True)
     changes = params.model_dump(exclude_unset=True, exclude={"account_id", "idempotency_key"})
-    can_reassign = ctx.actor.role == Role.MANAGER or ctx.actor.user.is_superuser
-    diff = account_update(account=account, changes=changes, can_reassign=can_reassign)
+    diff = account_update(actor=ctx.actor, account=account, changes=changes)
     ctx.audit(account, changes={"diff": diff})
     return UpdateClientInfoOutput(
         as_of=ctx.now,

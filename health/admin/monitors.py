@@ -8,6 +8,7 @@ from django.contrib import admin
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
 from cs_platform.core.admin.display import duration_text, json_block
 from health.models import MonitorConfig, MonitorRun
+from health.services.monitors.runner import MONITOR_CONFIG_WRITES
 
 
 class MonitorRunInline(CsTabularInline):
@@ -28,7 +29,10 @@ class MonitorRunInline(CsTabularInline):
 
 @admin.register(MonitorConfig)
 class MonitorConfigAdmin(CsModelAdmin):
+    """One row per registered monitor, created with its defaults: changed, never added."""
+
     write_roles = MANAGERS
+    writes = MONITOR_CONFIG_WRITES  # thresholds validated against the monitor's spec
     list_display = ("key", "enabled", "interval_minutes", "last_run_at", "updated_at")
     list_filter = ("enabled",)
     readonly_fields = ("last_run_at", "updated_at")

@@ -8,11 +8,13 @@ from django.db.models import Count, Q
 
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from health.models import Segment, SegmentMembership
+from health.services.segments import SEGMENT_WRITES
 
 
 @admin.register(Segment)
 class SegmentAdmin(CsModelAdmin):
     write_roles = MANAGERS
+    writes = SEGMENT_WRITES  # rules validated in the segment rule language
     list_display = ("name", "key", "is_active", "current_members", "evaluated_at")
     list_filter = ("is_active",)
     search_fields = ("name", "key", "description")

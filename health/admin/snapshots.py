@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 
 from cs_platform.core import clock
@@ -11,23 +10,9 @@ from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import band_badge, json_block
 from cs_platform.core.admin.filters import LEVELS, choices_filter
 from health.models import ChurnPrediction, HealthOverride, HealthScore, RiskIndicator, Scorecard
-from health.scoring.validation import validate_scorecard
 from health.selectors.snapshots import snapshot_result
-
-
-class ScorecardForm(forms.ModelForm):
-    class Meta:
-        model = Scorecard
-        fields = ("key", "version", "name", "is_active", "definition")
-
-    def clean_definition(self):
-        definition = self.cleaned_data.get("definition")
-        issues = validate_scorecard(definition)
-        if issues:
-            raise forms.ValidationError(
-                [f"{issue.path or '(root)'}: {issue.message}" for issue in issues[:20]]
-            )
-        return definition
+from health.services.overrides import OVERRIDE_WRITES
+from health.services.scorecards import SCORECARD_WRITES
 
 
 @admin.register(Scorecard)
@@ -35,16 +20,12 @@ class ScorecardAdmin(CsModelAdmin):
     """A version is immutable once saved: snapshots cite it. New rules mean a new version."""
 
     write_roles = MANAGERS
-    form = ScorecardForm
+    writes = SCORECARD_WRITES  # the definition is validated by the scoring library
     list_display = ("key", "version", "name", "is_active", "created_by", "created_at")
     list_filter = ("key", "is_active")
     search_fields = ("key", "name")
     list_select_related = ("created_by",)
     readonly_fields = ("created_by", "created_at", "definition_pretty")
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        return (*readonly, "key", "version", "definition") if obj is not None else readonly
 
     def get_fields(self, request, obj=None):
         base = ["key", "version", "name", "is_active"]
@@ -60,11 +41,6 @@ class ScorecardAdmin(CsModelAdmin):
     @admin.display(description="definition")
     def definition_pretty(self, obj):
         return json_block(obj.definition)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(HealthScore)
@@ -125,7 +101,10 @@ class HealthScoreAdmin(CsModelAdmin):
 
 @admin.register(HealthOverride)
 class HealthOverrideAdmin(CsModelAdmin):
+    """Overrides are revoked (set "revoked at"), never deleted: snapshots cite them."""
+
     account_lookup = "account"
+    writes = OVERRIDE_WRITES  # validated, and the account re-scored on every change
     list_display = ("account", "score", "reason", "author", "created_at", "expires_at", "active")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("account__name", "reason")
@@ -139,11 +118,6 @@ class HealthOverrideAdmin(CsModelAdmin):
         if obj.revoked_at is not None:
             return False
         return obj.expires_at is None or obj.expires_at > clock.now()
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.author = request.user  # the override names who made it
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(RiskIndicator)

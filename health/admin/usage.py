@@ -9,6 +9,8 @@ from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.filters import choices_filter
 from cs_platform.core.admin.paginators import CappedCountPaginator
 from health.models import Feature, FeatureAdoption, UsageDaily
+from health.services.records import FEATURE_WRITES
+from health.services.usage_ingest import USAGE_WRITES
 
 UsageSourceFilter = choices_filter(
     "source", [("api", "API"), ("mixpanel", "Mixpanel"), ("seed", "Seed")]
@@ -19,6 +21,7 @@ UsageSourceFilter = choices_filter(
 class UsageDailyAdmin(CsModelAdmin):
     account_lookup = "account"
     write_roles = MANAGERS  # usage is ingested; a manager may correct a bad day
+    writes = USAGE_WRITES  # the bulk ingestion's rules, for one day
     list_display = ("account", "date", "active_users", "sessions", "events", "minutes", "source")
     list_filter = (UsageSourceFilter,)
     list_select_related = ("account",)
@@ -33,6 +36,7 @@ class UsageDailyAdmin(CsModelAdmin):
 @admin.register(Feature)
 class FeatureAdmin(CsModelAdmin):
     write_roles = MANAGERS
+    writes = FEATURE_WRITES
     list_display = ("name", "key", "category", "is_tracked")
     list_filter = ("is_tracked", "category")
     search_fields = ("name", "key", "category")

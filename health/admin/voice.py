@@ -8,11 +8,14 @@ from django.contrib import admin
 from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from health.models import Feedback, Survey, SurveyResponse
+from health.services.records import SURVEY_WRITES
+from health.services.voice import FEEDBACK_WRITES
 
 
 @admin.register(Survey)
 class SurveyAdmin(CsModelAdmin):
     write_roles = MANAGERS
+    writes = SURVEY_WRITES
     list_display = ("name", "key", "kind", "question", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "key", "question")
@@ -35,6 +38,7 @@ class SurveyResponseAdmin(CsModelAdmin):
 @admin.register(Feedback)
 class FeedbackAdmin(CsModelAdmin):
     account_lookup = "account"
+    writes = FEEDBACK_WRITES
     list_display = (
         "excerpt",
         "account",

@@ -26,21 +26,34 @@ from typing import Any
 from django.db import connection, transaction
 from psycopg.types.datetime import TimestamptzLoader
 
-from cs_platform.core.sql import pg_bigint_array
+from cs_platform.core.sql import pg_bigint_array, sql_literals
+from cs_platform.core.tickets import TICKET_OPEN_STATUSES, TICKET_SEVERE_PRIORITIES
+from customers.models import ContractStatus, MilestoneStatus, PlanStatus, RenewalStage
+from health.models import SurveyKind
 from health.selectors.health_inputs_derive import account_inputs_from_row
 from health.selectors.health_inputs_sql import INPUTS_SQL
 from health.selectors.health_inputs_types import (
     CURRENT_STATE_TOLERANCE,
     EXTRA_INPUT_KEYS,
-    OPEN_TICKET_STATUSES,
     PROVIDED_INPUT_KEYS,
     SCORECARD_INPUT_KEYS,
-    SEVERE_PRIORITIES,
     AccountInputs,
     Windows,
 )
 
 _ID_ALIASES = ("u", "t", "s", "x", "fa", "c", "r", "p")
+# The constants the SQL compares with, built from the enums that define them.
+_LITERALS = {
+    "severe": sql_literals(TICKET_SEVERE_PRIORITIES),
+    "open_statuses": sql_literals(TICKET_OPEN_STATUSES),
+    "nps": sql_literals([SurveyKind.NPS]),
+    "csat": sql_literals([SurveyKind.CSAT]),
+    "contract_in_force": sql_literals([ContractStatus.ACTIVE, ContractStatus.EXPIRED]),
+    "renewal_closed": sql_literals([RenewalStage.CLOSED]),
+    "plan_completed": sql_literals([PlanStatus.COMPLETED]),
+    "milestone_done": sql_literals([MilestoneStatus.DONE]),
+    "milestone_skipped": sql_literals([MilestoneStatus.SKIPPED]),
+}
 
 
 def _sql_and_params(w: Windows, account_ids: Sequence[int] | None) -> tuple[str, dict[str, Any]]:
@@ -80,8 +93,7 @@ def _sql_and_params(w: Windows, account_ids: Sequence[int] | None) -> tuple[str,
     }
     sql = INPUTS_SQL.format(
         account_filter=f"a.id {in_list}" if in_list else true,
-        severe=", ".join(f"'{p}'" for p in SEVERE_PRIORITIES),
-        open_statuses=", ".join(f"'{s}'" for s in OPEN_TICKET_STATUSES),
+        **_LITERALS,
         **filters,
     )
     return sql, params

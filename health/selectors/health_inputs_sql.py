@@ -3,9 +3,10 @@
 Each CTE repeats the chunk's id filter on its own table (``{ids_u}`` …), so for a chunk
 PostgreSQL walks each table's ``(account_id, …)`` index for exactly those accounts instead
 of hashing a date range of the whole table; for the whole portfolio the filters are TRUE.
-Per-account lookups that need only one row (the latest plan, the covering contract, the
-open renewal) use ROW_NUMBER windows over the chunk's rows rather than a correlated query
-per account.
+Constants (``{nps}``, ``{renewal_closed}`` …) are filled in from the enums that define
+them (``health_inputs._LITERALS``); none is typed here. Per-account lookups that need only
+one row (the latest plan, the covering contract, the open renewal) use ROW_NUMBER windows
+over the chunk's rows rather than a correlated query per account.
 """
 
 INPUTS_SQL = """
@@ -61,15 +62,15 @@ open_severe AS (
 ),
 answers AS (
     SELECT s.account_id,
-           SUM(CASE WHEN s.kind = 'nps' THEN s.score END) AS nps_sum,
-           COUNT(CASE WHEN s.kind = 'nps' THEN 1 END) AS nps_n,
-           MAX(CASE WHEN s.kind = 'nps' THEN s.responded_at END) AS nps_last,
-           SUM(CASE WHEN s.kind = 'csat' THEN s.score END) AS csat_sum,
-           COUNT(CASE WHEN s.kind = 'csat' THEN 1 END) AS csat_n,
-           MAX(CASE WHEN s.kind = 'csat' THEN s.responded_at END) AS csat_last
+           SUM(CASE WHEN s.kind = {nps} THEN s.score END) AS nps_sum,
+           COUNT(CASE WHEN s.kind = {nps} THEN 1 END) AS nps_n,
+           MAX(CASE WHEN s.kind = {nps} THEN s.responded_at END) AS nps_last,
+           SUM(CASE WHEN s.kind = {csat} THEN s.score END) AS csat_sum,
+           COUNT(CASE WHEN s.kind = {csat} THEN 1 END) AS csat_n,
+           MAX(CASE WHEN s.kind = {csat} THEN s.responded_at END) AS csat_last
     FROM health_surveyresponse s
     WHERE {ids_s} AND s.responded_at > %(answers_since)s AND s.responded_at <= %(as_of)s
-      AND s.kind IN ('nps', 'csat')
+      AND s.kind IN ({nps}, {csat})
     GROUP BY s.account_id
 ),
 activity AS (
@@ -94,17 +95,17 @@ contract_pick AS (
                AS rn
     FROM customers_contract c
     WHERE {ids_c} AND c.start_date <= %(day)s AND c.end_date >= %(day)s
-      AND c.status IN ('active', 'expired')
+      AND c.status IN ({contract_in_force})
 ),
 renewal_pick AS (
     SELECT r.account_id, r.renewal_date,
            ROW_NUMBER() OVER (PARTITION BY r.account_id ORDER BY r.renewal_date, r.id) AS rn
     FROM customers_renewal r
-    WHERE {ids_r} AND (r.stage <> 'closed' OR r.closed_on > %(day)s)
+    WHERE {ids_r} AND (r.stage <> {renewal_closed} OR r.closed_on > %(day)s)
 ),
 plan_pick AS (
     SELECT p.account_id, p.id AS plan_id,
-           CASE WHEN p.status = 'completed' AND p.completed_on IS NOT NULL
+           CASE WHEN p.status = {plan_completed} AND p.completed_on IS NOT NULL
                      AND p.completed_on <= %(day)s THEN 1 ELSE 0 END AS plan_completed,
            p.completed_on AS plan_completed_on,
            ROW_NUMBER() OVER (PARTITION BY p.account_id ORDER BY p.created_at DESC, p.id DESC)
@@ -115,10 +116,10 @@ plan_pick AS (
 ),
 plan_progress AS MATERIALIZED (
     SELECT m.plan_id,
-           COUNT(CASE WHEN m.status <> 'skipped' THEN 1 END) AS milestones_total,
-           COUNT(CASE WHEN m.status = 'done' AND m.completed_at <= %(as_of)s THEN 1 END)
+           COUNT(CASE WHEN m.status <> {milestone_skipped} THEN 1 END) AS milestones_total,
+           COUNT(CASE WHEN m.status = {milestone_done} AND m.completed_at <= %(as_of)s THEN 1 END)
                AS milestones_done,
-           MAX(CASE WHEN m.status = 'done' AND m.completed_at <= %(as_of)s
+           MAX(CASE WHEN m.status = {milestone_done} AND m.completed_at <= %(as_of)s
                     THEN m.completed_at END) AS milestone_last_done
     FROM customers_onboardingmilestone m
     JOIN plan_pick pp ON pp.plan_id = m.plan_id AND pp.rn = 1

@@ -10,14 +10,14 @@ from typing import Any
 from django.utils import timezone
 
 from cs_platform.core import clock
+from customers.models.choices import PaymentStatus
 from health.scoring.compiled_bands import float_text, json_scalar
 
 # A snapshot is "current" when its as_of is this close to now: current-state columns
 # (payment status, seats, feature adoption) then describe it.
 CURRENT_STATE_TOLERANCE = timedelta(hours=36)
-SEVERE_PRIORITIES = ("high", "urgent")
-OPEN_TICKET_STATUSES = ("new", "open", "pending", "hold")
-PAYMENT_STATUSES = ("current", "late", "delinquent")
+# The payment statuses that are a measurement (`unknown` is missing data, not a value).
+PAYMENT_STATUSES = (PaymentStatus.CURRENT, PaymentStatus.LATE, PaymentStatus.DELINQUENT)
 
 # Input keys this module provides: the default scorecard's, plus one the churn model reads.
 SCORECARD_INPUT_KEYS = (

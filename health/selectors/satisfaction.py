@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
-from customers.models import CTA, CtaStatus
+from customers.models import CLOSED_CTA, CTA
 from health.models import SurveyKind, SurveyResponse
 from health.scoring.numbers import round_half_up
 
@@ -136,9 +136,9 @@ def low_satisfaction_by_account(
     if after_closed_cta_reason:
         last_closed = (
             CTA.objects.filter(
+                CLOSED_CTA,
                 account_id=OuterRef("account_id"),
                 reason=after_closed_cta_reason,
-                status__in=[CtaStatus.DONE, CtaStatus.DISMISSED],
                 closed_at__isnull=False,
             )
             .order_by("-closed_at")

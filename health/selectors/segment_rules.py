@@ -28,11 +28,11 @@ from customers.models import (
     Industry,
     LifecycleStage,
     PaymentStatus,
-    Renewal,
-    RenewalStage,
     Tier,
 )
-from health.models import ChurnPrediction, HealthScore, UsageDaily
+from customers.selectors.renewals import next_renewal
+from health.models import ChurnPrediction, HealthBand, UsageDaily
+from health.selectors.snapshots import latest_health
 
 CATEGORICAL_FIELDS: dict[str, tuple[str, ...] | None] = {
     "tier": tuple(Tier.values),
@@ -150,12 +150,11 @@ def _usage_sum(start: date, end: date) -> Subquery:
 
 
 def _metric_annotations(needed: set[str], *, today: date) -> dict[str, Any]:
-    latest = HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True)
     ann: dict[str, Any] = {}
     if "health_score" in needed:
-        ann["m_health_score"] = Subquery(latest.values("score")[:1])
+        ann["m_health_score"] = latest_health("score")
     if "health_band" in needed:
-        ann["m_health_band"] = Coalesce(Subquery(latest.values("band")[:1]), Value("unknown"))
+        ann["m_health_band"] = Coalesce(latest_health("band"), Value(HealthBand.UNKNOWN))
     if "churn_probability" in needed:
         ann["m_churn_probability"] = Subquery(
             ChurnPrediction.objects.filter(account_id=OuterRef("pk"))
@@ -166,12 +165,7 @@ def _metric_annotations(needed: set[str], *, today: date) -> dict[str, Any]:
         ann["m_usage_last"] = _usage_sum(today - timedelta(days=29), today)
         ann["m_usage_prev"] = _usage_sum(today - timedelta(days=59), today - timedelta(days=30))
     if "days_to_renewal" in needed:
-        ann["m_next_renewal"] = Subquery(
-            Renewal.objects.filter(account_id=OuterRef("pk"))
-            .exclude(stage=RenewalStage.CLOSED)
-            .order_by("renewal_date", "id")
-            .values("renewal_date")[:1]
-        )
+        ann["m_next_renewal"] = next_renewal("renewal_date")
     if "days_since_last_active" in needed:
         ann["m_last_active"] = Subquery(
             UsageDaily.objects.filter(account_id=OuterRef("pk"), active_users__gt=0)

@@ -15,9 +15,18 @@ from typing import Any
 
 from django.db import transaction
 
-from audit.services import audit_event_record
+from audit.services import audit_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor
-from cs_platform.core.errors import InvalidInput
+from cs_platform.core.errors import InvalidInput, field_error
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    account_in_scope,
+    as_row,
+    record_delete,
+)
+from cs_platform.core.services import model_update
 from customers.models import (
     Account,
     AccountStatus,
@@ -33,6 +42,9 @@ from customers.services.ctas import CtaFinding, cta_raise_bulk
 from health.selectors.segment_rules import segment_accounts_matching, segment_rules_validate
 
 _BATCH = 1000
+CAMPAIGN_UPDATABLE = ("name", "kind", "status", "trigger_rules", "actions")
+CAMPAIGN_RECORD = RecordSpec(Campaign, "campaign")
+ENROLLMENT_RECORD = RecordSpec(CampaignEnrollment, "campaign_enrollment", account="account")
 
 
 @dataclass(frozen=True)
@@ -86,56 +98,61 @@ def campaign_actions_validate(actions: Any, *, path: str = "actions") -> list[Ct
     return parsed
 
 
-def _audit(actor: Actor | None, action: str, campaign: Campaign, changes: dict[str, Any]) -> None:
-    audit_event_record(
-        actor=actor.user if actor else None,
-        actor_label=actor.label if actor else "system:campaigns",
-        channel=actor.channel if actor else "task",
-        action=action,
-        obj=campaign,
-        changes=changes,
-    )
-
-
 def campaign_create(
     *,
     name: str,
-    trigger_rules: dict[str, Any] | None,
-    cta: CtaAction,
     status: str,
     actor: Actor | None,
+    trigger_rules: dict[str, Any] | None = None,
+    cta: CtaAction | None = None,
+    actions: list[dict[str, Any]] | None = None,
+    kind: str = CampaignKind.RETENTION,
 ) -> Campaign:
+    """A campaign with validated trigger rules (the segment rule language) and actions
+    (`cta`, or stored `actions`), created by the actor."""
     rules = segment_rules_validate(trigger_rules, path="") if trigger_rules else {}
+    parsed = [cta] if cta is not None else campaign_actions_validate(actions or [])
     with transaction.atomic():
         campaign = Campaign.objects.create(
             name=name,
-            kind=CampaignKind.RETENTION,
+            kind=kind,
             status=status,
             trigger_rules=rules,
-            actions=[cta.as_dict()],
+            actions=[a.as_dict() for a in parsed],
             created_by=actor.user if actor else None,
         )
-        _audit(actor, "campaign.created", campaign, {"name": name, "rules": rules})
+        audit_record(
+            actor,
+            "campaign.created",
+            campaign,
+            changes={"name": name, "kind": kind, "rules": rules},
+            system="campaigns",
+        )
     return campaign
 
 
 def campaign_update(
     *, campaign: Campaign, changes: dict[str, Any], actor: Actor | None
 ) -> dict[str, dict[str, Any]]:
+    """Change name, kind, status, trigger rules or actions (both validated); returns each
+    changed field's before/after."""
+    changes = dict(changes)
     if "trigger_rules" in changes:
-        changes["trigger_rules"] = segment_rules_validate(changes["trigger_rules"], path="")
+        rules = changes["trigger_rules"]
+        changes["trigger_rules"] = segment_rules_validate(rules, path="") if rules else {}
     if "actions" in changes:
-        campaign_actions_validate(changes["actions"])
-    diff = {}
-    for field in ("name", "status", "trigger_rules", "actions"):
-        if field in changes and getattr(campaign, field) != changes[field]:
-            diff[field] = {"before": getattr(campaign, field), "after": changes[field]}
-            setattr(campaign, field, changes[field])
-    if diff:
-        with transaction.atomic():
-            campaign.save(update_fields=list(diff))
-            _audit(actor, "campaign.updated", campaign, {"diff": diff})
+        changes["actions"] = [a.as_dict() for a in campaign_actions_validate(changes["actions"])]
+    with transaction.atomic():
+        diff = model_update(campaign, changes, allowed=CAMPAIGN_UPDATABLE)
+        if diff:
+            audit_record(
+                actor, "campaign.updated", campaign, changes={"diff": diff}, system="campaigns"
+            )
     return diff
+
+
+def campaign_delete(*, actor: Actor | None, campaign: Campaign) -> None:
+    record_delete(CAMPAIGN_RECORD, actor=actor, instance=campaign)
 
 
 def campaign_enroll(
@@ -205,7 +222,13 @@ def campaign_enroll(
             ctas_updated=updated,
         )
         if joined:
-            _audit(actor, "campaign.enrolled", campaign, {"trigger": trigger, **result.__dict__})
+            audit_record(
+                actor,
+                "campaign.enrolled",
+                campaign,
+                changes={"trigger": trigger, **result.__dict__},
+                system="campaigns",
+            )
     return result
 
 
@@ -248,3 +271,40 @@ def campaigns_evaluate_active(*, now: datetime) -> dict[str, Any]:
         except InvalidInput as exc:
             failed[campaign.pk] = exc.details.get("errors", exc.message)
     return {"evaluated": done, "failed": failed}
+
+
+def _campaign_from_fields(*, actor: Actor, fields: dict[str, Any]) -> Campaign:
+    return campaign_create(
+        actor=actor,
+        name=fields.get("name") or "",
+        kind=fields.get("kind") or CampaignKind.RETENTION,
+        status=fields.get("status") or CampaignStatus.DRAFT,
+        trigger_rules=fields.get("trigger_rules") or None,
+        actions=fields.get("actions") or [],
+    )
+
+
+def _enroll_from_fields(*, actor: Actor, fields: dict[str, Any]) -> CampaignEnrollment:
+    """One account enrolled by a person: the same enrolment (and CTA) the tools make."""
+    account_id = account_in_scope(actor, fields.get("account_id")).pk
+    campaign = Campaign.objects.filter(pk=fields.get("campaign_id")).first()
+    if campaign is None:
+        raise field_error("campaign", "no campaign with this id", code="not_found")
+    campaign_enroll(campaign=campaign, account_ids=[account_id], now=clock.now(), actor=actor)
+    return CampaignEnrollment.objects.get(campaign=campaign, account_id=account_id)
+
+
+CAMPAIGN_WRITES = WriteServices(
+    create=_campaign_from_fields,
+    update=as_row("campaign", campaign_update),
+    delete=as_row("campaign", campaign_delete),
+    create_fields=CAMPAIGN_UPDATABLE,
+    update_fields=CAMPAIGN_UPDATABLE,
+)
+ENROLLMENT_WRITES = WriteServices(
+    create=_enroll_from_fields,
+    update=ENROLLMENT_RECORD.writes().update,
+    delete=ENROLLMENT_RECORD.writes().delete,
+    create_fields=("campaign_id", "account_id"),
+    update_fields=("status", "exited_at"),
+)

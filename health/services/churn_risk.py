@@ -17,6 +17,7 @@ from health.models import ChurnPrediction, HealthScore
 from health.scoring import MODEL_VERSION
 from health.services.scoring import health_recompute_accounts
 from health.services.scoring.churn import churn_predict_for, factors_stored
+from health.services.scoring.writes import predictions_upsert
 
 # Accounts never scored are scored on the spot up to this many per call; the rest are
 # reported, so one call cannot turn into a whole-portfolio recompute.
@@ -101,12 +102,4 @@ def churn_predictions_refresh(
 
 
 def _save(batch: list[ChurnPrediction]) -> int:
-    if not batch:
-        return 0
-    ChurnPrediction.objects.bulk_create(
-        batch,
-        update_conflicts=True,
-        unique_fields=["account", "model_version", "as_of"],
-        update_fields=["predicted_at", "probability", "risk_level", "factors", "coverage"],
-    )
-    return len(batch)
+    return predictions_upsert(batch)

@@ -28,12 +28,12 @@ from django.db.models import F
 from django.db.models.functions import Greatest, Least
 from django.utils.text import slugify
 
+from cs_platform.core.upsert import upsert
 from health.models import Feature, FeatureAdoption, UsageDaily
 from integrations.clients import MixpanelClient
 from integrations.models import FeatureUsageDay
 from integrations.services.syncs.context import PageResult, SyncContext
 from integrations.services.syncs.matching import accounts_by_domain, accounts_by_external_id
-from integrations.services.syncs.upsert import upsert_values
 from integrations.services.syncs.usage_rollup import (
     DayUsage,
     RollupOptions,
@@ -132,11 +132,11 @@ def _daily_write(per_day: dict[tuple[int, date], DayUsage], result: PageResult) 
             result.updated += 1
         # minutes: Mixpanel's export says nothing about it; an existing value is kept.
         rows.append((account_id, day, *values, 0, "mixpanel"))
-    upsert_values(
+    upsert(
         UsageDaily,
         ["account_id", "date", "active_users", "sessions", "events", "minutes", "source"],
         rows,
-        conflict_columns=["account_id", "date"],
+        conflict=["account_id", "date"],
         assignments="active_users = EXCLUDED.active_users, sessions = EXCLUDED.sessions, "
         "events = EXCLUDED.events, source = EXCLUDED.source",
     )
@@ -182,7 +182,7 @@ def _features_write(
     gone = [pk for key, (pk, _) in old.items() if key not in new]
     if gone:
         FeatureUsageDay.objects.filter(pk__in=gone).delete()
-    upsert_values(
+    upsert(
         FeatureUsageDay,
         ["connection_id", "date", "account_id", "feature_id", "events"],
         [
@@ -190,7 +190,7 @@ def _features_write(
             for (a, f, d), e in new.items()
             if old.get((a, f, d), (0, None))[1] != e
         ],
-        conflict_columns=["connection_id", "date", "account_id", "feature_id"],
+        conflict=["connection_id", "date", "account_id", "feature_id"],
         assignments="events = EXCLUDED.events",
     )
     result.details["feature_adoption_rows"] = _adoption_write(delta, used_days)
@@ -208,12 +208,12 @@ def _adoption_write(
         if (a, f) in used_days and change >= 0
     ]
     least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
-    upsert_values(
+    upsert(
         FeatureAdoption,
         ["account_id", "feature_id", "first_used_on", "last_used_on", "events_total",
          "users_last_30d"],
         grow,
-        conflict_columns=["account_id", "feature_id"],
+        conflict=["account_id", "feature_id"],
         assignments=(
             "events_total = t.events_total + EXCLUDED.events_total, "
             f"first_used_on = {least}(t.first_used_on, EXCLUDED.first_used_on), "

@@ -15,14 +15,18 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, InvalidInput, field_error
+from cs_platform.core.records import RecordSpec, WriteServices, as_row, record_delete
+from cs_platform.core.services import model_update
 from customers.models import Account
 from health.models import Segment, SegmentMembership
 from health.selectors.segment_rules import segment_accounts_matching, segment_rules_validate
 
 _BATCH = 1000
+SEGMENT_UPDATABLE = ("name", "description", "rules", "is_active")
+SEGMENT_RECORD = RecordSpec(Segment, "segment")
 
 
 @dataclass(frozen=True)
@@ -35,17 +39,6 @@ class SegmentEvaluation:
     exited_ids: list[int]
 
 
-def _audit(actor: Actor | None, action: str, segment: Segment, changes: dict[str, Any]) -> None:
-    audit_event_record(
-        actor=actor.user if actor else None,
-        actor_label=actor.label if actor else "system:segments",
-        channel=actor.channel if actor else "task",
-        action=action,
-        obj=segment,
-        changes=changes,
-    )
-
-
 def segment_create(
     *,
     key: str | None,
@@ -53,6 +46,7 @@ def segment_create(
     description: str,
     rules: dict[str, Any],
     actor: Actor | None,
+    is_active: bool = True,
 ) -> Segment:
     rules = segment_rules_validate(rules, path="")
     key = slugify(key or name)[:60]
@@ -66,9 +60,15 @@ def segment_create(
     try:
         with transaction.atomic():
             segment = Segment.objects.create(
-                key=key, name=name, description=description, rules=rules
+                key=key, name=name, description=description, rules=rules, is_active=is_active
             )
-            _audit(actor, "segment.created", segment, {"key": key, "rules": rules})
+            audit_record(
+                actor,
+                "segment.created",
+                segment,
+                changes={"key": key, "rules": rules},
+                system="segments",
+            )
     except IntegrityError as exc:  # a concurrent create with the same key
         raise Conflict(f"a segment with key {key!r} already exists") from exc
     return segment
@@ -78,18 +78,21 @@ def segment_update(
     *, segment: Segment, changes: dict[str, Any], actor: Actor | None
 ) -> dict[str, dict[str, Any]]:
     """Apply name/description/rules/is_active changes; returns each field's before/after."""
+    changes = dict(changes)
     if "rules" in changes:
         changes["rules"] = segment_rules_validate(changes["rules"], path="")
-    diff = {}
-    for field in ("name", "description", "rules", "is_active"):
-        if field in changes and getattr(segment, field) != changes[field]:
-            diff[field] = {"before": getattr(segment, field), "after": changes[field]}
-            setattr(segment, field, changes[field])
-    if diff:
-        with transaction.atomic():
-            segment.save(update_fields=list(diff))
-            _audit(actor, "segment.updated", segment, {"diff": diff})
+    with transaction.atomic():
+        diff = model_update(segment, changes, allowed=SEGMENT_UPDATABLE)
+        if diff:
+            audit_record(
+                actor, "segment.updated", segment, changes={"diff": diff}, system="segments"
+            )
     return diff
+
+
+def segment_delete(*, actor: Actor | None, segment: Segment) -> None:
+    """Delete a segment and its membership history."""
+    record_delete(SEGMENT_RECORD, actor=actor, instance=segment)
 
 
 def segment_evaluate(*, segment: Segment, now: datetime, actor: Actor | None) -> SegmentEvaluation:
@@ -129,11 +132,12 @@ def segment_evaluate(*, segment: Segment, now: datetime, actor: Actor | None) ->
             entered_ids=entering,
             exited_ids=sorted(leaving),
         )
-        _audit(
+        audit_record(
             actor,
             "segment.evaluated",
             segment,
-            {"entered": result.entered, "exited": result.exited, "current": result.current},
+            changes={"entered": result.entered, "exited": result.exited, "current": result.current},
+            system="segments",
         )
     return result
 
@@ -150,3 +154,19 @@ def segments_evaluate_all(*, now: datetime) -> dict[str, Any]:
             continue
         done[segment.key] = {"entered": r.entered, "exited": r.exited, "current": r.current}
     return {"evaluated": done, "failed": failed}
+
+
+SEGMENT_WRITES = WriteServices(
+    create=lambda *, actor, fields: segment_create(
+        key=fields.get("key"),
+        name=fields.get("name") or "",
+        description=fields.get("description") or "",
+        rules=fields.get("rules"),
+        is_active=fields.get("is_active", True),
+        actor=actor,
+    ),
+    update=as_row("segment", segment_update),
+    delete=as_row("segment", segment_delete),
+    create_fields=("key", *SEGMENT_UPDATABLE),
+    update_fields=SEGMENT_UPDATABLE,
+)

@@ -15,10 +15,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.dateparse import parse_date
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor
-from cs_platform.core.errors import field_error
+from cs_platform.core.errors import InvalidInput, field_error
+from cs_platform.core.records import RecordSpec, WriteServices
+from cs_platform.core.upsert import upsert
 from customers.selectors import account_list_for_actor
 from health.models import UsageDaily
 
@@ -180,40 +182,73 @@ def usage_bulk_upsert(
     changed = [r for r in parsed if r.status in ("created", "updated")]
     if changed:
         with transaction.atomic():
-            UsageDaily.objects.bulk_create(
-                [
-                    UsageDaily(
-                        account_id=r.account_id,
-                        date=r.day,
-                        **dict(zip(METRICS, r.metrics, strict=True)),
-                        source=source,
-                    )
-                    for r in changed
-                ],
-                update_conflicts=True,
-                unique_fields=["account", "date"],
-                update_fields=[*METRICS, "source"],
+            upsert(
+                UsageDaily,
+                ["account_id", "date", *METRICS, "source"],
+                [(r.account_id, r.day, *r.metrics, source) for r in changed],
+                conflict=["account_id", "date"],
+                update=[*METRICS, "source"],
             )
-            _audit(actor, parsed, changed)
+            audit_record(
+                actor,
+                "usage.bulk_upsert",
+                object_type=UsageDaily._meta.label_lower,
+                changes=_summary(parsed, changed),
+            )
     return [r.result() for r in parsed]
 
 
-def _audit(actor: Actor, parsed: list[UsageRow], changed: list[UsageRow]) -> None:
+def _summary(parsed: list[UsageRow], changed: list[UsageRow]) -> dict[str, Any]:
+    """What a bulk ingest's audit event says: counts and the days written, no values."""
     counts = {s: 0 for s in ("created", "updated", "unchanged", "error")}
     for row in parsed:
         counts[row.status] += 1
     days = [r.day for r in changed]
-    audit_event_record(
-        actor=actor.user,
-        actor_label=actor.label,
-        channel=actor.channel,
-        action="usage.bulk_upsert",
-        object_type=UsageDaily._meta.label_lower,
-        changes={
-            "rows": len(parsed),
-            **counts,
-            "accounts": len({r.account_id for r in changed}),
-            "date_from": min(days),
-            "date_to": max(days),
-        },
-    )
+    return {
+        "rows": len(parsed),
+        **counts,
+        "accounts": len({r.account_id for r in changed}),
+        "date_from": min(days),
+        "date_to": max(days),
+    }
+
+
+USAGE_RECORD = RecordSpec(UsageDaily, "usage_day", account="account")
+
+
+def usage_day_save(
+    *, actor: Actor, account_id: int, day: date, metrics: dict[str, Any], source: str = "admin"
+) -> UsageDaily:
+    """Record or correct one account-day: the bulk upsert's rules (the account in the
+    caller's book, no future day, counts in range, sessions at least active users) for
+    one row, with its audit event."""
+    raw = {"account": account_id, "date": day.isoformat() if day else None, **metrics}
+    [result] = usage_bulk_upsert(actor=actor, rows=[raw], source=source)
+    if result["errors"]:
+        errors = [{**e, "type": "invalid"} for e in result["errors"]]
+        fields = ", ".join(e["field"] for e in errors)
+        raise InvalidInput(f"invalid usage day: {fields}", details={"errors": errors})
+    return UsageDaily.objects.get(account_id=account_id, date=day)
+
+
+def _metrics(values: dict[str, Any], instance: UsageDaily | None = None) -> dict[str, Any]:
+    return {m: values.get(m, getattr(instance, m, None)) for m in METRICS}
+
+
+USAGE_WRITES = WriteServices(
+    create=lambda *, actor, fields: usage_day_save(
+        actor=actor,
+        account_id=fields.get("account_id"),
+        day=fields.get("date"),
+        metrics=_metrics(fields),
+    ),  # fmt: skip
+    update=lambda *, actor, instance, changes: usage_day_save(
+        actor=actor,
+        account_id=instance.account_id,
+        day=instance.date,
+        metrics=_metrics(changes, instance),
+    ),  # fmt: skip
+    delete=USAGE_RECORD.writes().delete,
+    create_fields=("account_id", "date", *METRICS),
+    update_fields=METRICS,
+)

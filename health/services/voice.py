@@ -1,8 +1,6 @@
 """Writes behind the survey-response and feedback endpoints: validate, write in a
 transaction with the audit event, report conflicts as `conflict`.
 
-These belong in `health/services/` next to `usage_ingest`; they live here only because
-that package was not in this change's remit (see the hand-over report).
 Free text (comments, feedback text) is audited by field name only: the audit chain is
 immutable and must not keep personal data that GDPR erasure has to remove.
 """
@@ -15,18 +13,37 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor
-from cs_platform.core.errors import Conflict, InvalidInput, field_error
-from customers.models import Account, Contact
-from customers.selectors import account_list_for_actor
+from cs_platform.core.errors import Conflict, field_error
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    account_in_scope,
+    as_row,
+    record_delete,
+)
+from cs_platform.core.services import fields_check, model_update
+from customers.models import Contact
 from health.models import Feedback, Survey, SurveyResponse
 
 SCORE_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 FREE_TEXT = frozenset({"comment", "text"})
 RESPONSE_UPDATABLE = ("score", "comment", "contact_id")
 FEEDBACK_UPDATABLE = ("kind", "status", "product_area", "text", "sentiment", "contact_id")
+FEEDBACK_CREATE_FIELDS = (
+    "account_id",
+    "contact_id",
+    "kind",
+    "text",
+    "product_area",
+    "source",
+    "external_id",
+    "sentiment",
+    "created_at",
+)
+FEEDBACK_RECORD = RecordSpec(Feedback, "feedback", account="account", personal=FREE_TEXT)
 
 
 def _conflict(field: str, message: str) -> Conflict:
@@ -34,13 +51,6 @@ def _conflict(field: str, message: str) -> Conflict:
         f"{field}: {message}",
         details={"errors": [{"field": field, "message": message, "type": "conflict"}]},
     )
-
-
-def _account_in_scope(actor: Actor, account_id: int) -> Account:
-    account = account_list_for_actor(actor).filter(pk=account_id).first()
-    if account is None:
-        raise field_error("account", "no account with this id in your book", code="not_found")
-    return account
 
 
 def _check_contact(contact_id: int | None, account_id: int) -> None:
@@ -61,29 +71,23 @@ def _check_not_future(field: str, value: datetime, now: datetime) -> None:
         raise field_error(field, "must not be in the future", code="range")
 
 
-def _write(actor: Actor, action: str, obj: Model, changes: dict[str, Any], save: Any) -> None:
+def _write(actor: Actor, action: str, obj: Model, changes: dict[str, Any], save: Any) -> Any:
+    """Run `save` and record its event (free text by field name only) in one transaction."""
     try:
         with transaction.atomic():
-            save()
-            audit_event_record(
-                actor=actor.user,
-                actor_label=actor.label,
-                channel=actor.channel,
-                action=action,
-                obj=obj,
-                changes={k: ("<changed>" if k in FREE_TEXT else v) for k, v in changes.items()},
+            result = save()
+            if result == {}:
+                return result  # an update that changed nothing records nothing
+            done = changes if result is None else {k: v["after"] for k, v in result.items()}
+            audit_record(
+                actor,
+                action,
+                obj,
+                changes={k: ("<changed>" if k in FREE_TEXT else v) for k, v in done.items()},
             )
+            return result
     except IntegrityError as exc:  # a concurrent write won a unique constraint
         raise _conflict("external_id", "already used by another record") from exc
-
-
-def _unknown_fields(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(changes) - set(allowed))
-    if unknown:
-        raise InvalidInput(
-            "fields cannot be updated here",
-            details={"errors": [{"field": f, "message": "not updatable"} for f in unknown]},
-        )
 
 
 def survey_response_create(
@@ -99,7 +103,7 @@ def survey_response_create(
     external_id: str | None = None,
 ) -> SurveyResponse:
     """Record one survey answer; `score` is the raw answer on the survey's own scale."""
-    account = _account_in_scope(actor, account_id)
+    account = account_in_scope(actor, account_id)
     survey = Survey.objects.filter(pk=survey_id).first()
     if survey is None:
         raise field_error("survey", "no survey with this id", code="not_found")
@@ -131,22 +135,14 @@ def survey_response_update(
     *, actor: Actor, response: SurveyResponse, changes: dict[str, Any]
 ) -> list[str]:
     """Correct an answer (score, comment, contact); returns the fields that changed."""
-    _unknown_fields(changes, RESPONSE_UPDATABLE)
-    diff = {k: v for k, v in changes.items() if getattr(response, k) != v}
-    if "score" in diff:
-        _check_score(response.kind, diff["score"])
-    if "contact_id" in diff:
-        _check_contact(diff["contact_id"], response.account_id)
-    if diff:
-        for name, value in diff.items():
-            setattr(response, name, value)
-        _write(
-            actor,
-            "survey_response.update",
-            response,
-            diff,
-            lambda: response.save(update_fields=list(diff)),
-        )
+    fields_check(changes, RESPONSE_UPDATABLE)
+    if "score" in changes:
+        _check_score(response.kind, changes["score"])
+    if "contact_id" in changes and changes["contact_id"] != response.contact_id:
+        _check_contact(changes["contact_id"], response.account_id)
+    diff = _write(
+        actor, "survey_response.update", response, {}, lambda: model_update(response, changes)
+    )
     return sorted(diff)
 
 
@@ -164,7 +160,7 @@ def feedback_create(
     created_at: datetime | None = None,
 ) -> Feedback:
     """Record one piece of customer feedback (status `new`)."""
-    account = _account_in_scope(actor, account_id)
+    account = account_in_scope(actor, account_id)
     now = clock.now()
     created_at = created_at or now
     _check_not_future("created_at", created_at, now)
@@ -189,18 +185,24 @@ def feedback_create(
 
 def feedback_update(*, actor: Actor, feedback: Feedback, changes: dict[str, Any]) -> list[str]:
     """Triage or correct feedback (kind, status, area, text, sentiment, contact)."""
-    _unknown_fields(changes, FEEDBACK_UPDATABLE)
-    diff = {k: v for k, v in changes.items() if getattr(feedback, k) != v}
-    if "contact_id" in diff:
-        _check_contact(diff["contact_id"], feedback.account_id)
-    if diff:
-        for name, value in diff.items():
-            setattr(feedback, name, value)
-        _write(
-            actor,
-            "feedback.update",
-            feedback,
-            diff,
-            lambda: feedback.save(update_fields=list(diff)),
-        )
+    fields_check(changes, FEEDBACK_UPDATABLE)
+    if "contact_id" in changes and changes["contact_id"] != feedback.contact_id:
+        _check_contact(changes["contact_id"], feedback.account_id)
+    diff = _write(actor, "feedback.update", feedback, {}, lambda: model_update(feedback, changes))
     return sorted(diff)
+
+
+def feedback_delete(*, actor: Actor, feedback: Feedback) -> None:
+    record_delete(FEEDBACK_RECORD, actor=actor, instance=feedback)
+
+
+FEEDBACK_WRITES = WriteServices(
+    create=lambda *, actor, fields: feedback_create(
+        actor=actor,
+        **{k: fields[k] for k in FEEDBACK_CREATE_FIELDS if fields.get(k) is not None},
+    ),
+    update=as_row("feedback", feedback_update),
+    delete=as_row("feedback", feedback_delete),
+    create_fields=FEEDBACK_CREATE_FIELDS,
+    update_fields=FEEDBACK_UPDATABLE,
+)

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from cs_platform.core import clock
+from cs_platform.core.actors import actor_for_user
 from customers.models import Account, Contract
 from health.models import ChurnPrediction, HealthScore, UsageDaily
 from health.scoring import MODEL_VERSION
@@ -157,7 +158,8 @@ def test_override_applied_then_expired(portfolio, staff):
     computed = snapshot(account).computed_score
     override = health_override_create(
         account=account, score=90, reason="Renewal verbally committed by the CFO",
-        author=staff["csm1"], expires_at=now + timedelta(days=1),
+        author=actor_for_user(staff["csm1"], channel="command"),
+        expires_at=now + timedelta(days=1),
     )  # fmt: skip
     latest = snapshot(account)
     assert latest.score == Decimal("90.0") and latest.band == "green"
@@ -176,16 +178,17 @@ def test_override_revoked_and_bad_input_rejected(portfolio, staff):
     from cs_platform.core.errors import InvalidInput
 
     account = portfolio["healthy"]
+    csm = actor_for_user(staff["csm1"], channel="command")
     with pytest.raises(InvalidInput):
-        health_override_create(account=account, score=50, reason="  ", author=staff["csm1"])
+        health_override_create(account=account, score=50, reason="  ", author=csm)
     with pytest.raises(InvalidInput):
-        health_override_create(account=account, score=120, reason="x", author=staff["csm1"])
+        health_override_create(account=account, score=120, reason="x", author=csm)
     assert not HealthScore.objects.filter(account=account).exists()
-    override = health_override_create(
-        account=account, score=20, reason="Champion left", author=staff["csm1"]
-    )
+    override = health_override_create(account=account, score=20, reason="Champion left", author=csm)
     assert snapshot(account).score == Decimal("20.0")
-    health_override_revoke(override=override, actor=staff["manager"])
+    health_override_revoke(
+        override=override, actor=actor_for_user(staff["manager"], channel="command")
+    )
     latest = snapshot(account)
     assert latest.override_id is None and latest.score == latest.computed_score
     assert latest.result["override"]["status"] == "revoked"

@@ -93,17 +93,14 @@ def execute_retention_campaign(
         campaign = retention_campaign_get(params.campaign_id)
         if campaign.status == CampaignStatus.FINISHED:
             raise Conflict(f"campaign {campaign.pk} is finished", details={"field": "campaign_id"})
+        changes: dict[str, Any] = {}
         if not campaign.actions:
             # A campaign created elsewhere without actions still gets its CTA.
-            campaign.actions = [
-                CtaAction(
-                    f"Retention: {campaign.name}", params.cta_priority, params.due_in_days
-                ).as_dict()
-            ]
-            campaign.save(update_fields=["actions"])
+            cta = CtaAction(f"Retention: {campaign.name}", params.cta_priority, params.due_in_days)
+            changes["actions"] = [cta.as_dict()]
         if campaign.status == CampaignStatus.DRAFT:
-            campaign.status = CampaignStatus.ACTIVE
-            campaign.save(update_fields=["status"])
+            changes["status"] = CampaignStatus.ACTIVE
+        campaign_update(campaign=campaign, changes=changes, actor=ctx.actor)
     result = campaign_enroll(campaign=campaign, account_ids=ids, now=ctx.now, actor=ctx.actor)
     ctx.audit(campaign, changes={"enrolled": result.__dict__})
     return ExecuteRetentionCampaignOutput(

@@ -3,7 +3,9 @@
 
 Credentials and the webhook secret are write-only here: the form has password inputs that
 are never filled in, an empty input keeps the stored value, and no page, column or audit
-event shows a decrypted secret (only which credential keys are set).
+event shows a decrypted secret (only which credential keys are set). Writes go through
+`connection_create` / `connection_update`, which check the credentials per provider and
+the URL exactly as for every other channel.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.contrib import admin
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import duration_text, json_block
 from integrations.models import Connection, SyncRun, WebhookEvent
+from integrations.services.connections import CONNECTION_FIELDS, CONNECTION_WRITES, SECRETS
 
 SECRET_COLUMNS = ("credentials", "webhook_secret")
 
@@ -43,16 +46,9 @@ class ConnectionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        # credentials and webhook_secret are never model-form fields: never rendered.
-        fields = (
-            "provider",
-            "name",
-            "base_url",
-            "enabled",
-            "sync_interval_minutes",
-            "settings",
-            "cursors",
-        )
+        # What the services accept, but credentials and webhook_secret are never
+        # model-form fields (never rendered); cursors belong to the syncs (shown only).
+        fields = tuple(f for f in CONNECTION_FIELDS if f not in SECRETS)
 
     def clean_new_credentials(self):
         raw = self.cleaned_data.get("new_credentials") or ""
@@ -72,22 +68,11 @@ class ConnectionAdminForm(forms.ModelForm):
             self.add_error("clear_webhook_secret", "Either set a new secret or clear it, not both.")
         return cleaned
 
-    def save(self, commit=True):
-        instance = super().save(commit=False)
-        if self.cleaned_data.get("new_credentials") is not None:
-            instance.credentials = self.cleaned_data["new_credentials"]
-        if self.cleaned_data.get("new_webhook_secret"):
-            instance.webhook_secret = self.cleaned_data["new_webhook_secret"]
-        elif self.cleaned_data.get("clear_webhook_secret"):
-            instance.webhook_secret = ""
-        if commit:
-            instance.save()
-        return instance
-
 
 @admin.register(Connection)
 class ConnectionAdmin(CsModelAdmin):
     write_roles = MANAGERS
+    writes = CONNECTION_WRITES
     form = ConnectionAdminForm
     form_only_fields = ("new_credentials", "new_webhook_secret", "clear_webhook_secret")
     list_display = (

@@ -15,6 +15,8 @@ from integrations.models import (
     SupportTicket,
     TicketComment,
 )
+from integrations.services.knowledge import ARTICLE_WRITES
+from integrations.services.tickets import TICKET_WRITES
 
 
 def _elapsed(end: str) -> ExpressionWrapper:
@@ -32,7 +34,11 @@ class TicketCommentInline(CsTabularInline):
 
 @admin.register(SupportTicket)
 class SupportTicketAdmin(CsModelAdmin):
+    """Opened and changed through the ticket services (SLA targets by priority, the status
+    machine, the Zendesk copy): the form offers what they accept, the rest is shown."""
+
     account_lookup = "account"
+    writes = TICKET_WRITES
     list_display = (
         "subject",
         "account",
@@ -140,6 +146,7 @@ class ArticleVersionInline(CsTabularInline):
 
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(CsModelAdmin):
+    writes = ARTICLE_WRITES  # every saved wording is a version (integrations.services.knowledge)
     list_display = (
         "title",
         "slug",
@@ -155,22 +162,6 @@ class KnowledgeArticleAdmin(CsModelAdmin):
     readonly_fields = ("version", "helpful_votes", "unhelpful_votes", "created_at", "updated_at")
     date_hierarchy = "updated_at"
     inlines = [ArticleVersionInline]
-
-    def save_model(self, request, obj, form, change):
-        # Every saved wording is a version, so "what did the article say then" stays a query.
-        content_changed = not change or {"title", "body"} & set(form.changed_data)
-        with self._atomic(KnowledgeArticle):
-            if change and content_changed:
-                obj.version += 1
-            super().save_model(request, obj, form, change)
-            if content_changed:
-                KnowledgeArticleVersion.objects.create(
-                    article=obj,
-                    version=obj.version,
-                    title=obj.title,
-                    body=obj.body,
-                    author=request.user,
-                )
 
 
 @admin.register(KnowledgeArticleVersion)

@@ -16,7 +16,6 @@ from integrations.models.outbox import (
     OutboxStatus,
 )
 from integrations.models.support import (
-    OPEN_TICKET_STATUSES,
     ArticleStatus,
     KnowledgeArticle,
     KnowledgeArticleVersion,
@@ -30,7 +29,6 @@ from integrations.models.usage import FeatureUsageDay
 __all__ = [
     "ACTIVE_SYNC_STATUSES",
     "FeatureUsageDay",
-    "OPEN_TICKET_STATUSES",
     "UNFINISHED_OUTBOX_STATUSES",
     "ArticleStatus",
     "Connection",

@@ -8,24 +8,8 @@ from django.db.models import Q
 
 from cs_platform.core.fields import StampField
 
-
-class TicketStatus(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    ON_HOLD = "hold", "On hold"
-    SOLVED = "solved", "Solved"
-    CLOSED = "closed", "Closed"
-
-
-OPEN_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, "hold")
-
-
-class TicketPriority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+# Defined in core, which every app may import: statuses and priorities are shared.
+from cs_platform.core.tickets import TicketPriority, TicketStatus
 
 
 class SupportTicket(models.Model):

@@ -4,12 +4,13 @@ from typing import Any
 
 from django.db.models import Count, Min, Q
 
-from integrations.models import OPEN_TICKET_STATUSES, SupportTicket, TicketPriority
+from cs_platform.core.tickets import TICKET_OPEN_STATUSES
+from integrations.models import SupportTicket, TicketPriority
 
 
 def ticket_open_summary_for_account(account_id: int, *, sample: int = 5) -> dict[str, Any]:
     """Open-ticket counts by priority and the oldest few open tickets (two queries)."""
-    open_q = Q(account_id=account_id, status__in=OPEN_TICKET_STATUSES)
+    open_q = Q(account_id=account_id, status__in=TICKET_OPEN_STATUSES)
     agg = SupportTicket.objects.filter(open_q).aggregate(
         total=Count("id"),
         urgent=Count("id", filter=Q(priority=TicketPriority.URGENT)),

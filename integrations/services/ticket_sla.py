@@ -20,23 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-SLA_TARGETS_MINUTES: dict[str, tuple[int, int]] = {
-    "urgent": (60, 480),
-    "high": (240, 1440),
-    "normal": (480, 4320),
-    "low": (1440, 7200),
-}
+from cs_platform.core.tickets import TICKET_STATUS_TRANSITIONS
+from cs_platform.core.tickets import TicketPriority as P
 
-# Zendesk's rules: "closed" is final; "new" is only ever the first status.
-STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"open", "pending", "hold", "solved"}),
-    "open": frozenset({"pending", "hold", "solved"}),
-    "pending": frozenset({"open", "hold", "solved"}),
-    "hold": frozenset({"open", "pending", "solved"}),
-    "solved": frozenset({"open", "closed"}),
-    "closed": frozenset(),
+SLA_TARGETS_MINUTES: dict[str, tuple[int, int]] = {
+    P.URGENT: (60, 480),
+    P.HIGH: (240, 1440),
+    P.NORMAL: (480, 4320),
+    P.LOW: (1440, 7200),
 }
-RESOLVED_STATUSES = frozenset({"solved", "closed"})
 
 
 def sla_targets_for(priority: str) -> tuple[int, int]:
@@ -45,7 +37,7 @@ def sla_targets_for(priority: str) -> tuple[int, int]:
 
 
 def status_transition_allowed(current: str, new: str) -> bool:
-    return new == current or new in STATUS_TRANSITIONS.get(current, frozenset())
+    return new == current or new in TICKET_STATUS_TRANSITIONS.get(current, frozenset())
 
 
 @dataclass(frozen=True)

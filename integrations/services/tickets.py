@@ -16,9 +16,12 @@ from typing import Any
 
 from django.db import transaction
 
-from audit.services import audit_event_record
+from audit.services import audit_record
+from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import field_error
+from cs_platform.core.records import RecordSpec, WriteServices, account_in_scope
+from cs_platform.core.tickets import TICKET_RESOLVED_STATUSES, TICKET_STATUS_TRANSITIONS
 from customers.models import Account, Contact
 from integrations.models import (
     OutboxKind,
@@ -32,8 +35,6 @@ from integrations.selectors.outbox import outbox_unfinished_for_ticket
 from integrations.services.outbox.messages import outbox_message_create, outbox_message_rearm
 from integrations.services.ticket_mirror import MIRROR_PENDING, mirror_connection_for
 from integrations.services.ticket_sla import (
-    RESOLVED_STATUSES,
-    STATUS_TRANSITIONS,
     sla_state,
     sla_targets_for,
     status_transition_allowed,
@@ -67,14 +68,7 @@ def _audit(actor: Actor, action: str, change: TicketChange) -> None:
     changes: dict[str, Any] = {"diff": change.diff}
     if change.delivery is not None:
         changes["mirror"] = {"delivery_id": change.delivery.pk, "status": MIRROR_PENDING}
-    audit_event_record(
-        actor=actor.user,
-        actor_label=actor.label,
-        channel=actor.channel,
-        action=action,
-        obj=ticket,
-        changes=changes,
-    )
+    audit_record(actor, action, ticket, changes=changes)
 
 
 def _queue_mirror(
@@ -152,15 +146,15 @@ def ticket_create(
 
 def _apply_status(ticket: SupportTicket, new: str, now: datetime) -> None:
     if not status_transition_allowed(ticket.status, new):
-        allowed = ", ".join(sorted(STATUS_TRANSITIONS[ticket.status])) or "none (final)"
+        allowed = ", ".join(sorted(TICKET_STATUS_TRANSITIONS[ticket.status])) or "none (final)"
         raise field_error(
             "status",
             f"cannot move a '{ticket.status}' ticket to '{new}' (allowed: {allowed})",
             code="invalid_transition",
         )
-    if new in RESOLVED_STATUSES and ticket.resolved_at is None:
+    if new in TICKET_RESOLVED_STATUSES and ticket.resolved_at is None:
         ticket.resolved_at = now
-    elif new not in RESOLVED_STATUSES:
+    elif new not in TICKET_RESOLVED_STATUSES:
         ticket.resolved_at = None  # reopened: the resolution clock runs again
     ticket.status = new
 
@@ -248,3 +242,45 @@ def ticket_mirror_retry(*, actor: Actor, ticket: SupportTicket, now: datetime) -
         ticket.save()
         _audit(actor, "ticket.mirror_retried", change)
     return change
+
+
+# --- the admin's entry points: the same services, from a form's fields ---------------
+
+TICKET_RECORD = RecordSpec(
+    SupportTicket, "ticket", account="account", personal=frozenset({"subject", "description"})
+)
+TICKET_CREATE_FIELDS = (
+    "account_id",
+    "contact_id",
+    "subject",
+    "description",
+    "priority",
+    "tags",
+    "assignee",
+)
+
+
+def _ticket_from_fields(*, actor: Actor, fields: dict[str, Any]) -> SupportTicket:
+    change = ticket_create(
+        actor=actor,
+        account=account_in_scope(actor, fields.get("account_id")),
+        subject=fields.get("subject") or "",
+        description=fields.get("description") or "",
+        priority=fields.get("priority") or TicketPriority.NORMAL,
+        contact_id=fields.get("contact_id"),
+        tags=fields.get("tags") or [],
+        assignee=fields.get("assignee") or "",
+        now=clock.now(),
+    )
+    return change.ticket
+
+
+TICKET_WRITES = WriteServices(
+    create=_ticket_from_fields,
+    update=lambda *, actor, instance, changes: ticket_update(
+        actor=actor, ticket=instance, changes=changes, now=clock.now()
+    ),
+    delete=TICKET_RECORD.writes().delete,
+    create_fields=TICKET_CREATE_FIELDS,
+    update_fields=UPDATABLE_FIELDS,
+)

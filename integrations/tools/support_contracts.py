@@ -16,7 +16,7 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
-from integrations.models import TicketPriority, TicketStatus
+from cs_platform.core.tickets import TicketPriority, TicketStatus
 
 TicketAction = Literal["create", "update", "get", "list", "retry_mirror"]
 TicketStatusName = Literal[tuple(TicketStatus.values)]  # type: ignore[valid-type]

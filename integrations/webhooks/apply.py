@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cs_platform.core.tickets import TICKET_RESOLVED_STATUSES
 from integrations.models import Connection, SupportTicket
 from integrations.services.email_events import email_event_record
 from integrations.services.syncs.mapping import (
@@ -21,7 +22,7 @@ from integrations.services.syncs.mapping import (
     intercom_conversation_fields,
     parse_time,
 )
-from integrations.services.ticket_sla import RESOLVED_STATUSES, sla_targets_for
+from integrations.services.ticket_sla import sla_targets_for
 from integrations.services.tickets import ticket_sla_refresh
 
 _PROVIDER_FIELDS = (
@@ -43,7 +44,7 @@ def _ticket_apply(ticket: SupportTicket, values: dict[str, Any], *, now: datetim
     if incoming and ticket.source_updated_at and incoming < ticket.source_updated_at:
         return "stale"  # an older event delivered late must not undo a newer state
     if "status" in values and "resolved_at" not in values:
-        if values["status"] in RESOLVED_STATUSES:
+        if values["status"] in TICKET_RESOLVED_STATUSES:
             values["resolved_at"] = ticket.resolved_at or incoming or now
         else:
             values["resolved_at"] = None

@@ -4,18 +4,26 @@ work, with health and support tickets; inlines for everything hanging off it).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html_join
 
 from cs_platform.core import clock
+from cs_platform.core.actors import Actor
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, admin_actor
 from cs_platform.core.admin.display import band_badge, datetime_text, money_text
 from cs_platform.core.models import Role
-from customers.models import Account, LifecycleStageChange
-from customers.services.lifecycle import account_stage_move
+from cs_platform.core.records import WriteServices, as_row
+from customers.models import Account
+from customers.services.accounts import (
+    UPDATABLE_FIELDS,
+    account_create,
+    account_delete,
+    account_update,
+)
 from portfolio.admin.filters import HealthBandFilter, RenewalWindowFilter
 from portfolio.admin.inlines import (
     ContactInline,
@@ -24,7 +32,7 @@ from portfolio.admin.inlines import (
     RenewalInline,
     SupportTicketInline,
 )
-from portfolio.admin.querysets import account_admin_annotate
+from portfolio.selectors.listing import account_signals_annotate
 
 # (label, admin changelist url name, lookup from that model to the account)
 RELATED_LISTS = (
@@ -81,10 +89,35 @@ class AccountAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _reason(fields: dict[str, Any]) -> str:
+    return fields.pop("stage_change_reason", "") or ""
+
+
+def _account_create(*, actor: Actor, fields: dict[str, Any]) -> Account:
+    reason = _reason(fields) or "Created in the admin"
+    return account_create(actor=actor, fields=fields, stage_reason=reason)
+
+
+def _account_update(*, actor: Actor, instance: Account, changes: dict[str, Any]) -> Any:
+    reason = _reason(changes)
+    return account_update(actor=actor, account=instance, changes=changes, stage_reason=reason)
+
+
+# A stage move needs the reason typed beside it; the lifecycle service writes the history.
+ACCOUNT_WRITES = WriteServices(
+    create=_account_create,
+    update=_account_update,
+    delete=as_row("account", account_delete),
+    create_fields=UPDATABLE_FIELDS,
+    update_fields=UPDATABLE_FIELDS,
+)
+
+
 @admin.register(Account)
 class AccountAdmin(CsModelAdmin):
     account_lookup = ""
     delete_roles = MANAGERS  # deleting an account deletes its whole history
+    writes = ACCOUNT_WRITES
     form = AccountAdminForm
     form_only_fields = ("stage_change_reason",)
     list_display = (
@@ -165,7 +198,7 @@ class AccountAdmin(CsModelAdmin):
     inlines = [ContactInline, ContractInline, RenewalInline, SupportTicketInline, CtaInline]
 
     def get_queryset(self, request):
-        return account_admin_annotate(super().get_queryset(request))
+        return account_signals_annotate(super().get_queryset(request), open_ctas=True)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -177,17 +210,17 @@ class AccountAdmin(CsModelAdmin):
     def arr_with_currency(self, obj):
         return money_text(obj.arr, obj.currency)
 
-    @admin.display(description="health", ordering="latest_health_score")
+    @admin.display(description="health", ordering="health_score")
     def health_score(self, obj):
-        return getattr(obj, "latest_health_score", None)
+        return getattr(obj, "health_score", None)
 
-    @admin.display(description="band", ordering="latest_health_band")
+    @admin.display(description="band", ordering="health_band")
     def health_band(self, obj):
-        return band_badge(getattr(obj, "latest_health_band", None))
+        return band_badge(getattr(obj, "health_band", None))
 
     @admin.display(description="health as of")
     def health_as_of(self, obj):
-        return datetime_text(getattr(obj, "latest_health_as_of", None))
+        return datetime_text(getattr(obj, "health_as_of", None))
 
     @admin.display(description="days to renewal", ordering="next_renewal_date")
     def days_to_renewal(self, obj):
@@ -209,36 +242,6 @@ class AccountAdmin(CsModelAdmin):
             for label, url, lookup in RELATED_LISTS
         ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
-
-    def save_model(self, request, obj, form, change):
-        if not change and obj.owner_id is None and admin_actor(request).role == Role.CSM:
-            obj.owner = request.user  # a CSM's new account lands in their own book
-        reason = (form.cleaned_data.get("stage_change_reason") or "").strip()
-        with transaction.atomic():
-            if change and "lifecycle_stage" in form.changed_data:
-                # The move goes through the lifecycle service (history row, churn status,
-                # its own audit event); this save records the other fields.
-                to_stage = obj.lifecycle_stage
-                obj.lifecycle_stage = form.initial["lifecycle_stage"]
-                super().save_model(request, obj, form, change)
-                account_stage_move(
-                    account=obj,
-                    to_stage=to_stage,
-                    reason=reason,
-                    actor=admin_actor(request),
-                    now=clock.now(),
-                )
-                return
-            super().save_model(request, obj, form, change)
-            if not change:
-                LifecycleStageChange.objects.create(
-                    account=obj,
-                    from_stage="",
-                    to_stage=obj.lifecycle_stage,
-                    changed_at=clock.now(),
-                    reason=reason or "Created in the admin",
-                    changed_by=request.user,
-                )
 
 
 __all__ = ["AccountAdmin"]

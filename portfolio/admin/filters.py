@@ -26,8 +26,8 @@ class HealthBandFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         if value == HealthBand.UNKNOWN:
-            return queryset.filter(Q(latest_health_band=value) | Q(latest_health_band__isnull=True))
-        return queryset.filter(latest_health_band=value)
+            return queryset.filter(Q(health_band=value) | Q(health_band__isnull=True))
+        return queryset.filter(health_band=value)
 
 
 class RenewalWindowFilter(admin.SimpleListFilter):

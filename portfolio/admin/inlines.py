@@ -9,11 +9,11 @@ from django.db.models import Case, IntegerField, Q, Value, When
 
 from cs_platform.core import clock
 from cs_platform.core.admin.base import CsTabularInline
-from customers.models import CTA, Contact, Contract, CtaStatus, Renewal
+from customers.models import CTA, CTA_OPEN_STATUSES, Contact, Contract, Renewal, RenewalStage
 from integrations.models import SupportTicket
 
 OPEN_FIRST = Case(
-    When(status__in=[CtaStatus.OPEN, CtaStatus.IN_PROGRESS], then=Value(0)),
+    When(status__in=CTA_OPEN_STATUSES, then=Value(0)),
     default=Value(1),
     output_field=IntegerField(),
 )
@@ -67,7 +67,7 @@ class RenewalInline(CsTabularInline):
         return staff_and_current_users(owners)
 
     def days_to_renewal(self, obj):
-        if obj.renewal_date is None or obj.stage == "closed":
+        if obj.renewal_date is None or obj.stage == RenewalStage.CLOSED:
             return None
         return (obj.renewal_date - clock.today()).days
 

@@ -19,9 +19,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from audit.services import audit_event_record
+from cs_platform.core.records import record_update
+from cs_platform.core.users import USER_RECORD, user_password_set
 from portfolio.seed.users import CSM_USERNAME_PATTERN, MANAGER_USERNAME, VIEWER_USERNAME
 
+SYSTEM = "ensure_demo_logins"
 _HEADER = "# Demo sign-ins (username password), written by `manage.py ensure_demo_logins`.\n"
 
 
@@ -84,17 +86,10 @@ def demo_logins_ensure(*, password_file: Path) -> list[DemoLogin]:
                 logins.append(DemoLogin(user.username, role, None, "changed-elsewhere"))
                 continue
             password = password or secrets.token_urlsafe(12)
-            user.set_password(password)
-            user.is_active = True
-            user.save(update_fields=["password", "is_active"])
-            audit_event_record(
-                actor=user,
-                actor_label="system:ensure_demo_logins",
-                channel="command",
-                action="demo_login.password_set",
-                obj=user,
-                changes={"username": user.username, "role": role},
-            )
+            # The users' own services, audited as `system:ensure_demo_logins`.
+            user_password_set(actor=None, user=user, password=password, system=SYSTEM)
+            changes = {"is_active": True}
+            record_update(USER_RECORD, actor=None, instance=user, changes=changes, system=SYSTEM)
             kept[user.username] = password
             logins.append(DemoLogin(user.username, role, password, "set"))
         if kept != stored:

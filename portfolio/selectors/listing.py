@@ -7,13 +7,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from cs_platform.core.actors import Actor
-from customers.models import Account, Renewal, RenewalStage
+from cs_platform.core.tickets import TICKET_OPEN_STATUSES
+from customers.models import CTA, OPEN_CTA, Account, Renewal, RenewalStage
 from customers.selectors import account_list_for_actor
+from customers.selectors.renewals import next_renewal
 from health.models import HealthScore
-from integrations.models import OPEN_TICKET_STATUSES, SupportTicket
+from health.selectors.snapshots import latest_health
+from integrations.models import SupportTicket
 
 
 @dataclass(frozen=True)
@@ -27,27 +31,33 @@ class AccountFilters:
     search: str | None = None
 
 
-def _annotated(qs: QuerySet[Account], *, today: date) -> QuerySet[Account]:
-    latest = HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True)
-    next_renewal = (
-        Renewal.objects.filter(account_id=OuterRef("pk"))
-        .exclude(stage=RenewalStage.CLOSED)
-        .order_by("renewal_date", "id")
-    )
-    open_tickets = (
-        SupportTicket.objects.filter(account_id=OuterRef("pk"), status__in=OPEN_TICKET_STATUSES)
-        .order_by()
-        .values("account_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return qs.annotate(
-        health_score=Subquery(latest.values("score")[:1]),
-        health_band=Subquery(latest.values("band")[:1]),
-        health_as_of=Subquery(latest.values("as_of")[:1]),
-        next_renewal_date=Subquery(next_renewal.values("renewal_date")[:1]),
-        open_ticket_count=Subquery(open_tickets[:1]),
-    )
+def _count_per_account(qs: QuerySet) -> Coalesce:
+    counted = qs.order_by().values("account_id").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted[:1], output_field=IntegerField()), Value(0))
+
+
+def account_signals_annotate(
+    qs: QuerySet[Account], *, open_ctas: bool = False, open_tickets: bool = False
+) -> QuerySet[Account]:
+    """What every account list shows beside an account: its latest health (`health_score`,
+    `health_band`, `health_as_of`), its next open renewal (`next_renewal_date`) and, when
+    asked, its open CTAs and tickets (`open_cta_count`, `open_ticket_count`). Correlated
+    subqueries: one SELECT per page whatever its size."""
+    annotations = {
+        "health_score": latest_health("score"),
+        "health_band": latest_health("band"),
+        "health_as_of": latest_health("as_of"),
+        "next_renewal_date": next_renewal("renewal_date"),
+    }
+    if open_ctas:
+        mine = CTA.objects.filter(OPEN_CTA, account_id=OuterRef("pk"))
+        annotations["open_cta_count"] = _count_per_account(mine)
+    if open_tickets:
+        mine = SupportTicket.objects.filter(
+            account_id=OuterRef("pk"), status__in=TICKET_OPEN_STATUSES
+        )
+        annotations["open_ticket_count"] = _count_per_account(mine)
+    return qs.annotate(**annotations)
 
 
 def account_filtered_for_actor(
@@ -86,10 +96,9 @@ def account_filtered_for_actor(
 
 def account_portfolio_totals(qs: QuerySet[Account]) -> dict[str, Any]:
     """Totals over the whole filtered set (one aggregate query), not over one page."""
-    latest = HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True)
     agg = (
         qs.order_by()
-        .annotate(_band=Subquery(latest.values("band")[:1]))
+        .annotate(_band=latest_health("band"))
         .aggregate(
             accounts=Count("id"),
             arr_total=Sum("arr"),
@@ -110,7 +119,8 @@ def account_page(
     qs: QuerySet[Account], *, after: tuple[str, int] | None, limit: int, today: date
 ) -> tuple[list[Account], bool]:
     """Keyset page ordered by (name, id): no OFFSET, no COUNT per page."""
-    page_qs = _annotated(qs, today=today).select_related("owner").order_by("name", "id")
+    page_qs = account_signals_annotate(qs, open_tickets=True).select_related("owner")
+    page_qs = page_qs.order_by("name", "id")
     if after is not None:
         name, pk = after
         page_qs = page_qs.filter(Q(name__gt=name) | Q(name=name, pk__gt=pk))
@@ -120,6 +130,7 @@ def account_page(
 
 __all__ = [
     "AccountFilters",
+    "account_signals_annotate",
     "account_filtered_for_actor",
     "account_page",
     "account_portfolio_totals",

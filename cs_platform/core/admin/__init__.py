@@ -1,6 +1,6 @@
 # ruff: noqa: ANN001, ANN201, ANN202, ANN003  (admin hook overrides; as for **/admin.py)
 """Admin for platform-wide models: staff roles, API tokens, idempotency records, and the
-auth User/Group admins re-registered so their writes are audited too.
+auth User/Group admins re-registered so their writes go through the user services too.
 
 API tokens are never added here (`manage.py create_api_token` prints the secret once);
 their hash is never shown. Revoking goes through `cs_platform.core.tokens.api_token_revoke`.
@@ -8,30 +8,59 @@ their hash is never shown. Revoking goes through `cs_platform.core.tokens.api_to
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
-from django.db import transaction
 
 from cs_platform.core import clock
-from cs_platform.core.admin.base import MANAGERS, NOBODY, CsModelAdmin
+from cs_platform.core.actors import Actor
+from cs_platform.core.admin.base import MANAGERS, NOBODY, CsModelAdmin, CsStackedInline
 from cs_platform.core.admin.display import json_block
-from cs_platform.core.admin_audit import AdminAuditMixin
+from cs_platform.core.admin.writes import ServiceWriteMixin, admin_actor
 from cs_platform.core.models import ApiToken, IdempotencyRecord, StaffProfile
 from cs_platform.core.tokens import api_token_revoke
+from cs_platform.core.users import (
+    GROUP_WRITES,
+    STAFF_PROFILE_WRITES,
+    USER_WRITES,
+    user_password_set,
+)
 
 User = get_user_model()
 
+# Who is changing a password: Django's password view builds the form itself, so the
+# admin hands the request's actor to the form through this (per request, thread-safe).
+_password_actor: ContextVar[Actor | None] = ContextVar("password_actor", default=None)
 
-class StaffProfileInline(admin.StackedInline):
+
+class ServicePasswordChangeForm(AdminPasswordChangeForm):
+    """Saves through `user_password_set`: the hash is set by Django, the event says only
+    that the password changed."""
+
+    def set_password_and_save(self, user, password_field_name="password1", commit=True):  # noqa: S107
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data[password_field_name] if usable else None
+        user_password_set(actor=_password_actor.get(), user=user, password=password)
+        return user
+
+
+class StaffProfileInline(CsStackedInline):
     model = StaffProfile
+    write_roles = NOBODY  # roles are privileges: superusers only
+    writes = STAFF_PROFILE_WRITES
     can_delete = False
+    max_rows = None
     fields = ("role",)
     verbose_name = "CS role"
 
 
-class CsUserAdmin(AdminAuditMixin, UserAdmin):
+class CsUserAdmin(ServiceWriteMixin, UserAdmin):
+    writes = USER_WRITES
+    change_password_form = ServicePasswordChangeForm
     inlines = [StaffProfileInline]
     list_display = ("username", "email", "first_name", "last_name", "role", "is_staff", "is_active")
     list_filter = ("staff_profile__role", "is_staff", "is_superuser", "is_active")
@@ -43,23 +72,15 @@ class CsUserAdmin(AdminAuditMixin, UserAdmin):
         return profile.get_role_display() if profile is not None else None
 
     def user_change_password(self, request, id, form_url=""):
-        # The password view saves the form itself, outside save_model: audit it here, in
-        # one transaction with the change, without ever storing the hash.
-        with transaction.atomic():
-            response = super().user_change_password(request, id, form_url)
-            if request.method == "POST" and response.status_code == 302:
-                user = User._default_manager.get(pk=id)
-                self.audit_record(
-                    request,
-                    verb="change",
-                    obj=user,
-                    diff={"password": {"before": "set", "after": "changed"}},
-                )
-        return response
+        token = _password_actor.set(admin_actor(request))
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
 
-class CsGroupAdmin(AdminAuditMixin, GroupAdmin):
-    pass
+class CsGroupAdmin(ServiceWriteMixin, GroupAdmin):
+    writes = GROUP_WRITES
 
 
 admin.site.unregister(User)
@@ -72,6 +93,7 @@ admin.site.register(Group, CsGroupAdmin)
 class StaffProfileAdmin(CsModelAdmin):
     view_roles = MANAGERS
     write_roles = NOBODY  # roles are privileges: superusers only
+    writes = STAFF_PROFILE_WRITES
     list_display = ("user", "role")
     list_filter = ("role",)
     search_fields = ("user__username", "user__email")
@@ -152,7 +174,7 @@ class ApiTokenAdmin(CsModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke_tokens(self, request, queryset):
-        label = self.audit_actor_label(request)
+        label = admin_actor(request).label
         revoked = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
             api_token_revoke(token=token, actor_label=label, actor=request.user)

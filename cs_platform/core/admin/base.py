@@ -7,7 +7,8 @@
   through `account_list_for_actor` (customers' one scoping rule, reached through
   `cs_platform.core.ports`), and foreign-key choices to account-bound models are
   narrowed the same way, so a form cannot point outside it.
-- Every write is audited (`AdminAuditMixin`), in the write's transaction.
+- Every write goes through the model's services (`writes`, see `admin/writes.py`), which
+  validate it and record its audit event; an operation without a service is not offered.
 - Inlines show at most `max_rows` rows and load each foreign key's choices once per
   inline, so an account page costs the same number of queries however much hangs off it.
 """
@@ -17,28 +18,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet, Subquery
+from django.core import checks
+from django.db.models import QuerySet, Subquery
 from django.forms.models import _get_foreign_key
 from django.http import HttpRequest
 
-from cs_platform.core.actors import Actor, actor_for_user
-from cs_platform.core.admin_audit import AdminAuditMixin
+from cs_platform.core.admin.writes import ServiceWriteMixin, admin_actor
 from cs_platform.core.models import Role
 from cs_platform.core.ports import account_list_for_actor
+from cs_platform.core.records import WriteServices
 
 ALL_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM, Role.VIEWER)
 WORK_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM)
 MANAGERS: tuple[str, ...] = (Role.MANAGER,)
 NOBODY: tuple[str, ...] = ()
-
-
-def admin_actor(request: HttpRequest) -> Actor:
-    """The request user as an admin-channel Actor, built once per request."""
-    actor = getattr(request, "_cs_admin_actor", None)
-    if actor is None or actor.user is not request.user:
-        actor = actor_for_user(request.user, channel="admin")
-        request._cs_admin_actor = actor
-    return actor
 
 
 class RolePermissionMixin:
@@ -52,6 +45,14 @@ class RolePermissionMixin:
     delete_roles: tuple[str, ...] | None = None  # None: the same as write_roles
     read_only: bool = False  # computed rows and records: nobody writes them here
     append_only: bool = False  # ledgers and histories: rows may be added, never edited
+    writes: WriteServices | None = None  # the services every write goes through
+
+    def write_services(self) -> WriteServices | None:
+        return self.writes
+
+    def _has_service(self, operation: str) -> bool:
+        writes = self.write_services()
+        return writes is not None and getattr(writes, operation) is not None
 
     def _role_in(self, request: HttpRequest, roles: tuple[str, ...]) -> bool:
         user = request.user
@@ -70,16 +71,40 @@ class RolePermissionMixin:
         return self._role_in(request, self.view_roles) or self._may_write(request, self.write_roles)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return self._may_write(request, self.write_roles)
+        return self._has_service("create") and self._may_write(request, self.write_roles)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return not self.append_only and self._may_write(request, self.write_roles)
+        if self.append_only or not self._has_service("update"):
+            return False
+        return self._may_write(request, self.write_roles)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if self.append_only:
+        if self.append_only or not self._has_service("delete"):
             return False
         roles = self.write_roles if self.delete_roles is None else self.delete_roles
         return self._may_write(request, roles)
+
+    def service_readonly_fields(self, *, adding: bool) -> tuple[str, ...]:
+        """Model fields the declared service does not accept (on add: `create_fields`,
+        on change: `update_fields`), shown read-only so the form offers only what the
+        service writes."""
+        writes = self.write_services()
+        accepted = None
+        if writes is not None:
+            accepted = writes.create_fields if adding else writes.update_fields
+        if accepted is None:
+            return ()
+        names = {a.removesuffix("_id") for a in accepted} | set(accepted)
+        excluded = set(getattr(self, "exclude", None) or ())
+        return tuple(
+            f.name
+            for f in self.model._meta.get_fields()
+            if (f.concrete or f.many_to_many)
+            and not f.auto_created
+            and f.editable
+            and f.name not in names
+            and f.name not in excluded
+        )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
@@ -95,19 +120,6 @@ class RolePermissionMixin:
         lookup = f"{self.account_lookup}__in" if self.account_lookup else "pk__in"
         return qs.filter(**{lookup: visible})
 
-    def audit_account_id(self, obj: Model) -> int | None:
-        if self.account_lookup is None:
-            return getattr(obj, "account_id", None)
-        if self.account_lookup == "":
-            return obj.pk
-        *path, last = self.account_lookup.split("__")
-        target: Any = obj
-        for part in path:
-            target = getattr(target, part, None)
-            if target is None:
-                return None
-        return getattr(target, f"{last}_id", None)
-
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         related_admin = self.admin_site._registry.get(db_field.related_model)
         if "queryset" not in kwargs and isinstance(related_admin, RolePermissionMixin):
@@ -117,17 +129,22 @@ class RolePermissionMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class CsModelAdmin(AdminAuditMixin, RolePermissionMixin, admin.ModelAdmin):
-    """Base ModelAdmin: role permissions, account scope, audited writes, capped inlines."""
+class CsModelAdmin(ServiceWriteMixin, RolePermissionMixin, admin.ModelAdmin):
+    """Base ModelAdmin: role permissions, account scope, writes through services, capped
+    inlines."""
 
     list_per_page = 50
-    # The scope path also names the account of nested rows in their audit events.
-    audit_account_id = RolePermissionMixin.audit_account_id
-    # Form fields that are not model fields; hidden from people who may only look.
+    # Form fields that are not model fields (passed to the services); hidden from people
+    # who may only look.
     form_only_fields: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return self.scope_queryset(request, super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        extra = [f for f in self.service_readonly_fields(adding=obj is None) if f not in readonly]
+        return (*readonly, *extra)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
@@ -162,13 +179,41 @@ class CsModelAdmin(AdminAuditMixin, RolePermissionMixin, admin.ModelAdmin):
 
 class CsInlineMixin(RolePermissionMixin):
     """Inline rows are capped (`max_rows`, newest by `row_ordering`) and each foreign key
-    named in `cached_choice_fields` loads its choices once per inline, not once per row."""
+    named in `cached_choice_fields` loads its choices once per inline, not once per row.
+    Rows are written through the inline's `writes`, by default those of the admin
+    registered for the row's model."""
 
     extra = 0
     max_rows: int | None = 20
     row_ordering: tuple[str, ...] = ("-pk",)
     cached_choice_fields: tuple[str, ...] = ()
     show_change_link = True
+
+    def write_services(self) -> WriteServices | None:
+        if self.writes is not None:
+            return self.writes
+        registered = self.admin_site._registry.get(self.model)
+        return getattr(registered, "writes", None)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        # Inline rows are added and changed on one form: what update does not accept is
+        # read-only there (new rows get it from the create service's defaults).
+        extra = [f for f in self.service_readonly_fields(adding=False) if f not in readonly]
+        return (*readonly, *extra)
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = super().check(**kwargs)
+        if not self.read_only and self.write_services() is None:
+            errors.append(
+                checks.Error(
+                    f"{type(self).__qualname__} can write {self.model._meta.label} rows "
+                    "but neither it nor the model's admin declares write services.",
+                    obj=type(self),
+                    id="cs_admin.E001",
+                )
+            )
+        return errors
 
     def cached_choice_queryset(
         self, request: HttpRequest, parent: Any, name: str, qs: QuerySet

@@ -11,7 +11,8 @@ from django.db.models import OuterRef, Q, Subquery
 
 from customers.models import Account, AccountStatus, CtaReason, Priority
 from customers.services.ctas import CtaFinding
-from health.models import ChurnPrediction, HealthScore, MonitorKey
+from health.models import ChurnPrediction, MonitorKey
+from health.selectors.snapshots import latest_health
 from health.services.monitors.base import MonitorScan, MonitorSpec, Threshold, due_in
 
 
@@ -23,7 +24,6 @@ def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
     prediction = ChurnPrediction.objects.filter(account_id=OuterRef("pk")).order_by(
         "-predicted_at", "-id"
     )
-    snapshot = HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True)
     active = Account.objects.filter(status=AccountStatus.ACTIVE)
     annotated = active.annotate(
         p=Subquery(prediction.values("probability")[:1]),
@@ -31,9 +31,9 @@ def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
         p_level=Subquery(prediction.values("risk_level")[:1]),
         p_at=Subquery(prediction.values("predicted_at")[:1]),
         p_model=Subquery(prediction.values("model_version")[:1]),
-        band=Subquery(snapshot.values("band")[:1]),
-        score=Subquery(snapshot.values("score")[:1]),
-        scored_at=Subquery(snapshot.values("as_of")[:1]),
+        band=latest_health("band"),
+        score=latest_health("score"),
+        scored_at=latest_health("as_of"),
     )
     hit = Q(p__gte=thresholds["probability_min"])
     if thresholds["include_red_band"]:

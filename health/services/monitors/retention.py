@@ -18,11 +18,11 @@ from customers.models import (
     Activity,
     CtaReason,
     Priority,
-    Renewal,
-    RenewalStage,
 )
+from customers.selectors.renewals import next_renewal
 from customers.services.ctas import CtaFinding
-from health.models import HealthScore, MonitorKey
+from health.models import HealthBand, MonitorKey
+from health.selectors.snapshots import latest_health
 from health.services.monitors.base import MonitorScan, MonitorSpec, Threshold
 
 BANDS = ("green", "yellow", "red", "unknown")
@@ -40,12 +40,6 @@ def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
     today = now.date()
     horizon = today + timedelta(days=thresholds["renewal_within_days"])
     quiet_since = now - timedelta(days=thresholds["inactive_days"])
-    renewal = (
-        Renewal.objects.filter(account_id=OuterRef("pk"))
-        .exclude(stage=RenewalStage.CLOSED)
-        .order_by("renewal_date", "id")
-    )
-    snapshot = HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True)
     last_touch = (
         Activity.objects.filter(account_id=OuterRef("pk"))
         .order_by()
@@ -56,11 +50,11 @@ def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
     active = Account.objects.filter(status=AccountStatus.ACTIVE)
     rows = (
         active.annotate(
-            renewal_date=Subquery(renewal.values("renewal_date")[:1]),
-            renewal_id=Subquery(renewal.values("id")[:1]),
-            renewal_arr=Subquery(renewal.values("current_arr")[:1]),
-            band=Coalesce(Subquery(snapshot.values("band")[:1]), Value("unknown")),
-            score=Subquery(snapshot.values("score")[:1]),
+            renewal_date=next_renewal("renewal_date"),
+            renewal_id=next_renewal("id"),
+            renewal_arr=next_renewal("current_arr"),
+            band=Coalesce(latest_health("band"), Value(HealthBand.UNKNOWN)),
+            score=latest_health("score"),
             last_activity=Subquery(last_touch[:1]),
         )
         .filter(renewal_date__isnull=False, renewal_date__lte=horizon)

@@ -15,10 +15,12 @@ from typing import Any
 
 from django.db import transaction
 
-from audit.services import audit_event_record
+from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import NotFound, field_error
+from cs_platform.core.records import WriteServices
+from cs_platform.core.services import model_update
 from customers.services.ctas import cta_raise_bulk
 from health.models import MonitorConfig, MonitorRun, MonitorRunStatus
 from health.services.monitors import churn_risk, nps_csat, retention, usage_drop
@@ -81,25 +83,16 @@ def monitor_config_update(
         raise field_error("interval_minutes", "must be between 5 and 10080 (a week)")
     with transaction.atomic():
         config = MonitorConfig.objects.select_for_update().get(key=key)
-        diff: dict[str, dict[str, Any]] = {}
+        changes: dict[str, Any] = {}
         if thresholds is not None:
-            merged = spec.validate({**config.thresholds, **thresholds})
-            if merged != config.thresholds:
-                diff["thresholds"] = {"before": config.thresholds, "after": merged}
-                config.thresholds = merged
+            changes["thresholds"] = spec.validate({**config.thresholds, **thresholds})
         for field, value in (("enabled", enabled), ("interval_minutes", interval_minutes)):
-            if value is not None and getattr(config, field) != value:
-                diff[field] = {"before": getattr(config, field), "after": value}
-                setattr(config, field, value)
+            if value is not None:
+                changes[field] = value
+        diff = model_update(config, changes)
         if diff:
-            config.save()
-            audit_event_record(
-                actor=actor.user if actor else None,
-                actor_label=actor.label if actor else "system:monitors",
-                channel=actor.channel if actor else "task",
-                action="monitor.configured",
-                obj=config,
-                changes={"diff": diff},
+            audit_record(
+                actor, "monitor.configured", config, changes={"diff": diff}, system="monitors"
             )
     return diff
 
@@ -152,12 +145,11 @@ def monitor_run(
             )
             config.last_run_at = started
             config.save(update_fields=["last_run_at", "updated_at"])
-            audit_event_record(
-                actor=actor.user if actor else None,
-                actor_label=actor.label if actor else f"system:{key}",
-                channel=actor.channel if actor else "task",
-                action="monitor.run",
-                obj=run,
+            audit_record(
+                actor,
+                "monitor.run",
+                run,
+                system=key,
                 changes={
                     "monitor": key,
                     "findings": run.findings,
@@ -206,3 +198,14 @@ def monitors_run_due(*, now: datetime | None = None) -> dict[str, Any]:
             else {"run_id": run.pk, "status": run.status, "ctas_created": run.ctas_created}
         )
     return results
+
+
+def _config_update(*, actor: Actor, instance: MonitorConfig, changes: dict[str, Any]) -> Any:
+    return monitor_config_update(key=instance.key, actor=actor, **changes)
+
+
+# Configuration rows come from the registry (`monitor_configs_ensure`): people change them,
+# they do not add or delete them.
+MONITOR_CONFIG_WRITES = WriteServices(
+    update=_config_update, update_fields=("enabled", "interval_minutes", "thresholds")
+)

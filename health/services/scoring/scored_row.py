@@ -1,10 +1,21 @@
-"""One account's scored result on its way to storage (``writes`` and ``writes_pg``)."""
+"""One account's scored result on its way to storage, and the keys and columns both
+writers (``writes``: the upsert builder; ``writes_pg``: COPY and staging) store it by."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from health.scoring.compiled import FastResult
+
+SCORE_KEY = ("account_id", "scorecard_id", "as_of")
+SCORE_COLUMNS = (
+    *SCORE_KEY, "computed_at", "score", "computed_score", "band", "coverage", "confidence",
+    "inputs", "result", "override_id", "is_latest",
+)  # fmt: skip
+PREDICTION_KEY = ("account_id", "model_version", "as_of")
+PREDICTION_COLUMNS = (
+    *PREDICTION_KEY, "predicted_at", "probability", "risk_level", "factors", "coverage",
+)  # fmt: skip
 
 
 @dataclass

@@ -15,8 +15,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
+from cs_platform.core.upsert import upsert
 from health.models import ChurnPrediction, HealthScore
-from health.services.scoring.scored_row import ScoredRow
+from health.services.scoring.scored_row import (
+    PREDICTION_COLUMNS,
+    PREDICTION_KEY,
+    SCORE_COLUMNS,
+    SCORE_KEY,
+    ScoredRow,
+)
 from health.services.scoring.writes_pg import write_postgresql
 
 
@@ -51,49 +58,45 @@ def _write_orm(
             "account_id", flat=True
         )
     )
-    HealthScore.objects.bulk_create(
+    upsert(
+        HealthScore,
+        SCORE_COLUMNS,
         [
-            HealthScore(
-                account_id=r.account_id,
-                scorecard_id=scorecard_id,
-                as_of=as_of,
-                computed_at=now,
-                score=_dec(r.result.score, 1),
-                computed_score=_dec(r.result.computed_score, 1),
-                band=r.result.band,
-                coverage=_dec(r.result.coverage, 3),
-                confidence=r.result.confidence,
-                inputs=json.loads(r.inputs_json),
-                result=json.loads(r.result.result_json),
-                override_id=r.result.override_id,
-                is_latest=r.account_id not in newer,
+            (
+                r.account_id, scorecard_id, as_of, now, _dec(r.result.score, 1),
+                _dec(r.result.computed_score, 1), r.result.band, _dec(r.result.coverage, 3),
+                r.result.confidence, json.loads(r.inputs_json), json.loads(r.result.result_json),
+                r.result.override_id, r.account_id not in newer,
             )
             for r in rows
         ],
-        update_conflicts=True,
-        unique_fields=["account", "scorecard", "as_of"],
-        update_fields=[
-            "computed_at", "score", "computed_score", "band", "coverage", "confidence",
-            "inputs", "result", "override", "is_latest",
-        ],
+        conflict=SCORE_KEY,
+        update=[c for c in SCORE_COLUMNS if c not in SCORE_KEY],
     )  # fmt: skip
-    predictions = [r for r in rows if r.probability is not None]
-    ChurnPrediction.objects.bulk_create(
-        [
-            ChurnPrediction(
-                account_id=r.account_id,
-                as_of=as_of,
-                predicted_at=now,
-                probability=_dec(r.probability, 4),
-                risk_level=r.risk_level,
-                model_version=model_version,
-                factors=json.loads(r.factors_json),
-                coverage=_dec(r.prediction_coverage, 3),
-            )
-            for r in predictions
-        ],
-        update_conflicts=True,
-        unique_fields=["account", "model_version", "as_of"],
-        update_fields=["predicted_at", "probability", "risk_level", "factors", "coverage"],
+    predictions = [
+        ChurnPrediction(
+            account_id=r.account_id,
+            as_of=as_of,
+            predicted_at=now,
+            probability=_dec(r.probability, 4),
+            risk_level=r.risk_level,
+            model_version=model_version,
+            factors=json.loads(r.factors_json),
+            coverage=_dec(r.prediction_coverage, 3),
+        )
+        for r in rows
+        if r.probability is not None
+    ]
+    return predictions_upsert(predictions)
+
+
+def predictions_upsert(predictions: list[ChurnPrediction]) -> int:
+    """Store predictions, replacing any of the same account, model version and as_of."""
+    upsert(
+        ChurnPrediction,
+        PREDICTION_COLUMNS,
+        [tuple(getattr(p, c) for c in PREDICTION_COLUMNS) for p in predictions],
+        conflict=PREDICTION_KEY,
+        update=[c for c in PREDICTION_COLUMNS if c not in PREDICTION_KEY],
     )
     return len(predictions)

@@ -15,7 +15,15 @@ from datetime import datetime
 from django.db import connection
 
 from cs_platform.core.sql import pg_bigint_array
-from health.services.scoring.scored_row import ScoredRow
+from cs_platform.core.upsert import on_conflict_clause
+from health.models import ChurnPrediction, HealthScore
+from health.services.scoring.scored_row import (
+    PREDICTION_COLUMNS,
+    PREDICTION_KEY,
+    SCORE_COLUMNS,
+    SCORE_KEY,
+    ScoredRow,
+)
 
 _STAGE_SQL = """
 CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_scores (
@@ -36,7 +44,15 @@ FROM health_stage_scores s
 WHERE h.account_id = s.account_id AND h.is_latest AND h.as_of <= %(as_of)s
 """
 
-_INSERT_SCORES_SQL = """
+
+def _replacing(insert: str, model: type, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """`insert` and the upsert builder's ON CONFLICT clause: a staged row replaces the
+    stored one's other columns (the same keys and columns as the ORM path, writes.py)."""
+    return insert + on_conflict_clause(model, key, update=[c for c in columns if c not in key])
+
+
+_INSERT_SCORES_SQL = _replacing(
+    """
 INSERT INTO health_healthscore (account_id, scorecard_id, as_of, computed_at, score,
     computed_score, band, coverage, confidence, inputs, result, override_id, is_latest)
 SELECT s.account_id, %(scorecard_id)s, %(as_of)s, %(now)s, s.score, s.computed_score, s.band,
@@ -44,24 +60,24 @@ SELECT s.account_id, %(scorecard_id)s, %(as_of)s, %(now)s, s.score, s.computed_s
        NOT EXISTS (SELECT 1 FROM health_healthscore h
                    WHERE h.account_id = s.account_id AND h.is_latest)
 FROM health_stage_scores s
-ON CONFLICT (account_id, scorecard_id, as_of) DO UPDATE SET
-    computed_at = EXCLUDED.computed_at, score = EXCLUDED.score,
-    computed_score = EXCLUDED.computed_score, band = EXCLUDED.band,
-    coverage = EXCLUDED.coverage, confidence = EXCLUDED.confidence,
-    inputs = EXCLUDED.inputs, result = EXCLUDED.result,
-    override_id = EXCLUDED.override_id, is_latest = EXCLUDED.is_latest
-"""
+""",
+    HealthScore,
+    SCORE_KEY,
+    SCORE_COLUMNS,
+)
 
-_INSERT_PREDICTIONS_SQL = """
+_INSERT_PREDICTIONS_SQL = _replacing(
+    """
 INSERT INTO health_churnprediction (account_id, as_of, predicted_at, probability, risk_level,
     model_version, factors, coverage)
 SELECT s.account_id, %(as_of)s, %(now)s, s.probability, s.risk_level, %(model_version)s,
        s.factors, s.coverage
 FROM health_stage_predictions s
-ON CONFLICT (account_id, model_version, as_of) DO UPDATE SET
-    predicted_at = EXCLUDED.predicted_at, probability = EXCLUDED.probability,
-    risk_level = EXCLUDED.risk_level, factors = EXCLUDED.factors, coverage = EXCLUDED.coverage
-"""
+""",
+    ChurnPrediction,
+    PREDICTION_KEY,
+    PREDICTION_COLUMNS,
+)
 
 
 def _num(value: float | None) -> str:

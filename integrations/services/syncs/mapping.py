@@ -11,12 +11,18 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-TICKET_STATUSES = frozenset({"new", "open", "pending", "hold", "solved", "closed"})
-TICKET_PRIORITIES = frozenset({"low", "normal", "high", "urgent"})
+from cs_platform.core.tickets import TicketPriority, TicketStatus
+
+TICKET_STATUSES = frozenset(TicketStatus.values)
+TICKET_PRIORITIES = frozenset(TicketPriority.values)
 # Zendesk CSAT is binary; it lands on the ends of our 1–5 satisfaction scale.
 ZENDESK_RATING = {"good": 5, "bad": 1}
 # Intercom "closed" can be reopened, like Zendesk "solved" (Zendesk "closed" is final).
-INTERCOM_STATES = {"open": "open", "snoozed": "hold", "closed": "solved"}
+INTERCOM_STATES = {
+    "open": TicketStatus.OPEN,
+    "snoozed": TicketStatus.ON_HOLD,
+    "closed": TicketStatus.SOLVED,
+}
 _TAGS = re.compile(r"<[^>]+>")
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from cs_platform.core import clock
+from cs_platform.core.upsert import upsert
 from integrations.models import SupportTicket
 from integrations.services.syncs.context import PageResult, SyncContext
-from integrations.services.syncs.upsert import upsert_rows
 
 # On insert only: SLA targets and mirroring state are ours, not the provider's.
 _INSERT_DEFAULTS: dict[str, Any] = {
@@ -56,12 +56,16 @@ def tickets_store(
                 "updated_at": now,
             }
         )
-    upsert_rows(
+    if not rows:
+        return result
+    columns = list(rows[0])
+    upsert(
         SupportTicket,
-        rows,
-        conflict_fields=["connection", "external_id"],
-        conflict_condition="external_id IS NOT NULL",
+        columns,
+        [tuple(row[c] for c in columns) for row in rows],
+        conflict=["connection", "external_id"],
+        where="external_id IS NOT NULL",
         # The provider owns what it sent; the rest (SLA, mirroring) stays ours.
-        update_fields=["account", "contact", "updated_at", *provided],
+        update=["account", "contact", "updated_at", *provided],
     )
     return result

@@ -17,8 +17,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from cs_platform.core.ports import audit_event_record
-
 DEFAULT_PASSWORD_FILE = Path(settings.BASE_DIR) / ".demo-admin-password"
 
 
@@ -49,39 +47,24 @@ def demo_admin_ensure(*, username: str, password_file: Path) -> DemoAdminLogin:
     - user exists, stored password no longer matches: someone changed it on purpose;
       left alone and reported.
     """
-    from cs_platform.core.models import Role, StaffProfile
+    from cs_platform.core.users import staff_superuser_ensure
 
     stored = password_file.read_text().strip() if password_file.exists() else ""
-    user_model = get_user_model()
     with transaction.atomic():
-        user = user_model.objects.select_for_update().filter(username=username).first()
+        user = get_user_model().objects.select_for_update().filter(username=username).first()
         if user is not None and stored:
             if user.check_password(stored):
                 return DemoAdminLogin(username, stored, "unchanged")
             return DemoAdminLogin(username, None, "changed-elsewhere")
         password = stored or secrets.token_urlsafe(18)
-        if user is None:
-            user = user_model.objects.create_superuser(
-                username=username, email="", password=password
-            )
-            action = "created"
-        else:
-            user.set_password(password)
-            user.is_active = user.is_staff = user.is_superuser = True
-            user.save(update_fields=["password", "is_active", "is_staff", "is_superuser"])
-            action = "reset"
-        StaffProfile.objects.update_or_create(user=user, defaults={"role": Role.MANAGER})
-        audit_event_record(
-            actor=user,
-            actor_label="system:ensure_demo_admin",
-            channel="command",
-            action=f"demo_admin.{'create' if action == 'created' else 'password_reset'}",
-            obj=user,
-            changes={"username": username, "is_superuser": True, "role": Role.MANAGER.value},
+        # The users' own services: the user, its manager role and the password change are
+        # audited as `system:ensure_demo_admin`.
+        _user, created = staff_superuser_ensure(
+            actor=None, username=username, password=password, system="ensure_demo_admin"
         )
         if password != stored:
             _password_file_write(password_file, password)
-    return DemoAdminLogin(username, password, action)
+    return DemoAdminLogin(username, password, "created" if created else "reset")
 
 
 class Command(BaseCommand):
