@@ -73,6 +73,8 @@ class AccountFactory(DjangoModelFactory):
     status = "active"
     arr = Decimal("48000.00")
     currency = "USD"
+    # As the money service would store it: USD is the reporting currency in tests.
+    arr_reporting = factory.LazyAttribute(lambda o: o.arr if o.currency == "USD" else None)
     seats_licensed = 50
     payment_status = "current"
     customer_since = factory.LazyFunction(lambda: clock.today() - timedelta(days=365))

@@ -124,6 +124,7 @@ def build_account(owner, number: int, *, declining: bool, days: int = 60):
         tier="enterprise" if declining else "smb",
         seats_licensed=100,
         arr=Decimal("120000.00") if declining else Decimal("18000.00"),
+        arr_reporting=Decimal("120000.00") if declining else Decimal("18000.00"),
         payment_status="late" if declining else "current",
         customer_since=today - timedelta(days=400),
         lifecycle_stage="adoption",

@@ -58,6 +58,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Demo-only commands (ensure_demo_admin, …) run unless production settings switch them off.
 DEMO_COMMANDS_ENABLED = True
+# Totals, sorting and value tiers compare ARR converted into this currency (ISO code);
+# rates are customers.ExchangeRate rows. Each amount keeps its original currency too.
+REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,14 +1,15 @@
 # ruff: noqa: ANN001, ANN201, ANN202, ANN003  (admin hook overrides; as for **/admin.py)
-"""Contracts, renewals and expansion opportunities."""
+"""Contracts, renewals, expansion opportunities and exchange rates."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from cs_platform.core import clock
-from cs_platform.core.admin.base import CsModelAdmin
+from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import json_block, money_text
-from customers.models import Contract, ExpansionOpportunity, Renewal, RenewalStage
+from customers.models import Contract, ExchangeRate, ExpansionOpportunity, Renewal, RenewalStage
+from customers.services.money import EXCHANGE_RATE_WRITES
 from customers.services.records import CONTRACT_WRITES, EXPANSION_WRITES, RENEWAL_WRITES
 
 
@@ -124,3 +125,14 @@ class ExpansionOpportunityAdmin(CsModelAdmin):
     @admin.display(description="rationale (stored)")
     def rationale_pretty(self, obj):
         return json_block(obj.rationale)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(CsModelAdmin):
+    """Rates into the reporting currency; a correction is a newer row (rates are dated)."""
+
+    writes = EXCHANGE_RATE_WRITES
+    write_roles = MANAGERS
+    list_display = ("base", "quote", "rate", "valid_from", "source", "created_at")
+    list_filter = ("base", "quote")
+    ordering = ("base", "-valid_from")

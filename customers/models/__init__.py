@@ -42,6 +42,7 @@ from customers.models.engagement import (
     ProgramKind,
     ProgramMember,
 )
+from customers.models.money import ExchangeRate
 from customers.models.onboarding import (
     MilestoneStatus,
     OnboardingMilestone,
@@ -52,6 +53,7 @@ from customers.models.onboarding import (
 )
 
 __all__ = [
+    "ExchangeRate",
     "CLOSED_CTA",
     "CTA",
     "CTA_CLOSED_STATUSES",

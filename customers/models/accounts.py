@@ -43,6 +43,9 @@ class Account(models.Model):
     )
     arr = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    # `arr` in the reporting currency (settings.REPORTING_CURRENCY) at the latest rate;
+    # null while no rate for `currency` is known. Kept by customers.services.money.
+    arr_reporting = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
     seats_licensed = models.PositiveIntegerField(default=0)
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNKNOWN

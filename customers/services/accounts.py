@@ -35,6 +35,7 @@ from customers.models import (
     Renewal,
 )
 from customers.services.lifecycle import account_stage_move, account_stage_start
+from customers.services.money import account_arr_reporting_set
 
 # Free text may name people: audited by field name only.
 ACCOUNT_PERSONAL = frozenset({"notes"})
@@ -132,6 +133,7 @@ def account_register(
                 customer_since=contract_start,
                 lifecycle_stage=LifecycleStage.ONBOARDING,
             )
+            account_arr_reporting_set(account)
             contact = Contact.objects.create(
                 account=account,
                 email=contact_email.lower(),
@@ -218,6 +220,7 @@ def account_create(
         _domain_free(fields["domain"])
     with transaction.atomic():
         account = model_create(Account, fields)
+        account_arr_reporting_set(account)
         account_stage_start(
             account=account, reason=stage_reason or "Created", actor=actor, now=now or clock.now()
         )
@@ -254,6 +257,8 @@ def account_update(
     with transaction.atomic():
         diff = model_update(account, changes)
         if diff:
+            if {"arr", "currency"} & diff.keys():
+                account_arr_reporting_set(account)
             _audited(actor, "account.update", account, diff)
         if to_stage != account.lifecycle_stage:
             before = account.lifecycle_stage

@@ -262,7 +262,7 @@ def churn_signal_counts(annotated: QuerySet, *, decline_pct: float) -> dict[str,
         any_signal |= q
     agg = qs.aggregate(
         n=Count("pk"),
-        arr=Sum("arr"),
+        arr=Sum("arr_reporting"),
         any_signal=Count("pk", filter=any_signal),
         **{name: Count("pk", filter=q) for name, q in signals.items()},
     )

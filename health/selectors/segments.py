@@ -118,7 +118,9 @@ def lifecycle_distribution_for_actor(actor: Actor, *, now: datetime) -> list[dic
         )
         .order_by()
         .values("lifecycle_stage")
-        .annotate(accounts=Count("id"), arr_total=Sum("arr"), avg_in_stage=Avg("in_stage"))
+        .annotate(
+            accounts=Count("id"), arr_total=Sum("arr_reporting"), avg_in_stage=Avg("in_stage")
+        )
     )
     by_stage = {r["lifecycle_stage"]: r for r in rows}
     since = now - timedelta(days=30)
@@ -178,12 +180,14 @@ def stage_history_page(
 def value_tiers_annotated(
     actor: Actor, *, boundaries: list[Decimal], include_churned: bool
 ) -> QuerySet[Account]:
-    """The actor's accounts with `tier_index` (by ARR) and latest health score/band."""
+    """The actor's accounts with `tier_index` (by ARR in the reporting currency; null when
+    their currency has no rate) and latest health score/band."""
     latest = HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True)
     qs = account_list_for_actor(actor)
     if not include_churned:
         qs = qs.exclude(status=AccountStatus.CHURNED)
-    whens = [When(arr__lt=b, then=Value(i)) for i, b in enumerate(boundaries)]
+    whens = [When(arr_reporting__isnull=True, then=Value(None))]
+    whens += [When(arr_reporting__lt=b, then=Value(i)) for i, b in enumerate(boundaries)]
     return qs.annotate(
         tier_index=Case(*whens, default=Value(len(boundaries)), output_field=IntegerField()),
         h_score=Subquery(latest.values("score")[:1]),
@@ -200,7 +204,7 @@ def value_tier_totals(qs: QuerySet[Account]) -> dict[int, dict[str, Any]]:
         .values("tier_index")
         .annotate(
             accounts=Count("id"),
-            arr_total=Sum("arr"),
+            arr_total=Sum("arr_reporting"),
             avg_score=Avg("h_score"),
             scored=Count("h_score"),
             **{b: Count("id", filter=Q(h_band=b)) for b in BANDS},
@@ -212,9 +216,9 @@ def value_tier_totals(qs: QuerySet[Account]) -> dict[int, dict[str, Any]]:
 def value_tier_accounts_page(
     qs: QuerySet[Account], *, tier: int, after: tuple[Decimal, int] | None, limit: int
 ) -> tuple[list[Account], bool]:
-    page = qs.filter(tier_index=tier).order_by("-arr", "pk")
+    page = qs.filter(tier_index=tier).order_by("-arr_reporting", "pk")
     if after is not None:
         arr, pk = after
-        page = page.filter(Q(arr__lt=arr) | Q(arr=arr, pk__gt=pk))
+        page = page.filter(Q(arr_reporting__lt=arr) | Q(arr_reporting=arr, pk__gt=pk))
     rows = list(page[: limit + 1])
     return rows[:limit], len(rows) > limit

@@ -59,7 +59,12 @@ def g2_account(owner, name: str, **fields) -> Account:
         "lifecycle_stage": "adoption",
         "customer_since": g2_today() - timedelta(days=400),
     }
-    return Account.objects.create(name=name, owner=owner, **{**defaults, **fields})
+    values = {**defaults, **fields}
+    # Rows written straight to the table: ARR in the reporting currency as the money
+    # service would store it (USD accounts need no rate; other currencies have none here).
+    if values.get("currency", "USD") == "USD":
+        values.setdefault("arr_reporting", values["arr"])
+    return Account.objects.create(name=name, owner=owner, **values)
 
 
 def g2_usage(account: Account, users_by_day: list[int], *, end: date | None = None) -> None:

@@ -138,7 +138,7 @@ class ChurnSignals(ToolOutput):
 
 class PostmortemSummary(ToolOutput):
     churned_accounts: int
-    arr_lost: Decimal
+    arr_lost: Decimal = Field(description="In the reporting currency (latest rates).")
     signal_counts: dict[str, int] = Field(description="Accounts showing each signal.")
     with_no_signal: int
 

@@ -11,6 +11,7 @@ from cs_platform.core.errors import PermissionDenied, field_error
 from cs_platform.core.models import Role
 from cs_platform.core.tools import ToolContext, tool
 from customers.selectors import account_get_for_actor
+from customers.selectors.money import reporting_currency
 from customers.services.lifecycle import account_stage_move
 from health.models import Segment
 from health.scoring.numbers import round_half_up
@@ -236,6 +237,8 @@ def segment_by_value_tier(
 ) -> SegmentByValueTierOutput:
     """Split your book into ARR value tiers with boundaries you choose.
 
+    ARR is compared in the reporting currency (latest exchange rates); accounts whose
+    currency has no rate are counted in `accounts_without_rate`, in no tier.
     For each tier (boundaries[i-1] ≤ ARR < boundaries[i]): account count, ARR total,
     average health score over scored accounts (null if none is scored) and accounts per
     health band. Set `list_tier` to page through that tier's accounts, largest ARR first.
@@ -268,8 +271,8 @@ def segment_by_value_tier(
     out: dict[str, Any] = {
         "as_of": ctx.now,
         "tiers": tiers,
-        "currency_note": "ARR is compared and summed as stored, whatever each account's "
-        "currency; no conversion is applied.",
+        "reporting_currency": reporting_currency(),
+        "accounts_without_rate": qs.filter(arr_reporting__isnull=True).count(),
     }
     if params.list_tier is not None:
         raw = cursor_decode(params.cursor, required_keys=("arr", "id"))
@@ -288,11 +291,13 @@ def segment_by_value_tier(
                 "name": a.name,
                 "arr": a.arr,
                 "currency": a.currency,
+                "arr_reporting": a.arr_reporting,
                 "health_score": float(a.h_score) if a.h_score is not None else None,
                 "health_band": a.h_band,
             }
             for a in rows
         ]
-        nxt = cursor_encode({"arr": str(rows[-1].arr), "id": rows[-1].pk}) if has_next else None
+        last = rows[-1] if has_next else None
+        nxt = cursor_encode({"arr": str(last.arr_reporting), "id": last.pk}) if last else None
         out["page"] = PageInfo(next_cursor=nxt, has_next=has_next, limit=params.limit)
     return SegmentByValueTierOutput(**out)

@@ -153,7 +153,7 @@ class ManageLifecycleStagesInput(ToolInput):
 class StageCount(ToolOutput):
     stage: str
     accounts: int
-    arr_total: Decimal
+    arr_total: Decimal = Field(description="In the reporting currency (latest rates).")
     avg_days_in_stage: float | None = Field(
         description="Mean days since each account entered its stage (from stage history)."
     )
@@ -234,6 +234,7 @@ class TierAccountRow(ToolOutput):
     name: str
     arr: Decimal
     currency: str
+    arr_reporting: Decimal = Field(description="arr in the reporting currency.")
     health_score: float | None
     health_band: str
 
@@ -241,6 +242,9 @@ class TierAccountRow(ToolOutput):
 class SegmentByValueTierOutput(ToolOutput):
     as_of: AsOf
     tiers: list[TierRow]
-    currency_note: str
+    reporting_currency: str = Field(description="Boundaries and totals are in this currency.")
+    accounts_without_rate: int = Field(
+        description="Accounts in no tier: no exchange rate for their currency."
+    )
     accounts: list[TierAccountRow] = Field(default_factory=list)
     page: PageInfo | None = None

@@ -18,6 +18,7 @@ from cs_platform.core.admin.display import band_badge, datetime_text, money_text
 from cs_platform.core.models import Role
 from cs_platform.core.records import WriteServices, as_row
 from customers.models import Account
+from customers.selectors.money import reporting_currency
 from customers.services.accounts import (
     UPDATABLE_FIELDS,
     account_create,
@@ -206,9 +207,15 @@ class AccountAdmin(CsModelAdmin):
             return (*readonly, "owner")  # only a CS manager reassigns a book
         return readonly
 
-    @admin.display(description="ARR", ordering="arr")
+    @admin.display(description="ARR", ordering="arr_reporting")
     def arr_with_currency(self, obj):
-        return money_text(obj.arr, obj.currency)
+        """The billed amount, and what it is in the reporting currency when different
+        (the column sorts by the latter, so currencies compare like with like)."""
+        billed = money_text(obj.arr, obj.currency)
+        if obj.currency == reporting_currency():
+            return billed
+        converted = money_text(obj.arr_reporting, reporting_currency()) or "no rate"
+        return f"{billed} (≈ {converted})"
 
     @admin.display(description="health", ordering="health_score")
     def health_score(self, obj):

@@ -11,6 +11,7 @@ from customers.models import AccountStatus, ContactRole, Tier
 from portfolio.seed.catalogue import FEATURES, SURVEYS, TRAINING_MODULES
 from portfolio.seed.context import SeedContext
 from portfolio.seed.lifecycle import churn_reason
+from portfolio.seed.money import arr_in_reporting, demo_rates
 from portfolio.seed.rng import at, stream
 
 Row = dict[str, Any]
@@ -54,6 +55,7 @@ def catalogue_rows() -> dict[str, list[Row]]:
 
 
 def account_rows(ctx: SeedContext) -> Iterator[Row]:
+    rates = demo_rates()
     for p in ctx.profiles:
         company = demo_company(p.number)
         churned = p.churned_on is not None
@@ -71,6 +73,7 @@ def account_rows(ctx: SeedContext) -> Iterator[Row]:
             "status": AccountStatus.CHURNED if churned else AccountStatus.ACTIVE,
             "arr": p.arr,
             "currency": p.currency,
+            "arr_reporting": arr_in_reporting(p.arr, p.currency, rates),
             "seats_licensed": p.term.seats,
             "payment_status": p.payment_status,
             "customer_since": p.customer_since,

@@ -31,6 +31,7 @@ from portfolio.seed.adoption import adoption_rows
 from portfolio.seed.commercial import commercial_rows
 from portfolio.seed.context import SeedContext
 from portfolio.seed.loader import TableLoader, demo_tables_wipe
+from portfolio.seed.money import demo_rates_ensure
 from portfolio.seed.onboarding import onboarding_rows, training_completion_rows
 from portfolio.seed.support import ticket_rows
 from portfolio.seed.tables import seeded_models, seeded_tables_with_rows
@@ -123,6 +124,7 @@ def seed_demo_run(
             say("wiping the demo tables")
             demo_tables_wipe(seeded_models())
         staff = demo_staff_ensure(csm_count=SeedContext.csm_count(accounts))
+        demo_rates_ensure(today)
         ctx = SeedContext.build(seed=seed, today=today, accounts=accounts, staff=staff)
         loader = TableLoader()
         _load_portfolio(ctx, loader)

@@ -14,6 +14,7 @@ from cs_platform.core.actors import Actor
 from cs_platform.core.tickets import TICKET_OPEN_STATUSES
 from customers.models import CTA, OPEN_CTA, Account, Renewal, RenewalStage
 from customers.selectors import account_list_for_actor
+from customers.selectors.money import reporting_currency
 from customers.selectors.renewals import next_renewal
 from health.models import HealthScore
 from health.selectors.snapshots import latest_health
@@ -101,7 +102,8 @@ def account_portfolio_totals(qs: QuerySet[Account]) -> dict[str, Any]:
         .annotate(_band=latest_health("band"))
         .aggregate(
             accounts=Count("id"),
-            arr_total=Sum("arr"),
+            arr_total=Sum("arr_reporting"),
+            without_rate=Count("id", filter=Q(arr_reporting__isnull=True)),
             green=Count("id", filter=Q(_band="green")),
             yellow=Count("id", filter=Q(_band="yellow")),
             red=Count("id", filter=Q(_band="red")),
@@ -111,6 +113,8 @@ def account_portfolio_totals(qs: QuerySet[Account]) -> dict[str, Any]:
     return {
         "accounts": agg["accounts"],
         "arr_total": agg["arr_total"] or Decimal("0"),
+        "reporting_currency": reporting_currency(),
+        "accounts_without_rate": agg["without_rate"],
         "by_health_band": {k: agg[k] for k in ("green", "yellow", "red", "unknown")},
     }
 

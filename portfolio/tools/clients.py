@@ -152,6 +152,7 @@ def list_clients(ctx: ToolContext, params: ListClientsInput) -> ListClientsOutpu
             status=a.status,
             arr=a.arr,
             currency=a.currency,
+            arr_reporting=a.arr_reporting,
             owner=a.owner.get_username() if a.owner else None,
             health_score=a.health_score,
             health_band=a.health_band or "unknown",

@@ -178,6 +178,7 @@ class ClientRow(ToolOutput):
     status: str
     arr: Decimal
     currency: str
+    arr_reporting: Decimal | None = Field(description="arr in the reporting currency.")
     owner: str | None
     health_score: float | None
     health_band: str
@@ -189,7 +190,11 @@ class ClientRow(ToolOutput):
 class PortfolioTotals(ToolOutput):
     accounts: int
     arr_total: Decimal = Field(
-        description="Sum of ARR over the whole filter (mixed currencies summed as stored)."
+        description="ARR over the whole filter in `reporting_currency` (latest rates)."
+    )
+    reporting_currency: str
+    accounts_without_rate: int = Field(
+        description="Accounts left out of arr_total: no exchange rate for their currency."
     )
     by_health_band: dict[str, int]
 
