@@ -2,10 +2,13 @@
 the OpenAPI schema and the MCP endpoint."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
 
 from cs_platform.core import views as core_views
+from cs_platform.core.api.docs import ApiDocsRedocView, ApiDocsSwaggerView, redoc_bundle_view
 from cs_platform.core.api.tool_views import tool_urlpatterns
 from cs_platform.core.metrics import metrics
 
@@ -14,6 +17,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
+    # Browsers ask every site for /favicon.ico; the admin's pages name none.
+    path("favicon.ico", RedirectView.as_view(url=static("cs_platform/favicon.svg"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include(tool_urlpatterns())),
     # Each app's REST resources; the tool routes above come first.
@@ -22,7 +27,9 @@ urlpatterns = [
     path("api/v1/", include("integrations.api.urls")),
     path("webhooks/", include("integrations.webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", ApiDocsSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", ApiDocsRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/redoc/redoc.standalone.js", redoc_bundle_view, name="api-redoc-bundle"),
     # Our own MCP view first: it fixes the package's GET spin (see mcp_bridge.views).
     path("", include("mcp_bridge.urls")),
 ]

@@ -234,3 +234,28 @@ def test_csp_policy_picks_the_longest_matching_prefix():
     assert csp_policy_for_path("/api/v1/tools/", "default", by_prefix) == "api"
     assert csp_policy_for_path("/admin/", "default", by_prefix) == "default"
     assert csp_policy_for_path("/empty/page", "default", by_prefix) == "default"
+
+
+CSP_DUMP = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "default": settings.CONTENT_SECURITY_POLICY,
+    "paths": settings.CONTENT_SECURITY_POLICY_PATHS,
+    "middleware": settings.MIDDLEWARE,
+}))
+"""
+
+
+def test_production_serves_the_api_docs_from_this_origin_only():
+    result = _run(["-c", f"import django; django.setup(); {CSP_DUMP}"], **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    csp = json.loads(result.stdout)
+    assert set(csp["paths"]) == {"/api/docs/", "/api/redoc/"}
+    for policy in (csp["default"], *csp["paths"].values()):
+        assert "script-src 'self';" in policy and "http" not in policy
+        assert "unsafe-eval" not in policy
+    assert csp["middleware"].count("cs_platform.core.security.ContentSecurityPolicyMiddleware") == 1
+    # The base settings run the same middleware with no policy: no header at all.
+    base = _run(["-c", f"import django; django.setup(); {CSP_DUMP}"])
+    assert json.loads(base.stdout)["default"] == ""

@@ -53,21 +53,21 @@ class ContentSecurityPolicyMiddleware:
 
     ``CONTENT_SECURITY_POLICY`` is the default; ``CONTENT_SECURITY_POLICY_PATHS`` maps
     path prefixes to their own policy (an empty one falls back to the default; an empty
-    default sends no header). A view that sets the header itself keeps its own.
+    default sends no header, as the base settings have it). A view that sets the header
+    itself keeps its own. Settings are read per request, so tests (the browser tests run
+    the production policies on a live server) can switch them on.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.default_policy: str = getattr(settings, "CONTENT_SECURITY_POLICY", "")
-        self.policies_by_prefix: dict[str, str] = dict(
-            getattr(settings, "CONTENT_SECURITY_POLICY_PATHS", {})
-        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if CSP_HEADER not in response:
             policy = csp_policy_for_path(
-                request.path_info, self.default_policy, self.policies_by_prefix
+                request.path_info,
+                getattr(settings, "CONTENT_SECURITY_POLICY", ""),
+                getattr(settings, "CONTENT_SECURITY_POLICY_PATHS", {}),
             )
             if policy:
                 response[CSP_HEADER] = policy

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cs_platform.core",
     "audit",
     "customers",
@@ -98,6 +99,8 @@ MIDDLEWARE = [
     # balancer or `docker healthcheck` reaching the pod by IP over plain HTTP gets an answer.
     "cs_platform.core.security.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Sends nothing while CONTENT_SECURITY_POLICY is empty (here); production sets it.
+    "cs_platform.core.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -218,6 +221,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Content-Security-Policy (cs_platform.core.security): none here; production sets one.
+CONTENT_SECURITY_POLICY = ""
+CONTENT_SECURITY_POLICY_PATHS: dict[str, str] = {}
 
 # --- REST, OpenAPI ----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -236,6 +242,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API and tool endpoints of the self-hosted Customer Success platform.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never a CDN:
+    # /api/docs/ must work on an install with no internet (cs_platform/core/api/docs.py).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl None: Swagger UI would otherwise send the schema to an online validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Stable names for choice sets that share a field name: otherwise drf-spectacular
     # invents hashed names (Status587Enum) that change with the code and break generated
     # API clients, and `check --deploy` warns about them. Add an entry per new collision.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from cs_platform.settings import *  # noqa: F403
-from cs_platform.settings import env, env_secret
+from cs_platform.settings import csp, env, env_secret
 
 # name -> what to put there.
 REQUIRED_VARIABLES = {
@@ -71,36 +71,17 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
-# Content-Security-Policy (cs_platform.core.security). The admin has no inline script or
-# style, so the default policy allows nothing but this origin. The Swagger UI page loads
-# its bundle from a CDN and inlines its start-up script and style, so only that path gets
-# a wider policy; point DJANGO_CSP_API_DOCS at an empty string to serve it with the
-# default policy (and a broken page) instead.
-CONTENT_SECURITY_POLICY = env.str(
-    "DJANGO_CSP",
-    default=(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-)
-CONTENT_SECURITY_POLICY_PATHS = {
-    "/api/docs/": env.str(
-        "DJANGO_CSP_API_DOCS",
-        default=(
-            "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "img-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self'; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-        ),
-    )
-}
+# Content-Security-Policy (cs_platform.core.security; the defaults and why they are what
+# they are: cs_platform/settings/csp.py). The API docs get their own policy; point
+# DJANGO_CSP_API_DOCS at an empty string to serve them with the default policy instead.
+CONTENT_SECURITY_POLICY = env.str("DJANGO_CSP", default=csp.DEFAULT_POLICY)
+_api_docs_policy = env.str("DJANGO_CSP_API_DOCS", default=csp.API_DOCS_POLICY)
+CONTENT_SECURITY_POLICY_PATHS = dict.fromkeys(csp.API_DOCS_PATHS, _api_docs_policy)
 _after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1  # noqa: F405
 MIDDLEWARE = [  # noqa: F405
     *MIDDLEWARE[:_after_security],  # noqa: F405
     # Serves the collected admin/API-docs assets from the app itself (no proxy needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "cs_platform.core.security.ContentSecurityPolicyMiddleware",
     *MIDDLEWARE[_after_security:],  # noqa: F405
 ]
 STORAGES = {
