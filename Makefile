@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cs_platform
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test test-dates lint fmt install install-dev services lock seed bench smoke-embedded clean
+.PHONY: run test test-dates lint fmt install install-dev services browser lock seed bench smoke-embedded clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -41,7 +41,12 @@ run: install
 services:
 	@bash scripts/ensure_services.sh
 
-test: install-dev services
+# Headless Chromium and its driver for the browser tests (Debian packages; a no-op when present).
+browser:
+	@bash scripts/ensure_browser.sh
+
+# The browser tests (marker `browser`) run with the rest; screenshots: test-artifacts/screenshots/.
+test: install-dev services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
 	CELERY_TASK_ALWAYS_EAGER=true \
 	$(BIN)/pytest -q -n 2 --create-db $(PYTEST_ARGS)
@@ -85,4 +90,4 @@ seed: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py recompute_health --all --history-weeks 8 >/dev/null
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

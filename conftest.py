@@ -1,4 +1,5 @@
 """Root conftest: only here does pytest honour ``pytest_plugins``, which makes the shared
-fixtures of ``tests/fixtures.py`` available to every app's tests."""
+fixtures of ``tests/fixtures.py`` (and the browser-test fixtures of
+``tests/browser/fixtures.py``) available to every app's tests."""
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.browser.fixtures"]
