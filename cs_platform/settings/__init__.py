@@ -232,14 +232,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cs_platform.core.api.schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["cs_platform.core.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_THROTTLE_RATE", default="600/min")},
     "EXCEPTION_HANDLER": "cs_platform.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Success Platform API",
+    # The guide on the document's root is cs_platform/core/api/guide.md (document_api).
     "DESCRIPTION": "REST API and tool endpoints of the self-hosted Customer Success platform.",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cs_platform.core.api.schema.document_api",
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, never a CDN:

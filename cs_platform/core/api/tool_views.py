@@ -9,13 +9,14 @@ mounts these routes ahead of the apps' resource routers.
 from __future__ import annotations
 
 from django.urls import URLPattern, path
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cs_platform.core.actors import actor_for_user
+from cs_platform.core.api.tool_examples import error_examples, request_example, response_example
 from cs_platform.core.contracts.schema import flat_schema
 from cs_platform.core.tools import ToolSpec, invoke_tool, tool_registry
 
@@ -35,22 +36,30 @@ def _documented_view(spec: ToolSpec) -> type[ToolInvokeView]:
     def post(self: ToolInvokeView, request: Request) -> Response:
         return ToolInvokeView.post(self, request)
 
+    output_schema = flat_schema(spec.output_model, mode="serialization")
+    answer = response_example(spec, flat_schema(spec.output_model, mode="validation"))
+    examples = [OpenApiExample("answer", value=answer, response_only=True)]
+    request = request_example(spec)
+    if request is not None:
+        examples.insert(0, OpenApiExample("request", value=request, request_only=True))
     documented = extend_schema(
         operation_id=f"tool_{spec.name}",
         summary=spec.title,
         description=spec.description,
         tags=["tools"],
         request={"application/json": flat_schema(spec.input_model, mode="validation")},
-        responses={
-            200: OpenApiResponse(response=flat_schema(spec.output_model, mode="serialization")),
-            400: OpenApiResponse(description="invalid_input: details.errors names each field"),
-            403: OpenApiResponse(description="permission_denied"),
-            404: OpenApiResponse(description="not_found"),
-        },
+        responses={200: OpenApiResponse(response=output_schema, description="The answer.")},
+        examples=examples,
     )(post)
-    return type(
-        f"Tool_{spec.name}", (ToolInvokeView,), {"tool_name": spec.name, "post": documented}
-    )
+    # Errors with their bodies (cs_platform.core.api.schema.ApiAutoSchema): 400, 404 and,
+    # for tools that change data, 409 (idempotency_key reuse), besides those of every call.
+    attrs = {
+        "tool_name": spec.name,
+        "post": documented,
+        "error_statuses": (400, 404, 409) if spec.mutating else (400, 404),
+        "error_examples": error_examples(spec),
+    }
+    return type(f"Tool_{spec.name}", (ToolInvokeView,), attrs)
 
 
 def tool_urlpatterns() -> list[URLPattern]:
