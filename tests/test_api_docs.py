@@ -4,6 +4,7 @@ newcomer can use (how to authenticate, an example per tool, every error with its
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,15 @@ from cs_platform.core.api.docs import REDOC_BUNDLE, REDOC_REMOTE_LOGO
 from cs_platform.core.tools import tool_registry
 
 REPO = Path(__file__).resolve().parent.parent
+PROJECT_PACKAGES = {
+    "cs_platform",
+    "audit",
+    "customers",
+    "gdpr",
+    "integrations",
+    "health",
+    "portfolio",
+}
 
 
 def test_swagger_ui_page_loads_the_sidecar_bundle_and_its_start_up_script(client):
@@ -195,3 +205,38 @@ def test_real_error_answers_have_the_documented_body_and_status(openapi, client,
     assert answers[400][1]["details"]["errors"][0]["field"] == "account_id"
     assert answers[401][1]["code"] == "unauthenticated"
     assert call("update_client_info", key, writer)[0] == 404
+
+
+@pytest.mark.parametrize("name", sorted(tool_registry()))
+def test_every_tool_has_an_example_request_and_answer_that_fit_its_contracts(openapi, name):
+    spec = tool_registry()[name]
+    op = openapi["paths"][f"/api/v1/tools/{name}/"]["post"]
+    request = op["requestBody"]["content"]["application/json"]
+    (request_example,) = request["examples"].values()
+    Draft202012Validator(request["schema"]).validate(request_example["value"])
+    spec.input_model.model_validate(request_example["value"])
+    answer = op["responses"]["200"]["content"]["application/json"]
+    (answer_example,) = answer["examples"].values()
+    Draft202012Validator(answer["schema"]).validate(answer_example["value"])
+    spec.output_model.model_validate(answer_example["value"])
+
+
+def test_examples_stay_out_of_the_mcp_tool_list():
+    """Agents pay per token: the example request is for people reading the API docs."""
+    from mcp_bridge.schema import mcp_tool_from_spec
+
+    for name, spec in tool_registry().items():
+        assert "examples" not in mcp_tool_from_spec(spec).inputSchema, name
+
+
+def test_tool_descriptions_name_no_internal_model():
+    """Descriptions are for agents and API users: no class names of ours (FeatureAdoption,
+    HealthScore); one-word models (Account, CTA) are also the domain's words."""
+    from django.apps import apps
+
+    models = {
+        m.__name__ for m in apps.get_models() if m.__module__.split(".")[0] in PROJECT_PACKAGES
+    }
+    for name, spec in tool_registry().items():
+        words = set(re.findall(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*\b", spec.description))
+        assert not words & models, (name, words & models)

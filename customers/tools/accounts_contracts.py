@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cs_platform.core.contracts import AccountId, AsOf, Email, IdempotencyKey, ToolInput, ToolOutput
 from cs_platform.core.contracts.vocabulary import FieldChange, TierName
@@ -32,6 +32,30 @@ Money = Annotated[
 
 # --- register_client ---------------------------------------------------------------
 class RegisterClientInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Northwind Logistics",
+                    "domain": "northwind.example",
+                    "tier": "mid_market",
+                    "industry": "logistics",
+                    "region": "EMEA",
+                    "seats_licensed": 120,
+                    "arr": 48000,
+                    "currency": "EUR",
+                    "contract_start": "2026-01-01",
+                    "contract_end": "2026-12-31",
+                    "contact_email": "ana.silva@northwind.example",
+                    "contact_first_name": "Ana",
+                    "contact_last_name": "Silva",
+                    "contact_title": "Head of Operations",
+                    "idempotency_key": "register-northwind-2026",
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200, description="Account (company) name.")
     domain: Domain | None = Field(default=None, description="Company domain, e.g. acme.io.")
     tier: TierName = Field(description="Commercial tier.")
@@ -71,6 +95,19 @@ class RegisterClientOutput(ToolOutput):
 
 # --- update_client_info ------------------------------------------------------------
 class UpdateClientInfoInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": 42,
+                    "seats_licensed": 150,
+                    "payment_status": "late",
+                    "idempotency_key": "update-42-seats-150",
+                }
+            ]
+        }
+    )
+
     account_id: AccountId
     name: str | None = Field(default=None, min_length=1, max_length=200, description="New name.")
     domain: Domain | None = Field(default=None, description="New unique company domain.")

@@ -121,7 +121,7 @@ def track_usage_engagement(
 def track_feature_adoption(
     ctx: ToolContext, params: TrackFeatureAdoptionInput
 ) -> TrackFeatureAdoptionOutput:
-    """Feature adoption from per-feature usage roll-ups (FeatureAdoption rows).
+    """Feature adoption from the per-feature usage roll-ups the product-usage sync keeps.
 
     With `account_id`: each tracked feature with whether the account uses it, first/last
     use, events, users in the last 30 days and their share of licensed seats, plus

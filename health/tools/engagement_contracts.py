@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cs_platform.core.contracts import (
     AsOf,
@@ -22,6 +22,8 @@ OptionalAccountId = Field(default=None, ge=1, description="Account id (from list
 
 # --- track_usage_engagement --------------------------------------------------------
 class TrackUsageEngagementInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"account_id": 42, "weeks": 12}]})
+
     account_id: int | None = OptionalAccountId
     segment_key: SegmentKey | None = Field(
         default=None, description="Segment key (lowercase slug, see segment_customers action=list)."
@@ -74,6 +76,8 @@ class TrackUsageEngagementOutput(ToolOutput):
 
 # --- track_feature_adoption --------------------------------------------------------
 class TrackFeatureAdoptionInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"account_id": 42, "limit": 20}]})
+
     account_id: int | None = Field(
         default=None, ge=1, description="One account; omit for your whole book."
     )
@@ -128,6 +132,10 @@ class TrackFeatureAdoptionOutput(ToolOutput):
 
 # --- track_adoption_milestones -----------------------------------------------------
 class TrackAdoptionMilestonesInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"account_id": 42, "seat_share_pcts": [25, 50, 75]}]}
+    )
+
     account_id: int = Field(ge=1, description="Account id (from list_clients).")
     seat_share_pcts: list[int] = Field(
         default=[25, 50, 75],
@@ -198,6 +206,10 @@ class TrackAdoptionMilestonesOutput(ToolOutput):
 
 # --- analyze_engagement_patterns ---------------------------------------------------
 class AnalyzeEngagementPatternsInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"cohort_months": 6, "sigma": 2.5, "limit": 20}]}
+    )
+
     cohort_months: int = Field(
         default=12, ge=1, le=36, description="How many start-month cohorts, newest last."
     )

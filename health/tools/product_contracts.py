@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import AsOf, Cursor, Limit, PageInfo, ToolInput, ToolOutput
 
 
 class AnalyzeProductUsageInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"view": "accounts", "days": 30, "top_features": 3, "limit": 20}]
+        }
+    )
+
     view: Literal["features", "accounts"] = Field(
         default="features",
         description="features: adoption of each feature across your accounts; accounts: "

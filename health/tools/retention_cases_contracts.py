@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cs_platform.core.contracts import (
     AsOf,
@@ -26,6 +26,20 @@ EscalationStatusName = Literal[tuple(EscalationStatus.values)]  # type: ignore[v
 
 # --- manage_escalations ------------------------------------------------------------
 class ManageEscalationsInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "create",
+                    "account_id": 42,
+                    "severity": "high",
+                    "summary": "Nightly export has failed three days running",
+                    "idempotency_key": "escalation-42-export",
+                }
+            ]
+        }
+    )
+
     action: Literal["list", "get", "create", "update"] = Field(
         description="list | get one | create (opens with an SLA from severity) | update "
         "(status acknowledged/resolved/open, severity, summary, owner)."
@@ -90,6 +104,10 @@ class ManageEscalationsOutput(ToolOutput):
 
 # --- analyze_churn_postmortem ------------------------------------------------------
 class AnalyzeChurnPostmortemInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"since": "2025-09-01", "window_days": 90, "limit": 20}]}
+    )
+
     since: date | None = Field(default=None, description="Only accounts churned on/after this.")
     until: date | None = Field(default=None, description="Only accounts churned on/before this.")
     window_days: int = Field(

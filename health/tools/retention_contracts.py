@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cs_platform.core.contracts import (
     AsOf,
@@ -32,6 +32,21 @@ CampaignStatusName = Literal[tuple(CampaignStatus.values)]  # type: ignore[valid
 
 # --- execute_retention_campaign ----------------------------------------------------
 class ExecuteRetentionCampaignInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "campaign_name": "Red accounts renewing this quarter",
+                    "segment_key": "red-renewing-90d",
+                    "cta_title": "Call the executive sponsor before the renewal",
+                    "cta_priority": "high",
+                    "due_in_days": 7,
+                    "dry_run": True,
+                }
+            ]
+        }
+    )
+
     campaign_id: int | None = Field(default=None, ge=1, description="An existing campaign.")
     campaign_name: str | None = Field(
         default=None, min_length=3, max_length=160, description="Create a new campaign."
@@ -77,6 +92,10 @@ class ExecuteRetentionCampaignOutput(ToolOutput):
 
 # --- monitor_satisfaction ----------------------------------------------------------
 class MonitorSatisfactionInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"days": 90, "only_at_risk": True, "limit": 20}]}
+    )
+
     account_id: int | None = Field(default=None, ge=1, description="One account; omit for all.")
     days: int = Field(default=90, ge=1, le=730, description="Window: answers in the last N days.")
     only_at_risk: bool = Field(
@@ -126,6 +145,27 @@ class MonitorSatisfactionOutput(ToolOutput):
 
 # --- automate_retention_campaigns --------------------------------------------------
 class AutomateRetentionCampaignsInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "create",
+                    "name": "Usage drop rescue",
+                    "match": "all",
+                    "conditions": [
+                        {"field": "usage_trend_pct", "op": "lte", "value": -30},
+                        {"field": "tier", "op": "in", "value": ["enterprise", "mid_market"]},
+                    ],
+                    "cta_title": "Review the usage drop with the champion",
+                    "cta_priority": "high",
+                    "due_in_days": 5,
+                    "status": "active",
+                    "idempotency_key": "campaign-usage-drop-rescue",
+                }
+            ]
+        }
+    )
+
     action: Literal["list", "create", "update", "run_now"] = Field(
         description="list | create (trigger rules + CTA) | update (rules, CTA, status) | "
         "run_now (evaluate the rules now; supports dry_run). Writes are for managers."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cs_platform.core.contracts import (
     AccountId,
@@ -99,6 +99,8 @@ class FactorRow(ToolOutput):
 
 # --- calculate_health_score ------------------------------------------------------------
 class CalculateHealthScoreInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"account_id": 42}]})
+
     account_id: AccountId
     idempotency_key: IdempotencyKey
 
@@ -124,6 +126,8 @@ class CalculateHealthScoreOutput(ToolOutput):
 
 # --- explain_health_change ---------------------------------------------------------------
 class ExplainHealthChangeInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"account_id": 42, "days": 30}]})
+
     account_id: AccountId
     from_snapshot_id: int | None = Field(
         default=None, ge=1, description="Older snapshot; default: the one ≥ `days` before."
@@ -190,6 +194,12 @@ class ExplainHealthChangeOutput(ToolOutput):
 
 # --- backtest_scorecard --------------------------------------------------------------------
 class BacktestScorecardInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"scorecard_key": "default", "horizon_days": 90, "min_coverage": 0.3}]
+        }
+    )
+
     scorecard_key: str = ScorecardKey
     scorecard_version: int | None = Field(
         default=None, ge=1, description="Version to test; default: the active one."
@@ -231,6 +241,12 @@ class BacktestScorecardOutput(ToolOutput):
 
 # --- identify_churn_risk ---------------------------------------------------------------------
 class IdentifyChurnRiskInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"min_risk_level": "high", "tier": "enterprise", "limit": 10}]
+        }
+    )
+
     min_risk_level: RiskLevel = Field(default="medium", description="Lowest risk level listed.")
     tier: TierName | None = Field(default=None, description="Only this tier.")
     owner_id: int | None = Field(default=None, ge=1, description="Only this CSM's accounts.")
@@ -264,6 +280,8 @@ class IdentifyChurnRiskOutput(ToolOutput):
 
 # --- score_risk_factors ------------------------------------------------------------------------
 class ScoreRiskFactorsInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"account_id": 42}]})
+
     account_id: AccountId
     threshold: float = Field(
         default=0.25,

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cs_platform.core.contracts import (
     AsOf,
@@ -48,6 +48,24 @@ SegmentAction = Literal["list", "get", "members", "create", "update", "evaluate"
 
 
 class SegmentCustomersInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "create",
+                    "segment_key": "red-renewing-90d",
+                    "name": "Red, renewing within 90 days",
+                    "match": "all",
+                    "conditions": [
+                        {"field": "health_band", "op": "eq", "value": "red"},
+                        {"field": "days_to_renewal", "op": "between", "value": [0, 90]},
+                    ],
+                    "idempotency_key": "segment-red-renewing-90d",
+                }
+            ]
+        }
+    )
+
     action: SegmentAction = Field(
         description="list segments | get one | members (current or history) | create | "
         "update | evaluate (recompute membership). create/update/evaluate are for managers."
@@ -126,6 +144,20 @@ class SegmentCustomersOutput(ToolOutput):
 
 # --- manage_lifecycle_stages -------------------------------------------------------
 class ManageLifecycleStagesInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "move",
+                    "account_id": 42,
+                    "to_stage": "at_risk",
+                    "reason": "Sponsor left; weekly active users down 40% in a month",
+                    "idempotency_key": "stage-42-at-risk",
+                }
+            ]
+        }
+    )
+
     action: Literal["distribution", "history", "move"] = Field(
         description="distribution (accounts, ARR and time per stage) | history (one "
         "account's stage changes) | move (change an account's stage, reason required)."
@@ -188,6 +220,14 @@ class ManageLifecycleStagesOutput(ToolOutput):
 
 # --- segment_by_value_tier ---------------------------------------------------------
 class SegmentByValueTierInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"boundaries": [25000, 100000], "labels": ["Small", "Mid", "Large"], "list_tier": 2}
+            ]
+        }
+    )
+
     boundaries: list[Decimal] = Field(
         default=[Decimal("10000"), Decimal("50000"), Decimal("100000")],
         min_length=1,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import AsOf, IdempotencyKey, ToolInput, ToolOutput
 from integrations.services.email_render import EMAIL_VARIABLES
@@ -13,6 +13,26 @@ _VARIABLES = ", ".join(f"{{{{{name}}}}}" for name in EMAIL_VARIABLES)
 
 
 class SendPersonalizedEmailInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contact_id": 318,
+                    "subject": "{{account_name}} renewal: time for a review?",
+                    "body": "Hi {{first_name}},\n"
+                    "\n"
+                    "Your renewal is coming up. Could we find 30 minutes next week to review how "
+                    "the team uses the product?\n"
+                    "\n"
+                    "Best,\n"
+                    "{{csm_name}}",
+                    "category": "service",
+                    "idempotency_key": "renewal-review-318",
+                }
+            ]
+        }
+    )
+
     contact_id: int = Field(
         ge=1, description="Id of a stored contact of an account in your book (the recipient)."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import (
     AsOf,
@@ -25,6 +25,21 @@ Tag = Annotated[str, Field(min_length=1, max_length=80)]
 
 
 class HandleSupportTicketInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "create",
+                    "account_id": 42,
+                    "subject": "SSO login fails for newly invited users",
+                    "description": "Users invited since Monday get an SSO error on first sign-in.",
+                    "priority": "high",
+                    "idempotency_key": "ticket-42-sso-login",
+                }
+            ]
+        }
+    )
+
     action: TicketAction = Field(
         description="create: open a ticket (account_id, subject); update: change a ticket "
         "(ticket_id + fields and/or comment); get: one ticket; list: page through tickets; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import (
     AsOf,
@@ -48,6 +48,12 @@ class SyncRunOut(ToolOutput):
 
 # --- trigger_sync -------------------------------------------------------------------
 class TriggerSyncInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"connection_id": 3, "idempotency_key": "sync-3-after-import"}]
+        }
+    )
+
     connection_id: int = Field(ge=1, description="Connection id (from get_sync_status).")
     stream: str | None = Field(
         default=None,
@@ -69,6 +75,8 @@ class TriggerSyncOutput(ToolOutput):
 
 # --- get_sync_status ----------------------------------------------------------------
 class GetSyncStatusInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"connection_id": 3, "runs": 3}]})
+
     connection_id: int | None = Field(
         default=None, ge=1, description="Only this connection; omit for all connections."
     )

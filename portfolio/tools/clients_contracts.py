@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cs_platform.core.contracts import (
     AccountId,
@@ -26,6 +26,8 @@ AccountStatusName = Literal[tuple(AccountStatus.values)]  # type: ignore[valid-t
 
 # --- get_client_overview -----------------------------------------------------------
 class GetClientOverviewInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"account_id": 42}]})
+
     account_id: AccountId
 
 
@@ -157,6 +159,12 @@ class ClientOverviewOutput(ToolOutput):
 
 # --- list_clients ------------------------------------------------------------------
 class ListClientsInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"health_band": "red", "renewal_within_days": 90, "limit": 25}]
+        }
+    )
+
     tier: TierName | None = Field(default=None, description="Only this commercial tier.")
     lifecycle_stage: StageName | None = Field(default=None, description="Only this stage.")
     status: AccountStatusName | None = Field(default=None, description="Only this account status.")
@@ -220,6 +228,19 @@ TimelineKind = Literal[
 
 
 class GetClientTimelineInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": 42,
+                    "since": "2026-01-01T00:00:00Z",
+                    "kinds": ["health_change", "ticket_opened", "stage_change"],
+                    "limit": 20,
+                }
+            ]
+        }
+    )
+
     account_id: AccountId
     since: datetime | None = Field(default=None, description="Only events at or after this time.")
     until: datetime | None = Field(default=None, description="Only events at or before this time.")

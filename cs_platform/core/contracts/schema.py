@@ -34,6 +34,9 @@ def _inline_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
 def flat_schema(model: type[BaseModel], *, mode: str) -> dict[str, Any]:
     """`model`'s JSON schema with every `$ref` inlined (`mode`: validation or serialization)."""
     raw = model.model_json_schema(mode=mode)
+    # A contract's example request (JSON Schema `examples`) is shown by the OpenAPI entry
+    # as its request example; MCP's tools/list is paid per token and goes without it.
+    raw.pop("examples", None)
     schema = _inline_refs(raw, raw.get("$defs", {}))
     schema.setdefault("type", "object")
     schema.setdefault("properties", {})
