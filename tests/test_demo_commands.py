@@ -30,11 +30,6 @@ DEMO_COMMANDS = {
 }
 
 
-@pytest.fixture
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(DEMO_COMMANDS))
 def test_demo_commands_refuse_when_demo_commands_are_disabled(name, settings, tmp_path):
