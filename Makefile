@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cs_platform
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test test-dates lint fmt install install-dev services browser lock seed bench smoke-embedded clean
+.PHONY: run test test-fast test-dates lint fmt install install-dev services browser lock seed bench smoke-embedded clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -50,6 +50,12 @@ test: install-dev services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
 	CELERY_TASK_ALWAYS_EAGER=true \
 	$(BIN)/pytest -q -n 2 --create-db $(PYTEST_ARGS)
+
+# The suite without the tests marked `slow` (servers, workers, child processes): for iterating.
+test-fast: install-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
+	CELERY_TASK_ALWAYS_EAGER=true \
+	$(BIN)/pytest -q -n 2 --create-db -m "not slow" $(PYTEST_ARGS)
 
 # The date-sensitive tests again, with "today" set to a month end, 29 February, 31 December,
 # a Sunday, a Monday and the real date (CS_TODAY, read by cs_platform/core/clock.py).

@@ -1,5 +1,9 @@
-"""Root conftest: only here does pytest honour ``pytest_plugins``, which makes the shared
-fixtures of ``tests/fixtures.py`` (and the browser-test fixtures of
-``tests/browser/fixtures.py``) available to every app's tests."""
+"""Root conftest: only here does pytest honour ``pytest_plugins``. Every fixture of the
+suite lives in one of these modules (or in the one test module that uses it), so any test
+can use any of them by name, and a fixture is found by grepping for its ``def``."""
 
-pytest_plugins = ["tests.fixtures", "tests.browser.fixtures"]
+pytest_plugins = [
+    "tests.fixtures",  # staff, actors, tokens, a small portfolio, the clock (`travel`)
+    "integrations.tests.fixtures",  # sandbox providers, webhook receiver, two books, connections
+    "tests.browser.fixtures",  # headless Chromium against a live server, persona sign-in
+]

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-
-from cs_platform.core import clock
 
 # Models are imported inside the fixtures: this plugin loads before Django's app registry
 # (pure-library runs use `-p no:django`).
@@ -63,6 +59,12 @@ def root(client, db) -> object:
 
 
 @pytest.fixture
+def fast_hashing(settings) -> None:
+    """A cheap password hasher, for tests that set passwords and sign in with them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def make_user(db) -> Callable[..., object]:
     from cs_platform.core.models import StaffProfile
 
@@ -76,12 +78,16 @@ def make_user(db) -> Callable[..., object]:
 
 @pytest.fixture
 def staff(make_user) -> dict[str, object]:
+    """One user per role, named by it: manager, csm1, csm2, viewer. The CSMs have names and
+    e-mail addresses (messages that sign with the owner's name are checked against them)."""
     from cs_platform.core.models import Role
 
     return {
         "manager": make_user("manager", Role.MANAGER),
-        "csm1": make_user("csm1", Role.CSM),
-        "csm2": make_user("csm2", Role.CSM),
+        "csm1": make_user(
+            "csm1", Role.CSM, first_name="Grace", last_name="Hopper", email="grace@cs.test"
+        ),
+        "csm2": make_user("csm2", Role.CSM, first_name="Alan", email="alan@cs.test"),
         "viewer": make_user("viewer", Role.VIEWER),
     }
 
@@ -105,100 +111,11 @@ def make_token(db) -> Callable[..., str]:
     return _make
 
 
-def build_account(owner, number: int, *, declining: bool, days: int = 60):
-    """An account with 60 days of usage, tickets, NPS/CSAT answers, contract and renewal.
-
-    `declining` halves usage in the last 30 days and adds urgent tickets and detractor
-    answers, so two accounts built with different flags differ in every signal.
-    """
-    from customers.models import Account, Contact, Contract, Renewal
-    from health.models import Survey, SurveyResponse, UsageDaily
-    from integrations.models import SupportTicket
-
-    now = clock.now()
-    today = clock.today()
-    account = Account.objects.create(
-        name=f"Fixture {number:03d}",
-        domain=f"fixture-{number:03d}.test",
-        owner=owner,
-        tier="enterprise" if declining else "smb",
-        seats_licensed=100,
-        arr=Decimal("120000.00") if declining else Decimal("18000.00"),
-        arr_reporting=Decimal("120000.00") if declining else Decimal("18000.00"),
-        payment_status="late" if declining else "current",
-        customer_since=today - timedelta(days=400),
-        lifecycle_stage="adoption",
-    )
-    Contact.objects.create(
-        account=account, email=f"champ@fixture-{number:03d}.test", is_primary=True
-    )
-    contract = Contract.objects.create(
-        account=account,
-        name="Subscription",
-        start_date=today - timedelta(days=300),
-        end_date=today + timedelta(days=65),
-        arr=account.arr,
-        seats=100,
-    )
-    Renewal.objects.create(
-        account=account,
-        contract=contract,
-        renewal_date=today + timedelta(days=65),
-        current_arr=account.arr,
-    )
-    rows = []
-    for back in range(days):
-        day = today - timedelta(days=back)
-        users = 40 if (declining and back < 30) else 80
-        if not declining:
-            users = 60 + (days - back) // 6
-        rows.append(
-            UsageDaily(
-                account=account,
-                date=day,
-                active_users=users,
-                sessions=users * 2,
-                events=users * 15,
-                minutes=users * 20,
-            )
-        )
-    UsageDaily.objects.bulk_create(rows)
-    nps, _ = Survey.objects.get_or_create(
-        key="nps", defaults={"name": "NPS", "kind": "nps", "question": "Recommend?"}
-    )
-    csat, _ = Survey.objects.get_or_create(
-        key="csat", defaults={"name": "CSAT", "kind": "csat", "question": "Satisfied?"}
-    )
-    for i, score in enumerate([2, 4, 9] if declining else [9, 10, 8]):
-        SurveyResponse.objects.create(
-            survey=nps,
-            kind="nps",
-            account=account,
-            score=score,
-            responded_at=now - timedelta(days=10 + i),
-        )
-    SurveyResponse.objects.create(
-        survey=csat,
-        kind="csat",
-        account=account,
-        score=2 if declining else 5,
-        responded_at=now - timedelta(days=5),
-    )
-    for i, prio in enumerate(["urgent", "high", "normal"] if declining else ["low"]):
-        SupportTicket.objects.create(
-            account=account,
-            subject=f"Issue {i}",
-            priority=prio,
-            status="open",
-            opened_at=now - timedelta(days=3 + i),
-            sla_breached=prio == "urgent",
-        )
-    return account
-
-
 @pytest.fixture
 def portfolio(staff) -> dict[str, object]:
     """Two accounts per CSM: csm1 owns a healthy and a declining one, csm2 one of each."""
+    from tests.builders import build_account
+
     return {
         "healthy": build_account(staff["csm1"], 1, declining=False),
         "declining": build_account(staff["csm1"], 2, declining=True),

@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "health.json"
 
 
+@pytest.mark.slow  # seeds and scores a database of its own in a child process
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL"
 )

@@ -22,7 +22,7 @@ from customers.models import (
     LifecycleStageChange,
     Renewal,
 )
-from tests.fixtures import build_account
+from tests.builders import build_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 

@@ -30,11 +30,6 @@ DEMO_COMMANDS = {
 }
 
 
-@pytest.fixture
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(DEMO_COMMANDS))
 def test_demo_commands_refuse_when_demo_commands_are_disabled(name, settings, tmp_path):
@@ -51,6 +46,7 @@ def test_demo_commands_refuse_when_demo_commands_are_disabled(name, settings, tm
     assert not (tmp_path / "pw").exists()
 
 
+@pytest.mark.slow  # three Django processes
 def test_production_settings_refuse_seed_demo_reset_before_touching_the_database():
     # The database named here does not exist: the refusal must come first.
     env = {

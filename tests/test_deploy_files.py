@@ -270,11 +270,6 @@ def test_env_example_lists_nothing_the_code_does_not_read():
 # --- ensure_demo_admin ----------------------------------------------------------------
 
 
-@pytest.fixture
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _ensure(password_file: Path) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("ensure_demo_admin", password_file=password_file, stdout=out, stderr=err)

@@ -15,7 +15,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from cs_platform.core.tools import tool_registry
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # child processes
 REPO = Path(__file__).resolve().parent.parent
 
 

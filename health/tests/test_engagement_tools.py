@@ -15,60 +15,58 @@ from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput, NotFound, PermissionDenied
 from customers.models import Account, LifecycleStageChange, MilestoneStatus, OnboardingPlan
 from health.models import Feature, FeatureAdoption, Segment, SegmentMembership
-from health.tests.fixtures_g2 import (
-    g2_account,
-    g2_call,
-    g2_health,
-    g2_renewal,
-    g2_staff_fixture,  # noqa: F401  (the g2_staff fixture)
-    g2_today,
-    g2_usage,
+from health.tests.builders import (
+    create_account,
+    create_health_score,
+    create_renewal,
+    create_usage_days,
 )
+from tests.builders import call_tool
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 # --- track_usage_engagement ------------------------------------------------------------
-def test_usage_engagement_computes_dau_wau_mau_trend_from_rows(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Acme")
+def test_usage_engagement_computes_dau_wau_mau_trend_from_rows(staff):
+    account = create_account(staff["csm1"], "Acme")
     last30 = [40] * 30
     last30[19] = 55  # ten days ago: the 30-day peak
-    g2_usage(account, [80] * 30 + last30)
-    out = g2_call(g2_staff["csm1"], "track_usage_engagement", {"account_id": account.pk})
+    create_usage_days(account, [80] * 30 + last30)
+    out = call_tool(staff["csm1"], "track_usage_engagement", {"account_id": account.pk})
     [row] = out["accounts"]
     assert row["avg_dau_last_30"] == 40.5 and row["avg_dau_prev_30"] == 80.0
     assert (row["wau"], row["mau"]) == (40, 55)
     assert row["stickiness_pct"] == 73.6  # 40.5 / 55
     assert row["trend_pct"] == -49.4  # (1215 - 2400) / 2400
     assert row["sessions_last_30"] == 2430 and row["events_last_30"] == 18225
-    assert row["last_active_date"] == g2_today().isoformat()
+    assert row["last_active_date"] == clock.today().isoformat()
     assert row["missing"] == []
     assert len(row["weekly"]) == 12
     this_week = row["weekly"][-1]
-    assert this_week["days_with_data"] == g2_today().weekday() + 1
+    assert this_week["days_with_data"] == clock.today().weekday() + 1
     assert this_week["peak_dau"] == 40
     assert "wau" in out["definitions"] and "lower bound" in out["definitions"]["wau"]
 
 
-def test_usage_engagement_names_missing_data_instead_of_zeros(g2_staff):
-    empty = g2_account(g2_staff["csm1"], "Empty")
-    young = g2_account(g2_staff["csm1"], "Young")
-    g2_usage(young, [10] * 20)
-    [e] = g2_call(g2_staff["csm1"], "track_usage_engagement", {"account_id": empty.pk})["accounts"]
+def test_usage_engagement_names_missing_data_instead_of_zeros(staff):
+    empty = create_account(staff["csm1"], "Empty")
+    young = create_account(staff["csm1"], "Young")
+    create_usage_days(young, [10] * 20)
+    [e] = call_tool(staff["csm1"], "track_usage_engagement", {"account_id": empty.pk})["accounts"]
     assert e["missing"] == ["usage"] and e["avg_dau_last_30"] is None and e["mau"] is None
     assert all(w["days_with_data"] == 0 and w["peak_dau"] is None for w in e["weekly"])
-    [y] = g2_call(g2_staff["csm1"], "track_usage_engagement", {"account_id": young.pk})["accounts"]
+    [y] = call_tool(staff["csm1"], "track_usage_engagement", {"account_id": young.pk})["accounts"]
     assert y["trend_pct"] is None and y["avg_dau_prev_30"] is None
     assert set(y["missing"]) == {"avg_dau_prev_30", "trend_pct"}
     assert y["avg_dau_last_30"] == 6.7  # 200 user-days / 30 calendar days
 
 
-def test_usage_engagement_scope_and_bad_input(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Acme")
+def test_usage_engagement_scope_and_bad_input(staff):
+    account = create_account(staff["csm1"], "Acme")
     with pytest.raises(NotFound):
-        g2_call(g2_staff["csm2"], "track_usage_engagement", {"account_id": account.pk})
+        call_tool(staff["csm2"], "track_usage_engagement", {"account_id": account.pk})
     with pytest.raises(InvalidInput) as err:
-        g2_call(g2_staff["csm1"], "track_usage_engagement", {"weeks": 0})
+        call_tool(staff["csm1"], "track_usage_engagement", {"weeks": 0})
     assert {e["field"] for e in err.value.details["errors"]} == {"weeks"}
 
 
@@ -84,22 +82,22 @@ def _segment(manager, **extra) -> dict:
         ],
         **extra,
     }
-    return g2_call(manager, "segment_customers", payload)
+    return call_tool(manager, "segment_customers", payload)
 
 
-def test_usage_engagement_pages_through_a_segment_in_scope(g2_staff):
+def test_usage_engagement_pages_through_a_segment_in_scope(staff):
     for i in range(3):
-        a = g2_account(g2_staff["csm1"], f"Big {i}", tier="enterprise", arr=Decimal("90000"))
-        g2_usage(a, [10 + i] * 5)
-    g2_account(g2_staff["csm2"], "Not mine", tier="enterprise", arr=Decimal("90000"))
-    _segment(g2_staff["manager"])
-    first = g2_call(
-        g2_staff["csm1"], "track_usage_engagement", {"segment_key": "big-ones", "limit": 2}
+        a = create_account(staff["csm1"], f"Big {i}", tier="enterprise", arr=Decimal("90000"))
+        create_usage_days(a, [10 + i] * 5)
+    create_account(staff["csm2"], "Not mine", tier="enterprise", arr=Decimal("90000"))
+    _segment(staff["manager"])
+    first = call_tool(
+        staff["csm1"], "track_usage_engagement", {"segment_key": "big-ones", "limit": 2}
     )
     assert [r["name"] for r in first["accounts"]] == ["Big 0", "Big 1"]
     assert first["page"]["has_next"]
-    second = g2_call(
-        g2_staff["csm1"],
+    second = call_tool(
+        staff["csm1"],
         "track_usage_engagement",
         {"segment_key": "big-ones", "limit": 2, "cursor": first["page"]["next_cursor"]},
     )
@@ -107,57 +105,57 @@ def test_usage_engagement_pages_through_a_segment_in_scope(g2_staff):
     assert second["accounts"][0]["mau"] == 12 and not second["page"]["has_next"]
 
 
-def test_usage_engagement_segment_queries_do_not_grow(g2_staff):
+def test_usage_engagement_segment_queries_do_not_grow(staff):
     def build(n, offset):
         for i in range(n):
-            a = g2_account(
-                g2_staff["csm1"], f"E {offset + i}", tier="enterprise", arr=Decimal("60000")
+            a = create_account(
+                staff["csm1"], f"E {offset + i}", tier="enterprise", arr=Decimal("60000")
             )
-            g2_usage(a, [5] * 40)
+            create_usage_days(a, [5] * 40)
 
     build(2, 0)
-    _segment(g2_staff["manager"])
+    _segment(staff["manager"])
     payload = {"segment_key": "big-ones", "limit": 50}
     with CaptureQueriesContext(connection) as small:
-        assert len(g2_call(g2_staff["manager"], "track_usage_engagement", payload)["accounts"]) == 2
+        assert len(call_tool(staff["manager"], "track_usage_engagement", payload)["accounts"]) == 2
     build(6, 10)
-    g2_call(
-        g2_staff["manager"], "segment_customers", {"action": "evaluate", "segment_key": "big-ones"}
+    call_tool(
+        staff["manager"], "segment_customers", {"action": "evaluate", "segment_key": "big-ones"}
     )
     with CaptureQueriesContext(connection) as large:
-        assert len(g2_call(g2_staff["manager"], "track_usage_engagement", payload)["accounts"]) == 8
+        assert len(call_tool(staff["manager"], "track_usage_engagement", payload)["accounts"]) == 8
     assert len(large) == len(small)
 
 
 # --- segment_customers -----------------------------------------------------------------
-def test_segment_membership_records_entries_exits_and_reentry(g2_staff):
-    a = g2_account(g2_staff["csm1"], "A", tier="enterprise", arr=Decimal("60000"))
-    b = g2_account(g2_staff["csm1"], "B", tier="mid_market", arr=Decimal("75000"))
-    g2_account(g2_staff["csm2"], "C", tier="smb", arr=Decimal("90000"))
-    out = _segment(g2_staff["manager"])
+def test_segment_membership_records_entries_exits_and_reentry(staff):
+    a = create_account(staff["csm1"], "A", tier="enterprise", arr=Decimal("60000"))
+    b = create_account(staff["csm1"], "B", tier="mid_market", arr=Decimal("75000"))
+    create_account(staff["csm2"], "C", tier="smb", arr=Decimal("90000"))
+    out = _segment(staff["manager"])
     assert out["evaluation"] == {"entered": 2, "exited": 0, "current": 2}
     segment = Segment.objects.get(key="big-ones")
     assert segment.rules["conditions"][1] == {"field": "arr", "op": "gte", "value": 50000}
 
     Account.objects.filter(pk=a.pk).update(tier="smb")
-    out = g2_call(
-        g2_staff["manager"], "segment_customers", {"action": "evaluate", "segment_key": "big-ones"}
+    out = call_tool(
+        staff["manager"], "segment_customers", {"action": "evaluate", "segment_key": "big-ones"}
     )
     assert out["evaluation"] == {"entered": 0, "exited": 1, "current": 1}
     stay = SegmentMembership.objects.get(account=a)
     assert stay.exited_at is not None and stay.exited_at >= stay.entered_at
 
     Account.objects.filter(pk=a.pk).update(tier="enterprise")
-    out = g2_call(
-        g2_staff["manager"], "segment_customers", {"action": "evaluate", "segment_key": "big-ones"}
+    out = call_tool(
+        staff["manager"], "segment_customers", {"action": "evaluate", "segment_key": "big-ones"}
     )
     assert out["evaluation"] == {"entered": 1, "exited": 0, "current": 2}
     stays = list(SegmentMembership.objects.filter(account=a).order_by("entered_at"))
     assert len(stays) == 2 and stays[0].exited_at is not None and stays[1].exited_at is None
     assert SegmentMembership.objects.filter(account=b).count() == 1
 
-    history = g2_call(
-        g2_staff["csm1"],
+    history = call_tool(
+        staff["csm1"],
         "segment_customers",
         {"action": "members", "segment_key": "big-ones", "include_exited": True},
     )
@@ -167,25 +165,25 @@ def test_segment_membership_records_entries_exits_and_reentry(g2_staff):
         ("A", True),
     ]
     assert history["segment"]["members_in_scope"] == 2
-    other = g2_call(g2_staff["csm2"], "segment_customers", {"action": "list"})
+    other = call_tool(staff["csm2"], "segment_customers", {"action": "list"})
     assert other["segments"][0]["members_in_scope"] == 0  # csm2's C is smb: not a member
 
 
-def test_segment_rules_over_computed_metrics(g2_staff):
-    declining = g2_account(g2_staff["csm1"], "Declining")
-    g2_usage(declining, [80] * 30 + [40] * 30)
-    g2_health(declining, 42, "red")
-    g2_renewal(declining, 45)
-    steady = g2_account(g2_staff["csm1"], "Steady")
-    g2_usage(steady, [50] * 60)
-    g2_health(steady, 81, "green")
-    g2_renewal(steady, 200)
-    unscored = g2_account(g2_staff["csm1"], "Unscored")
+def test_segment_rules_over_computed_metrics(staff):
+    declining = create_account(staff["csm1"], "Declining")
+    create_usage_days(declining, [80] * 30 + [40] * 30)
+    create_health_score(declining, 42, "red")
+    create_renewal(declining, 45)
+    steady = create_account(staff["csm1"], "Steady")
+    create_usage_days(steady, [50] * 60)
+    create_health_score(steady, 81, "green")
+    create_renewal(steady, 200)
+    unscored = create_account(staff["csm1"], "Unscored")
 
     def members(conditions, match="all"):
         key = f"s{Segment.objects.count()}"
-        g2_call(
-            g2_staff["manager"],
+        call_tool(
+            staff["manager"],
             "segment_customers",
             {
                 "action": "create",
@@ -217,14 +215,14 @@ def test_segment_rules_over_computed_metrics(g2_staff):
     ) == {steady.pk, unscored.pk}
 
 
-def test_segment_dry_run_invalid_rules_and_permissions(g2_staff):
-    g2_account(g2_staff["csm1"], "A", tier="enterprise", arr=Decimal("60000"))
-    dry = _segment(g2_staff["manager"], dry_run=True)
+def test_segment_dry_run_invalid_rules_and_permissions(staff):
+    create_account(staff["csm1"], "A", tier="enterprise", arr=Decimal("60000"))
+    dry = _segment(staff["manager"], dry_run=True)
     assert dry["dry_run"] and dry["evaluation"]["entered"] == 1
     assert Segment.objects.count() == 0 and SegmentMembership.objects.count() == 0
     with pytest.raises(InvalidInput) as err:
         _segment(
-            g2_staff["manager"],
+            staff["manager"],
             conditions=[
                 {"field": "tier", "op": "gt", "value": 1},
                 {"field": "industry", "op": "eq", "value": "banking"},
@@ -234,13 +232,13 @@ def test_segment_dry_run_invalid_rules_and_permissions(g2_staff):
     fields = {e["field"] for e in err.value.details["errors"]}
     assert fields == {"conditions.0.op", "conditions.1.value", "conditions.2.value"}
     with pytest.raises(PermissionDenied):
-        _segment(g2_staff["csm1"])
+        _segment(staff["csm1"])
     with pytest.raises(PermissionDenied):
-        _segment(g2_staff["viewer"])
+        _segment(staff["viewer"])
     assert Segment.objects.count() == 0 and not AuditEvent.objects.exists()
 
 
-def test_segment_evaluation_queries_do_not_grow(g2_staff):
+def test_segment_evaluation_queries_do_not_grow(staff):
     payload = {"action": "evaluate", "segment_key": "big-ones"}
 
     def churn_members_and_add(n_out, n_in, prefix):
@@ -251,12 +249,12 @@ def test_segment_evaluation_queries_do_not_grow(g2_staff):
         )
         Account.objects.filter(pk__in=ids).update(tier="smb")
         for i in range(n_in):
-            g2_account(g2_staff["csm2"], f"{prefix}{i}", tier="enterprise", arr=Decimal("70000"))
+            create_account(staff["csm2"], f"{prefix}{i}", tier="enterprise", arr=Decimal("70000"))
         with CaptureQueriesContext(connection) as ctx:
-            ev = g2_call(g2_staff["manager"], "segment_customers", payload)["evaluation"]
+            ev = call_tool(staff["manager"], "segment_customers", payload)["evaluation"]
         return ev, len(ctx)
 
-    _segment(g2_staff["manager"], evaluate=False)
+    _segment(staff["manager"], evaluate=False)
     assert churn_members_and_add(0, 3, "A")[0]["entered"] == 3
     small, small_queries = churn_members_and_add(1, 2, "B")
     assert small == {"entered": 2, "exited": 1, "current": 4}
@@ -266,16 +264,16 @@ def test_segment_evaluation_queries_do_not_grow(g2_staff):
 
 
 # --- track_feature_adoption ------------------------------------------------------------
-def test_feature_adoption_per_account_and_portfolio(g2_staff):
-    today = g2_today()
+def test_feature_adoption_per_account_and_portfolio(staff):
+    today = clock.today()
     reports = Feature.objects.create(key="reports", name="Reports", category="analytics")
     alerts = Feature.objects.create(key="alerts", name="Alerts", category="ops")
     Feature.objects.create(key="sso", name="SSO", category="admin")
     Feature.objects.create(key="beta", name="Beta", is_tracked=False)
-    a = g2_account(g2_staff["csm1"], "A", seats_licensed=50)
-    b = g2_account(g2_staff["csm1"], "B")
-    g2_account(g2_staff["csm1"], "C")
-    g2_account(g2_staff["csm2"], "Other")
+    a = create_account(staff["csm1"], "A", seats_licensed=50)
+    b = create_account(staff["csm1"], "B")
+    create_account(staff["csm1"], "C")
+    create_account(staff["csm2"], "Other")
 
     def adopt(account, feature, last_days_ago, users):
         FeatureAdoption.objects.create(
@@ -290,7 +288,7 @@ def test_feature_adoption_per_account_and_portfolio(g2_staff):
     adopt(a, reports, 3, 20)
     adopt(a, alerts, 60, 0)
     adopt(b, reports, 40, 0)
-    out = g2_call(g2_staff["csm1"], "track_feature_adoption", {"account_id": a.pk})
+    out = call_tool(staff["csm1"], "track_feature_adoption", {"account_id": a.pk})
     assert out["breadth"] == {
         "tracked_features": 3,
         "used_ever": 2,
@@ -303,26 +301,26 @@ def test_feature_adoption_per_account_and_portfolio(g2_staff):
     assert rows["alerts"]["days_since_last_use"] == 60 and not rows["alerts"]["active_last_30d"]
     assert not rows["sso"]["adopted"] and rows["sso"]["events_total"] is None
 
-    book = g2_call(g2_staff["csm1"], "track_feature_adoption", {"limit": 2})
+    book = call_tool(staff["csm1"], "track_feature_adoption", {"limit": 2})
     assert book["accounts_in_scope"] == 3
     assert [r["feature_key"] for r in book["portfolio_features"]] == ["alerts", "reports"]
     rep = book["portfolio_features"][1]
     assert (rep["accounts_using"], rep["accounts_active_30d"], rep["adoption_pct"]) == (2, 1, 66.7)
     assert book["page"]["has_next"]
-    nxt = g2_call(
-        g2_staff["csm1"], "track_feature_adoption", {"cursor": book["page"]["next_cursor"]}
+    nxt = call_tool(
+        staff["csm1"], "track_feature_adoption", {"cursor": book["page"]["next_cursor"]}
     )
     assert [r["feature_key"] for r in nxt["portfolio_features"]] == ["sso"]
     c = Account.objects.get(name="C")
-    none = g2_call(g2_staff["csm1"], "track_feature_adoption", {"account_id": c.pk})
+    none = call_tool(staff["csm1"], "track_feature_adoption", {"account_id": c.pk})
     assert none["missing"] == ["feature_adoption"] and none["breadth"]["breadth_pct"] is None
 
 
 # --- manage_lifecycle_stages -----------------------------------------------------------
-def test_stage_move_records_reason_history_timeline_and_audit(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Acme", lifecycle_stage="adoption")
-    out = g2_call(
-        g2_staff["csm1"],
+def test_stage_move_records_reason_history_timeline_and_audit(staff):
+    account = create_account(staff["csm1"], "Acme", lifecycle_stage="adoption")
+    out = call_tool(
+        staff["csm1"],
         "manage_lifecycle_stages",
         {
             "action": "move",
@@ -335,15 +333,15 @@ def test_stage_move_records_reason_history_timeline_and_audit(g2_staff):
     assert (change.from_stage, change.to_stage, change.changed_by) == (
         "adoption",
         "at_risk",
-        g2_staff["csm1"],
+        staff["csm1"],
     )
     assert change.reason == "Champion left; usage down 40%"
-    assert out["change"]["id"] == change.pk and out["change"]["changed_by"] == "g2_csm1"
+    assert out["change"]["id"] == change.pk and out["change"]["changed_by"] == "csm1"
     account.refresh_from_db()
     assert account.lifecycle_stage == "at_risk"
     assert AuditEvent.objects.filter(action="account.stage_moved", account_id=account.pk).exists()
-    timeline = g2_call(
-        g2_staff["csm1"],
+    timeline = call_tool(
+        staff["csm1"],
         "get_client_timeline",
         {"account_id": account.pk, "kinds": ["stage_change"]},
     )
@@ -353,57 +351,57 @@ def test_stage_move_records_reason_history_timeline_and_audit(g2_staff):
         "to": "at_risk",
         "reason": "Champion left; usage down 40%",
     }
-    history = g2_call(
-        g2_staff["csm1"], "manage_lifecycle_stages", {"action": "history", "account_id": account.pk}
+    history = call_tool(
+        staff["csm1"], "manage_lifecycle_stages", {"action": "history", "account_id": account.pk}
     )
     assert [h["to_stage"] for h in history["history"]] == ["at_risk"]
 
 
-def test_stage_move_to_churned_marks_the_account_and_bad_moves_change_nothing(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Acme")
-    g2_call(
-        g2_staff["manager"],
+def test_stage_move_to_churned_marks_the_account_and_bad_moves_change_nothing(staff):
+    account = create_account(staff["csm1"], "Acme")
+    call_tool(
+        staff["manager"],
         "manage_lifecycle_stages",
         {"action": "move", "account_id": account.pk, "to_stage": "churned", "reason": "Lost"},
     )
     account.refresh_from_db()
-    assert account.status == "churned" and account.churned_on == g2_today()
+    assert account.status == "churned" and account.churned_on == clock.today()
     with pytest.raises(InvalidInput):  # same stage
-        g2_call(
-            g2_staff["manager"],
+        call_tool(
+            staff["manager"],
             "manage_lifecycle_stages",
             {"action": "move", "account_id": account.pk, "to_stage": "churned", "reason": "Again"},
         )
     with pytest.raises(InvalidInput) as err:
-        g2_call(
-            g2_staff["manager"],
+        call_tool(
+            staff["manager"],
             "manage_lifecycle_stages",
             {"action": "move", "account_id": account.pk, "to_stage": "adoption"},
         )
     assert err.value.details["errors"][0]["field"] == "body"
     with pytest.raises(NotFound):
-        g2_call(
-            g2_staff["csm2"],
+        call_tool(
+            staff["csm2"],
             "manage_lifecycle_stages",
             {"action": "move", "account_id": account.pk, "to_stage": "adoption", "reason": "x" * 5},
         )
     # A viewer may read the distribution (a read action) but never move an account.
-    g2_call(g2_staff["viewer"], "manage_lifecycle_stages", {"action": "distribution"})
+    call_tool(staff["viewer"], "manage_lifecycle_stages", {"action": "distribution"})
     with pytest.raises(PermissionDenied):
-        g2_call(
-            g2_staff["viewer"],
+        call_tool(
+            staff["viewer"],
             "manage_lifecycle_stages",
             {"action": "move", "account_id": account.pk, "to_stage": "adoption", "reason": "x" * 5},
         )
     assert LifecycleStageChange.objects.filter(account=account).count() == 1
 
 
-def test_stage_distribution_is_scoped_and_measures_time_in_stage(g2_staff):
+def test_stage_distribution_is_scoped_and_measures_time_in_stage(staff):
     now = clock.now()
-    a = g2_account(g2_staff["csm1"], "A", lifecycle_stage="adoption", arr=Decimal("1000"))
-    b = g2_account(g2_staff["csm1"], "B", lifecycle_stage="adoption", arr=Decimal("3000"))
-    g2_account(g2_staff["csm1"], "C", lifecycle_stage="renewal", arr=Decimal("500"))
-    g2_account(g2_staff["csm2"], "D", lifecycle_stage="adoption", arr=Decimal("9000"))
+    a = create_account(staff["csm1"], "A", lifecycle_stage="adoption", arr=Decimal("1000"))
+    b = create_account(staff["csm1"], "B", lifecycle_stage="adoption", arr=Decimal("3000"))
+    create_account(staff["csm1"], "C", lifecycle_stage="renewal", arr=Decimal("500"))
+    create_account(staff["csm2"], "D", lifecycle_stage="adoption", arr=Decimal("9000"))
     for acct, days in ((a, 10), (b, 40)):
         LifecycleStageChange.objects.create(
             account=acct,
@@ -412,7 +410,7 @@ def test_stage_distribution_is_scoped_and_measures_time_in_stage(g2_staff):
             changed_at=now - timedelta(days=days),
             reason="Went live",
         )
-    out = g2_call(g2_staff["csm1"], "manage_lifecycle_stages", {"action": "distribution"})
+    out = call_tool(staff["csm1"], "manage_lifecycle_stages", {"action": "distribution"})
     stages = {s["stage"]: s for s in out["distribution"]}
     assert stages["adoption"]["accounts"] == 2 and stages["adoption"]["arr_total"] == "4000.00"
     assert stages["adoption"]["avg_days_in_stage"] == 25.0
@@ -425,13 +423,13 @@ def test_stage_distribution_is_scoped_and_measures_time_in_stage(g2_staff):
 
 
 # --- track_adoption_milestones ---------------------------------------------------------
-def test_adoption_milestones_from_onboarding_and_usage(g2_staff):
-    today = g2_today()
+def test_adoption_milestones_from_onboarding_and_usage(staff):
+    today = clock.today()
     now = clock.now()
-    account = g2_account(
-        g2_staff["csm1"], "Acme", seats_licensed=40, customer_since=today - timedelta(days=30)
+    account = create_account(
+        staff["csm1"], "Acme", seats_licensed=40, customer_since=today - timedelta(days=30)
     )
-    g2_usage(account, list(range(1, 31)))  # 1 user 29 days ago … 30 today
+    create_usage_days(account, list(range(1, 31)))  # 1 user 29 days ago … 30 today
     plan = OnboardingPlan.objects.create(
         account=account,
         template="standard",
@@ -454,7 +452,7 @@ def test_adoption_milestones_from_onboarding_and_usage(g2_staff):
         first_used_on=today - timedelta(days=20),
         last_used_on=today,
     )
-    out = g2_call(g2_staff["csm1"], "track_adoption_milestones", {"account_id": account.pk})
+    out = call_tool(staff["csm1"], "track_adoption_milestones", {"account_id": account.pk})
     onb = out["onboarding"]
     assert (onb["milestones_total"], onb["milestones_done"], onb["milestones_overdue"]) == (3, 1, 1)
     assert onb["progress_pct"] == 33.3 and onb["milestones"][0]["days_from_start"] == 2
@@ -469,17 +467,17 @@ def test_adoption_milestones_from_onboarding_and_usage(g2_staff):
 
 
 # --- segment_by_value_tier -------------------------------------------------------------
-def test_value_tiers_with_configurable_boundaries(g2_staff):
+def test_value_tiers_with_configurable_boundaries(staff):
     arrs = {"Tiny": "5000", "Small": "20000", "Mid": "60000", "Big": "150000", "Huge": "400000"}
-    accts = {n: g2_account(g2_staff["csm1"], n, arr=Decimal(v)) for n, v in arrs.items()}
-    g2_account(g2_staff["csm2"], "Hidden", arr=Decimal("999999"))
-    g2_account(
-        g2_staff["csm1"], "Gone", arr=Decimal("70000"), status="churned", churned_on=g2_today()
+    accts = {n: create_account(staff["csm1"], n, arr=Decimal(v)) for n, v in arrs.items()}
+    create_account(staff["csm2"], "Hidden", arr=Decimal("999999"))
+    create_account(
+        staff["csm1"], "Gone", arr=Decimal("70000"), status="churned", churned_on=clock.today()
     )
-    g2_health(accts["Big"], 70, "green")
-    g2_health(accts["Huge"], 40, "red")
-    out = g2_call(
-        g2_staff["csm1"],
+    create_health_score(accts["Big"], 70, "green")
+    create_health_score(accts["Huge"], 40, "red")
+    out = call_tool(
+        staff["csm1"],
         "segment_by_value_tier",
         {"boundaries": ["10000", "50000", "100000"], "list_tier": 3, "limit": 1},
     )
@@ -496,8 +494,8 @@ def test_value_tiers_with_configurable_boundaries(g2_staff):
     assert top["scored_accounts"] == 2 and top["health_bands"]["red"] == 1
     assert tiers[0]["avg_health_score"] is None and tiers[0]["health_bands"]["unknown"] == 1
     assert [a["name"] for a in out["accounts"]] == ["Huge"]
-    nxt = g2_call(
-        g2_staff["csm1"],
+    nxt = call_tool(
+        staff["csm1"],
         "segment_by_value_tier",
         {
             "boundaries": ["10000", "50000", "100000"],
@@ -507,24 +505,24 @@ def test_value_tiers_with_configurable_boundaries(g2_staff):
     )
     assert [a["name"] for a in nxt["accounts"]] == ["Big"] and not nxt["page"]["has_next"]
     with pytest.raises(InvalidInput):
-        g2_call(g2_staff["csm1"], "segment_by_value_tier", {"boundaries": ["50000", "10000"]})
+        call_tool(staff["csm1"], "segment_by_value_tier", {"boundaries": ["50000", "10000"]})
     with pytest.raises(InvalidInput):
-        g2_call(
-            g2_staff["csm1"], "segment_by_value_tier", {"boundaries": ["10"], "labels": ["only"]}
+        call_tool(
+            staff["csm1"], "segment_by_value_tier", {"boundaries": ["10"], "labels": ["only"]}
         )
 
 
 # --- analyze_engagement_patterns -------------------------------------------------------
-def test_engagement_anomalies_and_cohorts(g2_staff):
-    today = g2_today()
-    dropped = g2_account(g2_staff["csm1"], "Dropped", customer_since=today - timedelta(days=90))
-    g2_usage(dropped, [48, 52] * 28 + [20] * 7)  # baseline mean 50, std 2; last week 20
-    steady = g2_account(g2_staff["csm1"], "Steady", customer_since=today - timedelta(days=90))
-    g2_usage(steady, [48, 52] * 28 + [50] * 7)
-    young = g2_account(g2_staff["csm1"], "Young", customer_since=today - timedelta(days=10))
-    g2_usage(young, [5] * 11)
-    g2_account(g2_staff["csm2"], "Other", customer_since=today - timedelta(days=10))
-    out = g2_call(g2_staff["csm1"], "analyze_engagement_patterns", {"cohort_months": 6})
+def test_engagement_anomalies_and_cohorts(staff):
+    today = clock.today()
+    dropped = create_account(staff["csm1"], "Dropped", customer_since=today - timedelta(days=90))
+    create_usage_days(dropped, [48, 52] * 28 + [20] * 7)  # baseline mean 50, std 2; last week 20
+    steady = create_account(staff["csm1"], "Steady", customer_since=today - timedelta(days=90))
+    create_usage_days(steady, [48, 52] * 28 + [50] * 7)
+    young = create_account(staff["csm1"], "Young", customer_since=today - timedelta(days=10))
+    create_usage_days(young, [5] * 11)
+    create_account(staff["csm2"], "Other", customer_since=today - timedelta(days=10))
+    out = call_tool(staff["csm1"], "analyze_engagement_patterns", {"cohort_months": 6})
     [anomaly] = out["anomalies"]
     assert anomaly["account_id"] == dropped.pk and anomaly["direction"] == "drop"
     assert (anomaly["baseline_mean"], anomaly["baseline_std"], anomaly["recent_mean"]) == (
@@ -563,13 +561,13 @@ ACCOUNT_TOOLS = [
 
 
 @pytest.mark.parametrize(("name", "extra"), ACCOUNT_TOOLS)
-def test_account_taking_tools_hide_other_books(g2_staff, name, extra):
-    theirs = g2_account(g2_staff["csm2"], "Theirs")
+def test_account_taking_tools_hide_other_books(staff, name, extra):
+    theirs = create_account(staff["csm2"], "Theirs")
     payload = {**extra, "account_id": theirs.pk}
     if name == "execute_retention_campaign":
         payload = {"campaign_name": "Save", "account_ids": [theirs.pk]}
     before = AuditEvent.objects.count()
     with pytest.raises(NotFound):
-        g2_call(g2_staff["csm1"], name, payload)
+        call_tool(staff["csm1"], name, payload)
     assert AuditEvent.objects.count() == before
-    g2_call(g2_staff["csm2"], name, payload)  # the owner may
+    call_tool(staff["csm2"], name, payload)  # the owner may

@@ -24,14 +24,13 @@ from health.services.monitors import (
     monitor_run,
     monitors_due,
 )
-from health.tests.fixtures_g2 import (
-    g2_account,
-    g2_answer,
-    g2_health,
-    g2_prediction,
-    g2_renewal,
-    g2_staff_fixture,  # noqa: F401  (the g2_staff fixture)
-    g2_usage,
+from health.tests.builders import (
+    create_account,
+    create_churn_prediction,
+    create_health_score,
+    create_renewal,
+    create_survey_answer,
+    create_usage_days,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
@@ -59,12 +58,12 @@ def test_configs_are_created_once_with_documented_defaults():
     assert MonitorConfig.objects.get(key="usage_drop_alerts").thresholds["drop_pct"] == 45.0
 
 
-def test_usage_drop_finds_the_drop_with_its_numbers_and_is_idempotent(g2_staff):
-    dropping = g2_account(g2_staff["csm1"], "Dropping")
-    g2_usage(dropping, [80] * 30 + [40] * 30)
-    flat = g2_account(g2_staff["csm1"], "Flat")
-    g2_usage(flat, [50] * 60)
-    g2_account(g2_staff["csm2"], "No usage")
+def test_usage_drop_finds_the_drop_with_its_numbers_and_is_idempotent(staff):
+    dropping = create_account(staff["csm1"], "Dropping")
+    create_usage_days(dropping, [80] * 30 + [40] * 30)
+    flat = create_account(staff["csm1"], "Flat")
+    create_usage_days(flat, [50] * 60)
+    create_account(staff["csm2"], "No usage")
 
     run = monitor_run(key="usage_drop_alerts", trigger="manual")
     assert (run.status, run.accounts_scanned, run.findings, run.ctas_created) == (
@@ -75,7 +74,7 @@ def test_usage_drop_finds_the_drop_with_its_numbers_and_is_idempotent(g2_staff):
     )
     assert run.details["accounts_with_baseline"] == 2
     [cta] = ctas("usage_drop")
-    assert cta.account == dropping and cta.owner == g2_staff["csm1"] and cta.status == "open"
+    assert cta.account == dropping and cta.owner == staff["csm1"] and cta.status == "open"
     assert cta.details["drop_pct"] == 50.0
     assert cta.details["active_user_days_last"] == 1200
     assert cta.details["active_user_days_prior"] == 2400
@@ -90,9 +89,9 @@ def test_usage_drop_finds_the_drop_with_its_numbers_and_is_idempotent(g2_staff):
     assert MonitorConfig.objects.get(key="usage_drop_alerts").last_run_at == again.started_at
 
 
-def test_usage_drop_refreshes_the_open_cta_with_fresh_numbers(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Dropping")
-    g2_usage(account, [80] * 30 + [40] * 30)
+def test_usage_drop_refreshes_the_open_cta_with_fresh_numbers(staff):
+    account = create_account(staff["csm1"], "Dropping")
+    create_usage_days(account, [80] * 30 + [40] * 30)
     monitor_run(key="usage_drop_alerts")
     account.usage_days.filter(date=clock.now().date()).update(active_users=10, sessions=10)
     run = monitor_run(key="usage_drop_alerts")
@@ -102,9 +101,9 @@ def test_usage_drop_refreshes_the_open_cta_with_fresh_numbers(g2_staff):
     assert cta.details["drop_pct"] == 51.3
 
 
-def test_thresholds_come_from_the_config_row(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Dropping")
-    g2_usage(account, [80] * 30 + [40] * 30)
+def test_thresholds_come_from_the_config_row(staff):
+    account = create_account(staff["csm1"], "Dropping")
+    create_usage_days(account, [80] * 30 + [40] * 30)
     monitor_config_update(key="usage_drop_alerts", thresholds={"drop_pct": 60}, actor=None)
     assert monitor_run(key="usage_drop_alerts").findings == 0
     with pytest.raises(InvalidInput) as err:
@@ -118,14 +117,14 @@ def test_thresholds_come_from_the_config_row(g2_staff):
     assert MonitorConfig.objects.get(key="usage_drop_alerts").thresholds["drop_pct"] == 60
 
 
-def test_churn_risk_raises_for_probability_or_red_band(g2_staff):
-    risky = g2_account(g2_staff["csm1"], "Risky")
-    g2_prediction(risky, "0.6200")
-    calm = g2_account(g2_staff["csm1"], "Calm")
-    g2_prediction(calm, "0.1000")
-    g2_health(calm, 80, "green")
-    red = g2_account(g2_staff["csm2"], "Red")
-    g2_health(red, 31.5, "red")
+def test_churn_risk_raises_for_probability_or_red_band(staff):
+    risky = create_account(staff["csm1"], "Risky")
+    create_churn_prediction(risky, "0.6200")
+    calm = create_account(staff["csm1"], "Calm")
+    create_churn_prediction(calm, "0.1000")
+    create_health_score(calm, 80, "green")
+    red = create_account(staff["csm2"], "Red")
+    create_health_score(red, 31.5, "red")
     run = monitor_run(key="churn_risk_monitor")
     assert (run.accounts_scanned, run.findings, run.ctas_created) == (3, 2, 2)
     by_account = {c.account_id: c for c in ctas("churn_risk")}
@@ -138,9 +137,9 @@ def test_churn_risk_raises_for_probability_or_red_band(g2_staff):
     assert by_account[red.pk].details["health_score"] == 31.5
 
 
-def test_closed_cta_is_not_reopened_during_cooldown(g2_staff):
-    risky = g2_account(g2_staff["csm1"], "Risky")
-    g2_prediction(risky, "0.6200")
+def test_closed_cta_is_not_reopened_during_cooldown(staff):
+    risky = create_account(staff["csm1"], "Risky")
+    create_churn_prediction(risky, "0.6200")
     monitor_run(key="churn_risk_monitor")
     CTA.objects.filter(account=risky).update(status=CtaStatus.DONE, closed_at=clock.now())
     run = monitor_run(key="churn_risk_monitor")
@@ -150,16 +149,16 @@ def test_closed_cta_is_not_reopened_during_cooldown(g2_staff):
     assert CTA.objects.filter(account=risky, status="open").count() == 1
 
 
-def test_nps_csat_uses_recent_low_answers_and_respects_closure(g2_staff):
-    unhappy = g2_account(g2_staff["csm1"], "Unhappy")
-    g2_answer(unhappy, "nps", 3, days_ago=5)
-    g2_answer(unhappy, "nps", 9, days_ago=4)
-    g2_answer(unhappy, "csat", 2, days_ago=2)
-    old = g2_account(g2_staff["csm1"], "Old complaint")
-    g2_answer(old, "nps", 1, days_ago=40)
-    happy = g2_account(g2_staff["csm2"], "Happy")
-    g2_answer(happy, "nps", 10, days_ago=1)
-    g2_answer(happy, "csat", 4, days_ago=1)
+def test_nps_csat_uses_recent_low_answers_and_respects_closure(staff):
+    unhappy = create_account(staff["csm1"], "Unhappy")
+    create_survey_answer(unhappy, "nps", 3, days_ago=5)
+    create_survey_answer(unhappy, "nps", 9, days_ago=4)
+    create_survey_answer(unhappy, "csat", 2, days_ago=2)
+    old = create_account(staff["csm1"], "Old complaint")
+    create_survey_answer(old, "nps", 1, days_ago=40)
+    happy = create_account(staff["csm2"], "Happy")
+    create_survey_answer(happy, "nps", 10, days_ago=1)
+    create_survey_answer(happy, "csat", 4, days_ago=1)
 
     run = monitor_run(key="nps_csat_monitor")
     assert (run.findings, run.ctas_created) == (1, 1)
@@ -171,32 +170,32 @@ def test_nps_csat_uses_recent_low_answers_and_respects_closure(g2_staff):
     cta.status, cta.closed_at = CtaStatus.DONE, clock.now()
     cta.save()
     assert monitor_run(key="nps_csat_monitor").findings == 0  # already acted on
-    g2_answer(unhappy, "nps", 5, days_ago=0)
+    create_survey_answer(unhappy, "nps", 5, days_ago=0)
     rerun = monitor_run(key="nps_csat_monitor")
     assert (rerun.findings, rerun.ctas_created) == (1, 1)
     fresh = CTA.objects.get(reason="low_satisfaction", status="open")
     assert fresh.details["lowest_nps_answer"] == 5 and fresh.details["low_csat_answers"] == 0
 
 
-def test_retention_analyzer_needs_a_near_renewal_and_a_warning(g2_staff):
+def test_retention_analyzer_needs_a_near_renewal_and_a_warning(staff):
     now = clock.now()
-    yellow = g2_account(g2_staff["csm1"], "Yellow renewing")
-    g2_renewal(yellow, 20)
-    g2_health(yellow, 55, "yellow")
+    yellow = create_account(staff["csm1"], "Yellow renewing")
+    create_renewal(yellow, 20)
+    create_health_score(yellow, 55, "yellow")
     Activity.objects.create(account=yellow, kind="call", occurred_at=now, subject="Check-in")
-    quiet = g2_account(g2_staff["csm1"], "Quiet green")
-    g2_renewal(quiet, 60)
-    g2_health(quiet, 85, "green")
+    quiet = create_account(staff["csm1"], "Quiet green")
+    create_renewal(quiet, 60)
+    create_health_score(quiet, 85, "green")
     Activity.objects.create(
         account=quiet, kind="call", occurred_at=now - timedelta(days=45), subject="Old call"
     )
-    fine = g2_account(g2_staff["csm1"], "Fine green")
-    g2_renewal(fine, 60)
-    g2_health(fine, 85, "green")
+    fine = create_account(staff["csm1"], "Fine green")
+    create_renewal(fine, 60)
+    create_health_score(fine, 85, "green")
     Activity.objects.create(account=fine, kind="meeting", occurred_at=now, subject="QBR")
-    far = g2_account(g2_staff["csm2"], "Far red")
-    g2_renewal(far, 200)
-    g2_health(far, 20, "red")
+    far = create_account(staff["csm2"], "Far red")
+    create_renewal(far, 200)
+    create_health_score(far, 20, "red")
 
     run = monitor_run(key="retention_analyzer")
     assert (run.accounts_scanned, run.findings) == (4, 2)
@@ -212,9 +211,9 @@ def test_retention_analyzer_needs_a_near_renewal_and_a_warning(g2_staff):
     assert q.priority == "medium"
 
 
-def test_failed_run_is_recorded_and_writes_no_ctas(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Dropping")
-    g2_usage(account, [80] * 30 + [40] * 30)
+def test_failed_run_is_recorded_and_writes_no_ctas(staff):
+    account = create_account(staff["csm1"], "Dropping")
+    create_usage_days(account, [80] * 30 + [40] * 30)
     monitor_configs_ensure()
     MonitorConfig.objects.filter(key="usage_drop_alerts").update(thresholds={"drop_pct": "lots"})
     run = monitor_run(key="usage_drop_alerts")
@@ -224,7 +223,7 @@ def test_failed_run_is_recorded_and_writes_no_ctas(g2_staff):
         monitor_run_task("usage_drop_alerts")
 
 
-def test_run_due_respects_interval_and_enabled_flag(g2_staff):
+def test_run_due_respects_interval_and_enabled_flag(staff):
     now = clock.now()
     assert monitors_due(now) == sorted(MONITORS)
     result = monitors_run_due_task()
@@ -243,29 +242,29 @@ def test_run_due_respects_interval_and_enabled_flag(g2_staff):
 
 def _portfolio(staff, n: int, offset: int) -> None:
     for i in range(n):
-        a = g2_account(staff["csm1"], f"Acct {offset + i}")
-        g2_usage(a, [80] * 30 + [40] * 30)
-        g2_renewal(a, 30)
-        g2_health(a, 30, "red")
-        g2_prediction(a, "0.7000")
-        g2_answer(a, "nps", 2)
+        a = create_account(staff["csm1"], f"Acct {offset + i}")
+        create_usage_days(a, [80] * 30 + [40] * 30)
+        create_renewal(a, 30)
+        create_health_score(a, 30, "red")
+        create_churn_prediction(a, "0.7000")
+        create_survey_answer(a, "nps", 2)
 
 
 @pytest.mark.parametrize("key", sorted(MONITORS))
-def test_monitor_queries_do_not_grow_with_accounts(g2_staff, key):
-    _portfolio(g2_staff, 3, 0)
+def test_monitor_queries_do_not_grow_with_accounts(staff, key):
+    _portfolio(staff, 3, 0)
     monitor_configs_ensure()
     with CaptureQueriesContext(connection) as small:
         assert monitor_run(key=key).ctas_created == 3
     CTA.objects.all().delete()
-    _portfolio(g2_staff, 9, 100)
+    _portfolio(staff, 9, 100)
     with CaptureQueriesContext(connection) as large:
         assert monitor_run(key=key).ctas_created == 12
     assert len(large) == len(small)
 
 
-def test_cta_raise_opens_once_then_refreshes(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Acme")
+def test_cta_raise_opens_once_then_refreshes(staff):
+    account = create_account(staff["csm1"], "Acme")
     first = cta_raise(
         account=account,
         reason="manual",
@@ -293,9 +292,9 @@ def test_cta_raise_opens_once_then_refreshes(g2_staff):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_raises_end_with_one_open_cta(g2_staff):
+def test_concurrent_raises_end_with_one_open_cta(staff):
     """A second writer blocked on the partial unique index refreshes the winner's CTA."""
-    account = g2_account(g2_staff["csm1"], "Raced")
+    account = create_account(staff["csm1"], "Raced")
     inserted, release, errors = threading.Event(), threading.Event(), []
 
     def first_writer() -> None:

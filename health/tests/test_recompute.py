@@ -20,7 +20,7 @@ from health.selectors.snapshots import snapshot_result
 from health.services.overrides import health_override_create, health_override_revoke
 from health.services.scoring import health_recompute_accounts
 from health.tasks import recompute_portfolio
-from tests.fixtures import build_account
+from tests.builders import build_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 

@@ -16,25 +16,23 @@ from cs_platform.core.errors import Conflict, InvalidInput, NotFound, Permission
 from customers.models import CTA, Campaign, CampaignEnrollment, Escalation
 from health.models import ChurnPrediction
 from health.monitor_tasks import retention_campaigns_evaluate_task
-from health.tests.fixtures_g2 import (
-    g2_account,
-    g2_answer,
-    g2_call,
-    g2_health,
-    g2_prediction,
-    g2_staff_fixture,  # noqa: F401  (the g2_staff fixture)
-    g2_today,
-    g2_usage,
+from health.tests.builders import (
+    create_account,
+    create_churn_prediction,
+    create_health_score,
+    create_survey_answer,
+    create_usage_days,
 )
 from integrations.models import SupportTicket
+from tests.builders import call_tool
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 
 # --- execute_retention_campaign --------------------------------------------------------
-def test_campaign_enrolls_accounts_and_opens_one_cta_each(g2_staff):
-    a = g2_account(g2_staff["csm1"], "A")
-    b = g2_account(g2_staff["csm1"], "B")
+def test_campaign_enrolls_accounts_and_opens_one_cta_each(staff):
+    a = create_account(staff["csm1"], "A")
+    b = create_account(staff["csm1"], "B")
     payload = {
         "campaign_name": "Q3 save",
         "account_ids": [a.pk, b.pk],
@@ -42,7 +40,7 @@ def test_campaign_enrolls_accounts_and_opens_one_cta_each(g2_staff):
         "cta_priority": "urgent",
         "due_in_days": 3,
     }
-    out = g2_call(g2_staff["csm1"], "execute_retention_campaign", payload)
+    out = call_tool(staff["csm1"], "execute_retention_campaign", payload)
     assert out["campaign_created"] and (out["enrolled_new"], out["ctas_created"]) == (2, 2)
     campaign = Campaign.objects.get(pk=out["campaign_id"])
     assert campaign.kind == "retention" and campaign.status == "active"
@@ -53,11 +51,11 @@ def test_campaign_enrolls_accounts_and_opens_one_cta_each(g2_staff):
         "Run save play",
         "urgent",
     )
-    assert cta.due_date == g2_today() + timedelta(days=3) and cta.owner == g2_staff["csm1"]
+    assert cta.due_date == clock.today() + timedelta(days=3) and cta.owner == staff["csm1"]
     assert cta.details["campaign_id"] == campaign.pk
 
-    again = g2_call(
-        g2_staff["csm1"],
+    again = call_tool(
+        staff["csm1"],
         "execute_retention_campaign",
         {"campaign_id": campaign.pk, "account_ids": [a.pk, b.pk]},
     )
@@ -65,39 +63,39 @@ def test_campaign_enrolls_accounts_and_opens_one_cta_each(g2_staff):
     assert CTA.objects.count() == 2 and CampaignEnrollment.objects.count() == 2
 
 
-def test_campaign_rejects_out_of_scope_accounts_and_dry_run_writes_nothing(g2_staff):
-    mine = g2_account(g2_staff["csm1"], "Mine")
-    theirs = g2_account(g2_staff["csm2"], "Theirs")
+def test_campaign_rejects_out_of_scope_accounts_and_dry_run_writes_nothing(staff):
+    mine = create_account(staff["csm1"], "Mine")
+    theirs = create_account(staff["csm2"], "Theirs")
     with pytest.raises(NotFound) as err:
-        g2_call(
-            g2_staff["csm1"],
+        call_tool(
+            staff["csm1"],
             "execute_retention_campaign",
             {"campaign_name": "Sneaky", "account_ids": [mine.pk, theirs.pk]},
         )
     assert err.value.details["account_ids"] == [theirs.pk]
-    dry = g2_call(
-        g2_staff["csm1"],
+    dry = call_tool(
+        staff["csm1"],
         "execute_retention_campaign",
         {"campaign_name": "Trial", "account_ids": [mine.pk], "dry_run": True},
     )
     assert dry["dry_run"] and dry["enrolled_new"] == 1 and dry["ctas_created"] == 1
     assert not Campaign.objects.exists() and not CTA.objects.exists()
     with pytest.raises(InvalidInput):
-        g2_call(g2_staff["csm1"], "execute_retention_campaign", {"campaign_name": "No targets"})
+        call_tool(staff["csm1"], "execute_retention_campaign", {"campaign_name": "No targets"})
     finished = Campaign.objects.create(name="Old", kind="retention", status="finished")
     with pytest.raises(Conflict):
-        g2_call(
-            g2_staff["csm1"],
+        call_tool(
+            staff["csm1"],
             "execute_retention_campaign",
             {"campaign_id": finished.pk, "account_ids": [mine.pk]},
         )
 
 
-def test_campaign_targets_a_segment_within_scope(g2_staff):
-    a = g2_account(g2_staff["csm1"], "Ent A", tier="enterprise")
-    g2_account(g2_staff["csm2"], "Ent B", tier="enterprise")
-    g2_call(
-        g2_staff["manager"],
+def test_campaign_targets_a_segment_within_scope(staff):
+    a = create_account(staff["csm1"], "Ent A", tier="enterprise")
+    create_account(staff["csm2"], "Ent B", tier="enterprise")
+    call_tool(
+        staff["manager"],
         "segment_customers",
         {
             "action": "create",
@@ -106,8 +104,8 @@ def test_campaign_targets_a_segment_within_scope(g2_staff):
             "conditions": [{"field": "tier", "op": "eq", "value": "enterprise"}],
         },
     )
-    out = g2_call(
-        g2_staff["csm1"],
+    out = call_tool(
+        staff["csm1"],
         "execute_retention_campaign",
         {"campaign_name": "Enterprise save", "segment_key": "ent"},
     )
@@ -116,21 +114,21 @@ def test_campaign_targets_a_segment_within_scope(g2_staff):
 
 
 # --- monitor_satisfaction --------------------------------------------------------------
-def test_satisfaction_is_computed_from_answers(g2_staff):
-    a = g2_account(g2_staff["csm1"], "A")
-    b = g2_account(g2_staff["csm1"], "B")
-    other = g2_account(g2_staff["csm2"], "Other")
+def test_satisfaction_is_computed_from_answers(staff):
+    a = create_account(staff["csm1"], "A")
+    b = create_account(staff["csm1"], "B")
+    other = create_account(staff["csm2"], "Other")
     for score in (10, 9, 7):
-        g2_answer(a, "nps", score, days_ago=3)
+        create_survey_answer(a, "nps", score, days_ago=3)
     for score in (3, 0):
-        g2_answer(b, "nps", score, days_ago=3)
+        create_survey_answer(b, "nps", score, days_ago=3)
     for score in (5, 4, 2):
-        g2_answer(a, "csat", score, days_ago=3)
-    g2_answer(b, "ces", 6, days_ago=3)
-    g2_answer(b, "ces", 3, days_ago=3)
-    g2_answer(a, "nps", 0, days_ago=200)  # outside the window
-    g2_answer(other, "nps", 0, days_ago=1)  # another book
-    out = g2_call(g2_staff["csm1"], "monitor_satisfaction", {"days": 90})
+        create_survey_answer(a, "csat", score, days_ago=3)
+    create_survey_answer(b, "ces", 6, days_ago=3)
+    create_survey_answer(b, "ces", 3, days_ago=3)
+    create_survey_answer(a, "nps", 0, days_ago=200)  # outside the window
+    create_survey_answer(other, "nps", 0, days_ago=1)  # another book
+    out = call_tool(staff["csm1"], "monitor_satisfaction", {"days": 90})
     o = out["overall"]
     assert (o["nps_responses"], o["promoters"], o["passives"], o["detractors"]) == (5, 2, 1, 2)
     assert o["nps"] == 0.0 and o["nps_answer_avg"] == 5.8
@@ -140,22 +138,22 @@ def test_satisfaction_is_computed_from_answers(g2_staff):
     rows = {r["name"]: r for r in out["accounts"]}
     assert rows["A"]["nps"] == 66.7 and rows["B"]["nps"] == -100.0
     assert rows["B"]["lowest_nps_answer"] == 0
-    risky = g2_call(g2_staff["csm1"], "monitor_satisfaction", {"only_at_risk": True, "limit": 1})
+    risky = call_tool(staff["csm1"], "monitor_satisfaction", {"only_at_risk": True, "limit": 1})
     assert [r["name"] for r in risky["accounts"]] == ["A"] and risky["page"]["has_next"]
-    single = g2_call(g2_staff["csm1"], "monitor_satisfaction", {"account_id": b.pk})
+    single = call_tool(staff["csm1"], "monitor_satisfaction", {"account_id": b.pk})
     assert single["overall"]["csat_avg"] is None and single["missing"] == ["csat"]
     with pytest.raises(NotFound):
-        g2_call(g2_staff["csm1"], "monitor_satisfaction", {"account_id": other.pk})
+        call_tool(staff["csm1"], "monitor_satisfaction", {"account_id": other.pk})
 
 
 # --- manage_escalations ----------------------------------------------------------------
-def test_escalation_sla_comes_from_severity_and_follows_changes(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Acme")
+def test_escalation_sla_comes_from_severity_and_follows_changes(staff):
+    account = create_account(staff["csm1"], "Acme")
     ticket = SupportTicket.objects.create(
         account=account, subject="Down", priority="urgent", opened_at=clock.now()
     )
-    out = g2_call(
-        g2_staff["csm1"],
+    out = call_tool(
+        staff["csm1"],
         "manage_escalations",
         {
             "action": "create",
@@ -168,11 +166,11 @@ def test_escalation_sla_comes_from_severity_and_follows_changes(g2_staff):
     esc = out["escalation"]
     opened = datetime.fromisoformat(esc["opened_at"])
     assert datetime.fromisoformat(esc["sla_due_at"]) - opened == timedelta(hours=24)
-    assert esc["owner"] == "g2_csm1" and esc["ticket_id"] == ticket.pk and not esc["sla_breached"]
+    assert esc["owner"] == "csm1" and esc["ticket_id"] == ticket.pk and not esc["sla_breached"]
     assert out["sla_policy_hours"] == {"urgent": 4, "high": 24, "medium": 72, "low": 168}
 
-    upd = g2_call(
-        g2_staff["csm1"],
+    upd = call_tool(
+        staff["csm1"],
         "manage_escalations",
         {"action": "update", "escalation_id": esc["id"], "severity": "urgent"},
     )
@@ -184,13 +182,13 @@ def test_escalation_sla_comes_from_severity_and_follows_changes(g2_staff):
         opened_at=clock.now() - timedelta(hours=10),
         sla_due_at=clock.now() - timedelta(hours=6),
     )
-    breached = g2_call(
-        g2_staff["csm1"], "manage_escalations", {"action": "list", "only_breached": True}
+    breached = call_tool(
+        staff["csm1"], "manage_escalations", {"action": "list", "only_breached": True}
     )
     assert [e["id"] for e in breached["escalations"]] == [esc["id"]]
     assert breached["escalations"][0]["hours_to_sla"] == -6.0
-    done = g2_call(
-        g2_staff["csm1"],
+    done = call_tool(
+        staff["csm1"],
         "manage_escalations",
         {"action": "update", "escalation_id": esc["id"], "status": "resolved"},
     )
@@ -198,12 +196,12 @@ def test_escalation_sla_comes_from_severity_and_follows_changes(g2_staff):
     assert done["escalation"]["hours_to_sla"] is None
 
 
-def test_escalation_override_validation_and_scope(g2_staff):
-    account = g2_account(g2_staff["csm1"], "Acme")
-    other = g2_account(g2_staff["csm2"], "Other")
+def test_escalation_override_validation_and_scope(staff):
+    account = create_account(staff["csm1"], "Acme")
+    other = create_account(staff["csm2"], "Other")
     foreign_ticket = SupportTicket.objects.create(account=other, subject="x", opened_at=clock.now())
-    out = g2_call(
-        g2_staff["csm1"],
+    out = call_tool(
+        staff["csm1"],
         "manage_escalations",
         {
             "action": "create",
@@ -215,22 +213,22 @@ def test_escalation_override_validation_and_scope(g2_staff):
     )
     opened = datetime.fromisoformat(out["escalation"]["opened_at"])
     assert datetime.fromisoformat(out["escalation"]["sla_due_at"]) - opened == timedelta(hours=10)
-    moved = g2_call(
-        g2_staff["csm1"],
+    moved = call_tool(
+        staff["csm1"],
         "manage_escalations",
         {
             "action": "update",
             "escalation_id": out["escalation"]["id"],
-            "owner_id": g2_staff["manager"].pk,
+            "owner_id": staff["manager"].pk,
         },
     )
-    assert moved["escalation"]["owner"] == "g2_manager"
+    assert moved["escalation"]["owner"] == "manager"
     assert moved["changed"] == [
-        {"field": "owner_id", "before": g2_staff["csm1"].pk, "after": g2_staff["manager"].pk}
+        {"field": "owner_id", "before": staff["csm1"].pk, "after": staff["manager"].pk}
     ]
     with pytest.raises(InvalidInput) as err:
-        g2_call(
-            g2_staff["csm1"],
+        call_tool(
+            staff["csm1"],
             "manage_escalations",
             {
                 "action": "create",
@@ -242,23 +240,23 @@ def test_escalation_override_validation_and_scope(g2_staff):
         )
     assert err.value.details["errors"][0]["field"] == "ticket_id"
     with pytest.raises(NotFound):
-        g2_call(
-            g2_staff["csm2"],
+        call_tool(
+            staff["csm2"],
             "manage_escalations",
             {"action": "get", "escalation_id": out["escalation"]["id"]},
         )
     with pytest.raises(NotFound):
-        g2_call(
-            g2_staff["csm2"],
+        call_tool(
+            staff["csm2"],
             "manage_escalations",
             {"action": "create", "account_id": account.pk, "severity": "low", "summary": "Nope"},
         )
     with pytest.raises(InvalidInput):  # create needs account_id and summary
-        g2_call(g2_staff["csm1"], "manage_escalations", {"action": "create", "severity": "low"})
+        call_tool(staff["csm1"], "manage_escalations", {"action": "create", "severity": "low"})
     with pytest.raises(InvalidInput) as err:  # resolved → acknowledged is not a transition
         for status in ("resolved", "acknowledged"):
-            g2_call(
-                g2_staff["csm1"],
+            call_tool(
+                staff["csm1"],
                 "manage_escalations",
                 {"action": "update", "escalation_id": out["escalation"]["id"], "status": status},
             )
@@ -267,19 +265,19 @@ def test_escalation_override_validation_and_scope(g2_staff):
 
 
 # --- analyze_churn_postmortem ----------------------------------------------------------
-def test_postmortem_lists_signals_before_churn(g2_staff):
-    today = g2_today()
+def test_postmortem_lists_signals_before_churn(staff):
+    today = clock.today()
     churned_on = today - timedelta(days=10)
-    lost = g2_account(
-        g2_staff["csm1"],
+    lost = create_account(
+        staff["csm1"],
         "Lost",
         status="churned",
         churned_on=churned_on,
         lifecycle_stage="churned",
         arr=Decimal("48000"),
     )
-    g2_usage(lost, [80] * 30 + [40] * 30, end=churned_on - timedelta(days=1))
-    g2_usage(lost, [1] * 5, end=today)  # after churn: ignored
+    create_usage_days(lost, [80] * 30 + [40] * 30, end=churned_on - timedelta(days=1))
+    create_usage_days(lost, [1] * 5, end=today)  # after churn: ignored
     at = timezone.make_aware(datetime.combine(churned_on, datetime.min.time()))
     SupportTicket.objects.create(
         account=lost,
@@ -291,16 +289,16 @@ def test_postmortem_lists_signals_before_churn(g2_staff):
     SupportTicket.objects.create(
         account=lost, subject="Ancient", priority="urgent", opened_at=at - timedelta(days=150)
     )
-    g2_answer(lost, "nps", 2, days_ago=40)
-    g2_prediction(lost, "0.5500", at=at - timedelta(days=30))
-    g2_prediction(lost, "0.9000", at=at + timedelta(days=2))  # after churn: not "before"
-    g2_account(
-        g2_staff["csm1"], "Quiet loss", status="churned", churned_on=today - timedelta(days=100)
+    create_survey_answer(lost, "nps", 2, days_ago=40)
+    create_churn_prediction(lost, "0.5500", at=at - timedelta(days=30))
+    create_churn_prediction(lost, "0.9000", at=at + timedelta(days=2))  # after churn: not "before"
+    create_account(
+        staff["csm1"], "Quiet loss", status="churned", churned_on=today - timedelta(days=100)
     )
-    g2_account(g2_staff["csm1"], "Still here")
-    g2_account(g2_staff["csm2"], "Their loss", status="churned", churned_on=churned_on)
+    create_account(staff["csm1"], "Still here")
+    create_account(staff["csm2"], "Their loss", status="churned", churned_on=churned_on)
 
-    out = g2_call(g2_staff["csm1"], "analyze_churn_postmortem", {})
+    out = call_tool(staff["csm1"], "analyze_churn_postmortem", {})
     assert [a["name"] for a in out["accounts"]] == ["Lost", "Quiet loss"]
     row = out["accounts"][0]
     assert row["usage_trend_pct"] == -50.0 and row["avg_dau_before_churn"] == 40.0
@@ -334,30 +332,30 @@ def test_postmortem_lists_signals_before_churn(g2_staff):
     assert ChurnPrediction.objects.count() == 2
 
 
-def test_postmortem_filters_and_query_count(g2_staff):
-    today = g2_today()
+def test_postmortem_filters_and_query_count(staff):
+    today = clock.today()
 
     def lose(n, offset):
         for i in range(n):
-            a = g2_account(
-                g2_staff["csm1"],
+            a = create_account(
+                staff["csm1"],
                 f"L{offset + i}",
                 status="churned",
                 churned_on=today - timedelta(days=5 + i),
             )
-            g2_usage(a, [10] * 70, end=today - timedelta(days=6 + i))
-            g2_health(a, 20, "red", as_of=clock.now() - timedelta(days=30))
+            create_usage_days(a, [10] * 70, end=today - timedelta(days=6 + i))
+            create_health_score(a, 20, "red", as_of=clock.now() - timedelta(days=30))
 
     lose(2, 0)
     with CaptureQueriesContext(connection) as small:
-        assert len(g2_call(g2_staff["manager"], "analyze_churn_postmortem", {})["accounts"]) == 2
+        assert len(call_tool(staff["manager"], "analyze_churn_postmortem", {})["accounts"]) == 2
     lose(8, 10)
     with CaptureQueriesContext(connection) as large:
-        out = g2_call(g2_staff["manager"], "analyze_churn_postmortem", {"limit": 5})
+        out = call_tool(staff["manager"], "analyze_churn_postmortem", {"limit": 5})
     assert len(large) == len(small)
     assert out["summary"]["signal_counts"]["health_red"] == 10 and out["page"]["has_next"]
-    recent = g2_call(
-        g2_staff["manager"],
+    recent = call_tool(
+        staff["manager"],
         "analyze_churn_postmortem",
         {"since": (today - timedelta(days=6)).isoformat()},
     )
@@ -365,11 +363,11 @@ def test_postmortem_filters_and_query_count(g2_staff):
 
 
 # --- automate_retention_campaigns ------------------------------------------------------
-def test_rule_triggered_campaign_enrolls_exits_and_is_idempotent(g2_staff):
-    declining = g2_account(g2_staff["csm1"], "Declining")
-    g2_usage(declining, [80] * 30 + [40] * 30)
-    steady = g2_account(g2_staff["csm1"], "Steady")
-    g2_usage(steady, [50] * 60)
+def test_rule_triggered_campaign_enrolls_exits_and_is_idempotent(staff):
+    declining = create_account(staff["csm1"], "Declining")
+    create_usage_days(declining, [80] * 30 + [40] * 30)
+    steady = create_account(staff["csm1"], "Steady")
+    create_usage_days(steady, [50] * 60)
     create = {
         "action": "create",
         "name": "Usage rescue",
@@ -379,12 +377,12 @@ def test_rule_triggered_campaign_enrolls_exits_and_is_idempotent(g2_staff):
         "due_in_days": 5,
     }
     with pytest.raises(PermissionDenied):
-        g2_call(g2_staff["csm1"], "automate_retention_campaigns", create)
-    campaign_id = g2_call(g2_staff["manager"], "automate_retention_campaigns", create)["campaign"][
+        call_tool(staff["csm1"], "automate_retention_campaigns", create)
+    campaign_id = call_tool(staff["manager"], "automate_retention_campaigns", create)["campaign"][
         "id"
     ]
-    dry = g2_call(
-        g2_staff["manager"],
+    dry = call_tool(
+        staff["manager"],
         "automate_retention_campaigns",
         {"action": "run_now", "campaign_id": campaign_id, "dry_run": True},
     )
@@ -396,28 +394,28 @@ def test_rule_triggered_campaign_enrolls_exits_and_is_idempotent(g2_staff):
     assert enrollment.account == declining and enrollment.status == "active"
     cta = CTA.objects.get(reason="retention_campaign")
     assert cta.account == declining and cta.title == "Usage rescue call"
-    assert cta.due_date == g2_today() + timedelta(days=5) and cta.details["trigger"] == "rules"
+    assert cta.due_date == clock.today() + timedelta(days=5) and cta.details["trigger"] == "rules"
 
-    again = g2_call(
-        g2_staff["manager"],
+    again = call_tool(
+        staff["manager"],
         "automate_retention_campaigns",
         {"action": "run_now", "campaign_id": campaign_id},
     )["evaluation"]
     assert (again["matched"], again["enrolled_new"], again["ctas_created"]) == (1, 0, 0)
 
     declining.usage_days.update(active_users=50, sessions=100)  # recovered
-    recovered = g2_call(
-        g2_staff["manager"],
+    recovered = call_tool(
+        staff["manager"],
         "automate_retention_campaigns",
         {"action": "run_now", "campaign_id": campaign_id},
     )["evaluation"]
     assert (recovered["matched"], recovered["exited"]) == (0, 1)
     enrollment.refresh_from_db()
     assert enrollment.status == "exited" and enrollment.exited_at is not None
-    listed = g2_call(g2_staff["csm1"], "automate_retention_campaigns", {"action": "list"})
+    listed = call_tool(staff["csm1"], "automate_retention_campaigns", {"action": "list"})
     assert listed["campaigns"][0]["active_enrollments_in_scope"] == 0
-    paused = g2_call(
-        g2_staff["manager"],
+    paused = call_tool(
+        staff["manager"],
         "automate_retention_campaigns",
         {"action": "update", "campaign_id": campaign_id, "status": "paused"},
     )

@@ -17,8 +17,7 @@ from integrations.models import Connection, EmailMessage, OutboxMessage
 from integrations.services.email import EmailNotConfigured
 from integrations.services.email_render import Person, email_variables, templates_render
 from integrations.tasks import outbox_redrive
-from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
-from integrations.tests.fixtures_h2 import call
+from tests.builders import call_tool
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 LIVE = pytest.mark.django_db(transaction=True)
@@ -29,14 +28,14 @@ BODY = "Hi {{first_name}},\n\nLet's meet next week.\n\n{{csm_name}}"
 
 def send(user, contact, **extra):
     payload = {"contact_id": contact.pk, "subject": SUBJECT, "body": BODY, **extra}
-    return call(user, "send_personalized_email", payload)
+    return call_tool(user, "send_personalized_email", payload)
 
 
 @LIVE
 def test_sends_rendered_message_to_the_stored_contact_only(
-    staff, book, sandbox, sendgrid_connection
+    staff, two_books, sandbox, sendgrid_connection
 ):
-    out = send(staff["csm1"], book["ada"])
+    out = send(staff["csm1"], two_books["ada"])
 
     delivery = OutboxMessage.objects.get(email_message_id=out["message_id"])
     assert out["status"] == "pending" and out["delivery_id"] == delivery.pk
@@ -53,7 +52,7 @@ def test_sends_rendered_message_to_the_stored_contact_only(
     }
     assert sent[0]["body"]["reply_to"] == {"email": "grace@cs.test"}
     message = EmailMessage.objects.get(pk=out["message_id"])
-    assert message.status == "sent" and message.contact == book["ada"]
+    assert message.status == "sent" and message.contact == two_books["ada"]
     assert message.provider_message_id == sent[0]["message_id"]
     assert message.sent_by == staff["csm1"] and message.sent_at is not None
     delivery.refresh_from_db()
@@ -65,11 +64,11 @@ def test_sends_rendered_message_to_the_stored_contact_only(
 
 @pytest.mark.parametrize("who", ["unknown", "other_csm"])
 def test_unknown_or_out_of_scope_contact_is_not_found_and_nothing_sent(
-    who, staff, book, sandbox, sendgrid_connection
+    who, staff, two_books, sandbox, sendgrid_connection
 ):
-    contact_id = 999_999 if who == "unknown" else book["bob"].pk
+    contact_id = 999_999 if who == "unknown" else two_books["bob"].pk
     with pytest.raises(NotFound) as err:
-        call(
+        call_tool(
             staff["csm1"],
             "send_personalized_email",
             {"contact_id": contact_id, "subject": "Hello", "body": "Hi"},
@@ -80,8 +79,8 @@ def test_unknown_or_out_of_scope_contact_is_not_found_and_nothing_sent(
     assert sandbox.requests_to("sendgrid") == 0
 
 
-def test_opted_out_and_erased_contacts_are_refused(staff, book, sandbox, sendgrid_connection):
-    ada = book["ada"]
+def test_opted_out_and_erased_contacts_are_refused(staff, two_books, sandbox, sendgrid_connection):
+    ada = two_books["ada"]
     ada.email_opt_out = True
     ada.save()
     with pytest.raises(Conflict) as err:
@@ -96,37 +95,37 @@ def test_opted_out_and_erased_contacts_are_refused(staff, book, sandbox, sendgri
 
 
 @LIVE
-def test_marketing_mail_needs_recorded_consent(staff, book, sandbox, sendgrid_connection):
+def test_marketing_mail_needs_recorded_consent(staff, two_books, sandbox, sendgrid_connection):
     with pytest.raises(Conflict) as err:
-        send(staff["csm1"], book["ada"], category="marketing")
+        send(staff["csm1"], two_books["ada"], category="marketing")
     assert err.value.code == "consent_missing"
     ConsentRecord.objects.create(
-        contact=book["ada"],
+        contact=two_books["ada"],
         purpose="marketing_email",
         granted=True,
         source="form",
         recorded_at=clock.now(),
     )
-    assert send(staff["csm1"], book["ada"], category="marketing")["status"] == "pending"
+    assert send(staff["csm1"], two_books["ada"], category="marketing")["status"] == "pending"
     sent = sandbox.sendgrid_sent()
     assert len(sent) == 1 and sent[0]["body"]["categories"] == ["marketing"]
 
 
 def test_unresolvable_placeholders_fail_naming_the_variable(
-    staff, book, sandbox, sendgrid_connection
+    staff, two_books, sandbox, sendgrid_connection
 ):
     with pytest.raises(InvalidInput) as err:
-        send(staff["csm1"], book["nameless"])  # no first name on record
+        send(staff["csm1"], two_books["nameless"])  # no first name on record
     errors = err.value.details["errors"]
     assert {(e["field"], e["variable"], e["type"]) for e in errors} == {
         ("subject", "first_name", "missing_value"),
         ("body", "first_name", "missing_value"),
     }
     with pytest.raises(InvalidInput) as err:
-        call(
+        call_tool(
             staff["csm1"],
             "send_personalized_email",
-            {"contact_id": book["ada"].pk, "subject": "Hi {{nickname}}", "body": "{{oops"},
+            {"contact_id": two_books["ada"].pk, "subject": "Hi {{nickname}}", "body": "{{oops"},
         )
     kinds = {(e["field"], e["type"]) for e in err.value.details["errors"]}
     assert kinds == {("subject", "unknown_variable"), ("body", "malformed_placeholder")}
@@ -136,12 +135,12 @@ def test_unresolvable_placeholders_fail_naming_the_variable(
 
 @LIVE
 def test_a_refused_send_fails_at_once_and_the_message_is_kept(
-    staff, book, sandbox, sendgrid_connection
+    staff, two_books, sandbox, sendgrid_connection
 ):
     sendgrid_connection.credentials = {**sendgrid_connection.credentials, "api_key": "SG.revoked"}
     sendgrid_connection.save()
 
-    out = send(staff["csm1"], book["ada"])
+    out = send(staff["csm1"], two_books["ada"])
 
     assert out["status"] == "pending"  # the answer comes before SendGrid is asked
     message = EmailMessage.objects.get(pk=out["message_id"])
@@ -157,10 +156,10 @@ def test_a_refused_send_fails_at_once_and_the_message_is_kept(
 
 @LIVE
 def test_a_5xx_is_retried_after_checking_sendgrid_did_not_take_the_first(
-    staff, book, sandbox, sendgrid_connection, travel
+    staff, two_books, sandbox, sendgrid_connection, travel
 ):
     sandbox.set_fault("sendgrid", "500", count=1)
-    out = send(staff["csm1"], book["ada"])
+    out = send(staff["csm1"], two_books["ada"])
 
     message = EmailMessage.objects.get(pk=out["message_id"])
     delivery = OutboxMessage.objects.get(pk=out["delivery_id"])
@@ -182,17 +181,17 @@ def test_a_5xx_is_retried_after_checking_sendgrid_did_not_take_the_first(
 
 
 @LIVE
-def test_idempotency_key_sends_once(staff, book, sandbox, sendgrid_connection):
-    first = send(staff["csm1"], book["ada"], idempotency_key="qbr-invite-ada-1")
-    again = send(staff["csm1"], book["ada"], idempotency_key="qbr-invite-ada-1")
+def test_idempotency_key_sends_once(staff, two_books, sandbox, sendgrid_connection):
+    first = send(staff["csm1"], two_books["ada"], idempotency_key="qbr-invite-ada-1")
+    again = send(staff["csm1"], two_books["ada"], idempotency_key="qbr-invite-ada-1")
     assert again == first
     assert len(sandbox.sendgrid_sent()) == 1 and EmailMessage.objects.count() == 1
     assert OutboxMessage.objects.count() == 1
 
 
-def test_missing_or_unusable_sendgrid_connection_is_a_clear_error(staff, book):
+def test_missing_or_unusable_sendgrid_connection_is_a_clear_error(staff, two_books):
     with pytest.raises(EmailNotConfigured) as err:
-        send(staff["csm1"], book["ada"])
+        send(staff["csm1"], two_books["ada"])
     assert err.value.code == "email_not_configured" and "no enabled SendGrid" in err.value.message
     Connection.objects.create(
         provider="sendgrid",
@@ -202,14 +201,14 @@ def test_missing_or_unusable_sendgrid_connection_is_a_clear_error(staff, book):
         settings={"from_email": "cs@platform.test"},
     )
     with pytest.raises(EmailNotConfigured) as err:
-        send(staff["csm1"], book["ada"])
+        send(staff["csm1"], two_books["ada"])
     assert "credentials.api_key" in err.value.message
     assert EmailMessage.objects.count() == 0
 
 
-def test_viewer_cannot_send(staff, book, sandbox, sendgrid_connection):
+def test_viewer_cannot_send(staff, two_books, sandbox, sendgrid_connection):
     with pytest.raises(PermissionDenied):
-        send(staff["viewer"], book["ada"])
+        send(staff["viewer"], two_books["ada"])
     assert sandbox.sendgrid_sent() == []
 
 

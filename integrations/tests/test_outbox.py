@@ -18,8 +18,7 @@ from cs_platform.core import clock
 from integrations.models import EmailMessage, OutboxMessage, SupportTicket
 from integrations.services.email_events import email_event_record
 from integrations.tasks import outbox_deliver, outbox_redrive
-from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
-from integrations.tests.fixtures_h2 import call
+from tests.builders import call_tool
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.date_sensitive]
 
@@ -29,12 +28,12 @@ PROVIDER_PATHS = ("/zendesk/api/", "/sendgrid/v3/")
 
 def create_ticket(user, account, subject="Exports fail"):
     payload = {"action": "create", "account_id": account.pk, "subject": subject}
-    return call(user, "handle_support_ticket", payload)
+    return call_tool(user, "handle_support_ticket", payload)
 
 
 def send_email(user, contact):
     payload = {"contact_id": contact.pk, "subject": "Hello {{first_name}}", "body": "Hi"}
-    return call(user, "send_personalized_email", payload)
+    return call_tool(user, "send_personalized_email", payload)
 
 
 def zendesk_ticket_ids(sandbox) -> set[int]:
@@ -50,7 +49,7 @@ def later(delivery: OutboxMessage, travel) -> None:
 
 
 def test_no_provider_call_is_made_while_a_transaction_is_open(
-    staff, book, sandbox, zendesk_connection, sendgrid_connection, monkeypatch
+    staff, two_books, sandbox, zendesk_connection, sendgrid_connection, monkeypatch
 ):
     seen: list[tuple[str, bool]] = []
     original = requests.Session.request
@@ -61,13 +60,13 @@ def test_no_provider_call_is_made_while_a_transaction_is_open(
         return original(session, method, url, *args, **kwargs)
 
     monkeypatch.setattr(requests.Session, "request", spying)
-    ticket = create_ticket(staff["csm1"], book["acme"])["ticket"]
-    call(
+    ticket = create_ticket(staff["csm1"], two_books["acme"])["ticket"]
+    call_tool(
         staff["csm1"],
         "handle_support_ticket",
         {"action": "update", "ticket_id": ticket["id"], "comment": "On it", "status": "open"},
     )
-    send_email(staff["csm1"], book["ada"])
+    send_email(staff["csm1"], two_books["ada"])
 
     assert [s for s, _ in seen] == [
         f"POST {sandbox.url}/zendesk/api/v2/tickets.json",
@@ -78,16 +77,16 @@ def test_no_provider_call_is_made_while_a_transaction_is_open(
 
 
 def test_nothing_reaches_a_provider_before_the_write_commits(
-    staff, book, sandbox, zendesk_connection, sendgrid_connection
+    staff, two_books, sandbox, zendesk_connection, sendgrid_connection
 ):
     with transaction.atomic():
-        create_ticket(staff["csm1"], book["acme"])
-        send_email(staff["csm1"], book["ada"])
+        create_ticket(staff["csm1"], two_books["acme"])
+        send_email(staff["csm1"], two_books["ada"])
         assert sandbox.requests_to("zendesk") == sandbox.requests_to("sendgrid") == 0
     assert sandbox.requests_to("zendesk") == sandbox.requests_to("sendgrid") == 1
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        create_ticket(staff["csm1"], book["acme"], subject="Rolled back")
+        create_ticket(staff["csm1"], two_books["acme"], subject="Rolled back")
         raise RuntimeError("the caller's transaction fails")
     assert sandbox.requests_to("zendesk") == 1  # a rolled-back write queues nothing
     assert not SupportTicket.objects.filter(subject="Rolled back").exists()
@@ -95,7 +94,7 @@ def test_nothing_reaches_a_provider_before_the_write_commits(
 
 
 def test_a_lost_zendesk_answer_is_retried_with_the_key_and_makes_one_ticket(
-    staff, book, sandbox, zendesk_connection
+    staff, two_books, sandbox, zendesk_connection
 ):
     zendesk_connection.settings = {**zendesk_connection.settings, "read_timeout": 0.5}
     zendesk_connection.save()
@@ -103,7 +102,7 @@ def test_a_lost_zendesk_answer_is_retried_with_the_key_and_makes_one_ticket(
     # Zendesk creates the ticket, then its answer is late: the client times out.
     sandbox.set_fault("zendesk", "hold", delay=1.5, count=1)
 
-    out = create_ticket(staff["csm1"], book["acme"])
+    out = create_ticket(staff["csm1"], two_books["acme"])
 
     created = zendesk_ticket_ids(sandbox) - before
     assert len(created) == 1
@@ -115,13 +114,13 @@ def test_a_lost_zendesk_answer_is_retried_with_the_key_and_makes_one_ticket(
 
 
 def test_a_lost_sendgrid_answer_is_found_in_the_activity_feed_not_sent_again(
-    staff, book, sandbox, sendgrid_connection, travel
+    staff, two_books, sandbox, sendgrid_connection, travel
 ):
     sendgrid_connection.settings = {**sendgrid_connection.settings, "read_timeout": 0.5}
     sendgrid_connection.save()
     sandbox.set_fault("sendgrid", "hold", delay=1.5, count=1)
 
-    out = send_email(staff["csm1"], book["ada"])
+    out = send_email(staff["csm1"], two_books["ada"])
 
     message = EmailMessage.objects.get(pk=out["message_id"])
     delivery = OutboxMessage.objects.get()
@@ -136,14 +135,14 @@ def test_a_lost_sendgrid_answer_is_found_in_the_activity_feed_not_sent_again(
 
 
 def test_without_activity_access_an_unconfirmed_send_is_never_repeated(
-    staff, book, sandbox, sendgrid_connection, travel
+    staff, two_books, sandbox, sendgrid_connection, travel
 ):
     sendgrid_connection.settings = {**sendgrid_connection.settings, "read_timeout": 0.5}
     sendgrid_connection.save()
     sandbox.sendgrid_activity(enabled=False)  # no paid Email Activity add-on
     sandbox.set_fault("sendgrid", "hold", delay=1.5, count=1)
 
-    out = send_email(staff["csm1"], book["ada"])
+    out = send_email(staff["csm1"], two_books["ada"])
     later(OutboxMessage.objects.get(), travel)
 
     message = EmailMessage.objects.get(pk=out["message_id"])
@@ -170,10 +169,10 @@ def test_without_activity_access_an_unconfirmed_send_is_never_repeated(
 
 
 def test_a_row_left_sending_by_a_dead_worker_is_redriven_once_its_claim_is_stale(
-    staff, book, sandbox, zendesk_connection, travel
+    staff, two_books, sandbox, zendesk_connection, travel
 ):
     sandbox.set_fault("zendesk", "500")
-    out = create_ticket(staff["csm1"], book["acme"])
+    out = create_ticket(staff["csm1"], two_books["acme"])
     sandbox.reset_faults()
     before = zendesk_ticket_ids(sandbox)
     # As a worker leaves it when killed right after claiming (and maybe calling).
@@ -192,11 +191,11 @@ def test_a_row_left_sending_by_a_dead_worker_is_redriven_once_its_claim_is_stale
 
 
 def test_an_update_never_overtakes_the_create_it_follows(
-    staff, book, sandbox, zendesk_connection, travel
+    staff, two_books, sandbox, zendesk_connection, travel
 ):
     sandbox.set_fault("zendesk", "500")
-    ticket_id = create_ticket(staff["csm1"], book["acme"])["ticket"]["id"]
-    update = call(
+    ticket_id = create_ticket(staff["csm1"], two_books["acme"])["ticket"]["id"]
+    update = call_tool(
         staff["csm1"],
         "handle_support_ticket",
         {"action": "update", "ticket_id": ticket_id, "comment": "Any news?", "priority": "high"},
@@ -221,11 +220,11 @@ def test_an_update_never_overtakes_the_create_it_follows(
 
 
 def test_a_delivery_that_keeps_failing_ends_failed_after_its_attempts(
-    staff, book, sandbox, zendesk_connection, travel, settings
+    staff, two_books, sandbox, zendesk_connection, travel, settings
 ):
     settings.OUTBOX_MAX_ATTEMPTS = 2
     sandbox.set_fault("zendesk", "503")
-    out = create_ticket(staff["csm1"], book["acme"])
+    out = create_ticket(staff["csm1"], two_books["acme"])
     delivery = OutboxMessage.objects.get()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
 
@@ -237,7 +236,7 @@ def test_a_delivery_that_keeps_failing_ends_failed_after_its_attempts(
         2,
         "provider_server_error",
     )
-    got = call(
+    got = call_tool(
         staff["csm1"], "handle_support_ticket", {"action": "get", "ticket_id": out["ticket"]["id"]}
     )
     assert got["ticket"]["mirror"]["status"] == "failed"
@@ -257,13 +256,15 @@ def _lose_the_first_create_answer(sandbox, zendesk_connection) -> None:
 
 
 def test_a_create_refused_for_a_changed_body_finds_the_ticket_its_key_made(
-    staff, book, sandbox, zendesk_connection, travel
+    staff, two_books, sandbox, zendesk_connection, travel
 ):
     _lose_the_first_create_answer(sandbox, zendesk_connection)
     before = zendesk_ticket_ids(sandbox)
-    ticket_id = create_ticket(staff["csm1"], book["acme"], subject="First words")["ticket"]["id"]
+    ticket_id = create_ticket(staff["csm1"], two_books["acme"], subject="First words")["ticket"][
+        "id"
+    ]
     assert OutboxMessage.objects.get().maybe_sent is True
-    call(
+    call_tool(
         staff["csm1"],
         "handle_support_ticket",
         {"action": "update", "ticket_id": ticket_id, "subject": "Better words"},
@@ -285,11 +286,11 @@ def test_a_create_refused_for_a_changed_body_finds_the_ticket_its_key_made(
 
 
 def test_past_zendesk_key_window_a_create_in_doubt_is_looked_up_first(
-    staff, book, sandbox, zendesk_connection, travel
+    staff, two_books, sandbox, zendesk_connection, travel
 ):
     _lose_the_first_create_answer(sandbox, zendesk_connection)
     before = zendesk_ticket_ids(sandbox)
-    create_ticket(staff["csm1"], book["acme"])
+    create_ticket(staff["csm1"], two_books["acme"])
 
     # Three hours later Zendesk no longer knows the key: only the lookup prevents a copy.
     travel(clock.now() + timedelta(hours=3))

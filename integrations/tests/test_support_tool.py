@@ -17,8 +17,7 @@ from cs_platform.core.errors import InvalidInput, NotFound
 from integrations.models import OutboxMessage, SupportTicket, TicketComment
 from integrations.services.ticket_sla import sla_state, status_transition_allowed
 from integrations.tasks import outbox_redrive
-from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
-from integrations.tests.fixtures_h2 import call, hours_ago
+from tests.builders import call_tool
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 LIVE = pytest.mark.django_db(transaction=True)
@@ -26,7 +25,7 @@ T = (3.05, 10)
 
 
 def ticket_tool(user, **payload):
-    return call(user, "handle_support_ticket", payload)
+    return call_tool(user, "handle_support_ticket", payload)
 
 
 def zendesk_tickets(sandbox) -> dict[int, dict]:
@@ -46,13 +45,13 @@ def zendesk_comments(sandbox, ticket_id) -> list[dict]:
 
 @LIVE
 def test_create_answers_pending_and_the_ticket_is_mirrored_after_commit(
-    staff, book, sandbox, zendesk_connection
+    staff, two_books, sandbox, zendesk_connection
 ):
     before = set(zendesk_tickets(sandbox))
     out = ticket_tool(
         staff["csm1"],
         action="create",
-        account_id=book["acme"].pk,
+        account_id=two_books["acme"].pk,
         subject="Exports fail since the upgrade",
         description="Every CSV export ends with error 500.",
         priority="urgent",
@@ -92,7 +91,7 @@ def test_create_answers_pending_and_the_ticket_is_mirrored_after_commit(
     assert remote["organization_id"] == 4242
     stored = SupportTicket.objects.get(pk=ticket["id"])
     assert stored.connection == zendesk_connection and stored.external_id == str(remote["id"])
-    assert stored.contact == book["ada"]  # the primary contact requested it
+    assert stored.contact == two_books["ada"]  # the primary contact requested it
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.provider_id) == (
         "succeeded",
@@ -105,12 +104,12 @@ def test_create_answers_pending_and_the_ticket_is_mirrored_after_commit(
 
 @LIVE
 def test_zendesk_down_keeps_the_ticket_pending_and_a_later_attempt_syncs_it(
-    staff, book, sandbox, zendesk_connection, travel
+    staff, two_books, sandbox, zendesk_connection, travel
 ):
     before = set(zendesk_tickets(sandbox))
     sandbox.set_fault("zendesk", "500")  # until reset
     out = ticket_tool(
-        staff["csm1"], action="create", account_id=book["acme"].pk, subject="Login loop"
+        staff["csm1"], action="create", account_id=two_books["acme"].pk, subject="Login loop"
     )
 
     assert out["ticket"]["mirror"]["status"] == "pending"
@@ -141,13 +140,13 @@ def test_zendesk_down_keeps_the_ticket_pending_and_a_later_attempt_syncs_it(
 
 @LIVE
 def test_a_zendesk_4xx_fails_at_once_and_retry_mirror_sends_again(
-    staff, book, sandbox, zendesk_connection
+    staff, two_books, sandbox, zendesk_connection
 ):
     good = dict(zendesk_connection.credentials)
     zendesk_connection.credentials = {**good, "api_token": "revoked"}
     zendesk_connection.save()
     out = ticket_tool(
-        staff["csm1"], action="create", account_id=book["acme"].pk, subject="Slow dashboards"
+        staff["csm1"], action="create", account_id=two_books["acme"].pk, subject="Slow dashboards"
     )
 
     stored = SupportTicket.objects.get(pk=out["ticket"]["id"])
@@ -169,11 +168,13 @@ def test_a_zendesk_4xx_fails_at_once_and_retry_mirror_sends_again(
 
 
 @LIVE
-def test_connection_refused_is_retried_later_not_lost(staff, book, sandbox, zendesk_connection):
+def test_connection_refused_is_retried_later_not_lost(
+    staff, two_books, sandbox, zendesk_connection
+):
     zendesk_connection.base_url = "http://127.0.0.1:9/zendesk"  # nothing listens there
     zendesk_connection.save()
     out = ticket_tool(
-        staff["csm1"], action="create", account_id=book["acme"].pk, subject="Slow dashboards"
+        staff["csm1"], action="create", account_id=two_books["acme"].pk, subject="Slow dashboards"
     )
     stored = SupportTicket.objects.get(pk=out["ticket"]["id"])
     assert stored.mirror_status == "pending"
@@ -184,10 +185,10 @@ def test_connection_refused_is_retried_later_not_lost(staff, book, sandbox, zend
 
 @LIVE
 def test_update_validates_status_records_first_response_and_mirrors(
-    staff, book, sandbox, zendesk_connection
+    staff, two_books, sandbox, zendesk_connection
 ):
     created = ticket_tool(
-        staff["csm1"], action="create", account_id=book["acme"].pk, subject="SSO broken"
+        staff["csm1"], action="create", account_id=two_books["acme"].pk, subject="SSO broken"
     )["ticket"]
     ticket_id = created["id"]
     external_id = SupportTicket.objects.get(pk=ticket_id).external_id
@@ -229,7 +230,7 @@ def test_update_validates_status_records_first_response_and_mirrors(
 
 
 def _local_ticket(account, *, priority, opened_hours_ago, first_response_after_minutes=None):
-    opened = hours_ago(opened_hours_ago)
+    opened = clock.now() - timedelta(hours=opened_hours_ago)
     minutes = {"urgent": (60, 480), "normal": (480, 4320)}[priority]
     return SupportTicket.objects.create(
         account=account,
@@ -245,13 +246,13 @@ def _local_ticket(account, *, priority, opened_hours_ago, first_response_after_m
     )
 
 
-def test_sla_breach_is_computed_now_and_filterable(staff, book):
-    overdue = _local_ticket(book["acme"], priority="urgent", opened_hours_ago=2)
+def test_sla_breach_is_computed_now_and_filterable(staff, two_books):
+    overdue = _local_ticket(two_books["acme"], priority="urgent", opened_hours_ago=2)
     late_reply = _local_ticket(
-        book["acme"], priority="urgent", opened_hours_ago=3, first_response_after_minutes=90
+        two_books["acme"], priority="urgent", opened_hours_ago=3, first_response_after_minutes=90
     )
-    fresh = _local_ticket(book["acme"], priority="normal", opened_hours_ago=1)
-    _local_ticket(book["globex"], priority="urgent", opened_hours_ago=5)  # another book
+    fresh = _local_ticket(two_books["acme"], priority="normal", opened_hours_ago=1)
+    _local_ticket(two_books["globex"], priority="urgent", opened_hours_ago=5)  # another book
 
     got = ticket_tool(staff["csm1"], action="get", ticket_id=overdue.pk)["ticket"]["sla"]
     assert got["first_response_breached"] is True and got["resolution_breached"] is False
@@ -264,9 +265,12 @@ def test_sla_breach_is_computed_now_and_filterable(staff, book):
     assert [t["id"] for t in listed["tickets"]] == [overdue.pk, late_reply.pk]
 
 
-def test_list_pages_with_constant_queries_and_scope(staff, book, django_assert_max_num_queries):
+def test_list_pages_with_constant_queries_and_scope(
+    staff, two_books, django_assert_max_num_queries
+):
     ids = [
-        _local_ticket(book["acme"], priority="normal", opened_hours_ago=h).pk for h in range(1, 6)
+        _local_ticket(two_books["acme"], priority="normal", opened_hours_ago=h).pk
+        for h in range(1, 6)
     ]
     seen, cursor = [], None
     for _ in range(3):
@@ -281,7 +285,7 @@ def test_list_pages_with_constant_queries_and_scope(staff, book, django_assert_m
         ticket_tool(staff["csm2"], action="get", ticket_id=ids[0])
 
 
-def test_action_fields_are_checked(staff, book):
+def test_action_fields_are_checked(staff, two_books):
     with pytest.raises(InvalidInput) as err:
         ticket_tool(staff["csm1"], action="create", subject="x", ticket_id=3)
     fields = {e["field"] for e in err.value.details["errors"]}
@@ -289,9 +293,9 @@ def test_action_fields_are_checked(staff, book):
     assert SupportTicket.objects.count() == 0
 
 
-def test_local_ticket_without_zendesk_is_not_mirrored(staff, book):
+def test_local_ticket_without_zendesk_is_not_mirrored(staff, two_books):
     out = ticket_tool(
-        staff["csm1"], action="create", account_id=book["acme"].pk, subject="Question"
+        staff["csm1"], action="create", account_id=two_books["acme"].pk, subject="Question"
     )
     assert out["mirror"] is None
     assert out["ticket"]["mirror"]["status"] == "" and out["ticket"]["mirror"]["provider"] is None

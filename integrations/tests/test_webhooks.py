@@ -17,13 +17,13 @@ from cs_platform.core import clock
 from integrations.models import EmailEvent, EmailMessage, SupportTicket, WebhookEvent
 from integrations.sandbox.signing import sendgrid_signed_headers
 from integrations.services.email_events import email_status_after, sendgrid_message_id
-from integrations.tests.fixtures_h2 import *  # noqa: F403 (fixtures)
-from integrations.tests.fixtures_h2 import ZENDESK_WEBHOOK_SECRET, call
+from integrations.tests.fixtures import ZENDESK_WEBHOOK_SECRET
 from integrations.webhooks.verify import (
     SignatureInvalid,
     intercom_signature_verify,
     zendesk_signature_verify,
 )
+from tests.builders import call_tool
 
 pytestmark = pytest.mark.date_sensitive
 
@@ -41,11 +41,11 @@ def hook_url(live_server, connection) -> str:
 
 
 @pytest.fixture
-def sent_message(staff, book, sandbox, sendgrid_connection) -> EmailMessage:
-    out = call(
+def sent_message(staff, two_books, sandbox, sendgrid_connection) -> EmailMessage:
+    out = call_tool(
         staff["csm1"],
         "send_personalized_email",
-        {"contact_id": book["ada"].pk, "subject": "Hello {{first_name}}", "body": "Hi"},
+        {"contact_id": two_books["ada"].pk, "subject": "Hello {{first_name}}", "body": "Hi"},
     )
     assert out["status"] == "pending"
     message = EmailMessage.objects.get(pk=out["message_id"])
@@ -135,12 +135,12 @@ def test_sendgrid_bad_signature_is_rejected_and_nothing_stored(
 # --- Intercom (HMAC-SHA1) ----------------------------------------------------------
 
 
-def _intercom_ticket(sandbox, book, connection, state: str) -> tuple[SupportTicket, dict]:
+def _intercom_ticket(sandbox, two_books, connection, state: str) -> tuple[SupportTicket, dict]:
     conversation = next(
         c for _, c in sorted(sandbox.server.intercom.conversations.items()) if c["state"] == state
     )
     ticket = SupportTicket.objects.create(
-        account=book["acme"],
+        account=two_books["acme"],
         connection=connection,
         external_id=conversation["id"],
         subject="(imported earlier)",
@@ -153,9 +153,9 @@ def _intercom_ticket(sandbox, book, connection, state: str) -> tuple[SupportTick
 
 @LIVE
 def test_intercom_signed_notification_updates_the_ticket_bad_one_is_rejected(
-    live_server, sandbox, book, intercom_connection
+    live_server, sandbox, two_books, intercom_connection
 ):
-    ticket, conversation = _intercom_ticket(sandbox, book, intercom_connection, "closed")
+    ticket, conversation = _intercom_ticket(sandbox, two_books, intercom_connection, "closed")
     url = hook_url(live_server, intercom_connection)
     bad = sandbox.intercom_webhook(url, conversation_id=conversation["id"], corrupt_signature=True)
     wrong_key = sandbox.intercom_webhook(
@@ -208,12 +208,17 @@ def _status_event(external_id: str, event_id: str = "01HZ-status-1") -> dict:
 
 @LIVE
 def test_zendesk_signed_event_updates_a_mirrored_ticket_once(
-    live_server, staff, book, sandbox, zendesk_connection
+    live_server, staff, two_books, sandbox, zendesk_connection
 ):
-    created = call(
+    created = call_tool(
         staff["csm1"],
         "handle_support_ticket",
-        {"action": "create", "account_id": book["acme"].pk, "subject": "Hook", "priority": "low"},
+        {
+            "action": "create",
+            "account_id": two_books["acme"].pk,
+            "subject": "Hook",
+            "priority": "low",
+        },
     )["ticket"]
     assert created["mirror"]["status"] == "pending"
     external_id = SupportTicket.objects.get(pk=created["id"]).external_id  # synced on commit

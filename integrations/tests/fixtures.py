@@ -1,27 +1,30 @@
-"""The ``sandbox`` fixture: sandbox providers over real HTTP on a free loopback port.
+"""Fixtures for tests against the providers: the sandbox provider server over real HTTP,
+a webhook receiver, two CSMs' books and connections pointing at the sandbox. Registered for
+the whole suite by the root ``conftest.py``.
 
-Options per test: ``@pytest.mark.sandbox(accounts=30, days=60, events_per_day=5, ...)``
-(any ``SandboxServer`` keyword). Every test gets a fresh server (fresh data, no faults)
-and closed circuit breakers.
+``sandbox`` options per test: ``@pytest.mark.sandbox(accounts=30, days=60, ...)`` (any
+``SandboxServer`` keyword). Every test gets a fresh server (fresh data, no faults) and
+closed circuit breakers.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-from django.conf import settings
 
 from integrations import resilience
 from integrations.sandbox import SandboxControl, SandboxServer
 from integrations.sandbox.faults import PROVIDERS
 
+if TYPE_CHECKING:
+    from integrations.models import Connection
+
+# Models are imported inside the fixtures, as in ``tests/fixtures.py``.
+
 DEFAULT_OPTIONS = {"accounts": 20, "days": 30, "seed": 7}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sandbox(**options): SandboxServer options for a test")
 
 
 class SandboxHandle(SandboxControl):
@@ -47,6 +50,11 @@ def _reset_breakers() -> None:
 def _isolated_breakers() -> Iterator[None]:
     """Test workers share one Redis: give each its own breaker keys so one worker's
     tripped breaker cannot fail another worker's tests."""
+    from django.conf import settings
+
+    if not settings.configured:  # a pure-library run (`-p no:django`) has no breakers
+        yield
+        return
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     previous = getattr(settings, "PROVIDER_BREAKER_NAMESPACE", None)
     namespace = f"cs:test:{worker}:{os.getpid()}:breaker"
@@ -117,3 +125,76 @@ def webhook_receiver() -> Iterator[_Receiver]:
         yield receiver
     finally:
         receiver.close()
+
+
+# --- Two books and the connections that point at the sandbox --------------------------
+
+# Fast retries: the tests exercise failures, not patience.
+FAST_RETRIES = {"retry_max_attempts": 2, "retry_base_delay": 0.01, "retry_max_delay": 0.05}
+ZENDESK_WEBHOOK_SECRET = "zendesk-signing-secret-for-tests"
+
+
+@pytest.fixture
+def two_books(staff) -> dict[str, object]:
+    """csm1 owns Acme (contact Ada, primary, and a nameless one); csm2 owns Globex (Bob)."""
+    from customers.models import Account, Contact
+
+    acme = Account.objects.create(
+        name="Acme Analytics", domain="acme.test", owner=staff["csm1"], zendesk_org_id="4242"
+    )
+    globex = Account.objects.create(name="Globex", domain="globex.test", owner=staff["csm2"])
+    ada = Contact.objects.create(
+        account=acme, first_name="Ada", last_name="Lovelace", email="ada@acme.test", is_primary=True
+    )
+    nameless = Contact.objects.create(account=acme, email="ops@acme.test")
+    bob = Contact.objects.create(account=globex, first_name="Bob", email="bob@globex.test")
+    return {"acme": acme, "globex": globex, "ada": ada, "nameless": nameless, "bob": bob}
+
+
+def _connection(provider: str, base_url: str, credentials: dict, **extra) -> Connection:
+    from integrations.models import Connection
+
+    settings = {**FAST_RETRIES, **extra.pop("settings", {})}
+    return Connection.objects.create(
+        provider=provider,
+        name=f"{provider} sandbox",
+        base_url=base_url,
+        credentials=credentials,
+        settings=settings,
+        **extra,
+    )
+
+
+@pytest.fixture
+def sendgrid_connection(db, sandbox) -> Connection:
+    return _connection(
+        "sendgrid",
+        sandbox.base_url("sendgrid"),
+        {
+            "api_key": sandbox.credentials.sendgrid_api_key,
+            "webhook_public_key": sandbox.sendgrid_public_key(),
+        },
+        settings={"from_email": "success@cs-platform.test", "from_name": "Acme Success"},
+    )
+
+
+@pytest.fixture
+def zendesk_connection(db, sandbox) -> Connection:
+    c = sandbox.credentials
+    return _connection(
+        "zendesk",
+        sandbox.base_url("zendesk"),
+        {"email": c.zendesk_email, "api_token": c.zendesk_api_token},
+        webhook_secret=ZENDESK_WEBHOOK_SECRET,
+    )
+
+
+@pytest.fixture
+def intercom_connection(db, sandbox) -> Connection:
+    c = sandbox.credentials
+    return _connection(
+        "intercom",
+        sandbox.base_url("intercom"),
+        {"access_token": c.intercom_access_token},
+        webhook_secret=c.intercom_client_secret,
+    )

@@ -1,22 +1,13 @@
-"""Fixtures and row builders for the engagement, retention and monitor tests.
-
-Imported by those test modules (not a conftest, which another suite owns); every name is
-prefixed `g2_` so nothing here shadows the shared fixtures. Test modules import
-`g2_staff_fixture` (registered as the `g2_staff` fixture).
-"""
+"""Row builders for the engagement, retention and monitor tests: accounts, daily usage,
+health scores, churn predictions, survey answers and renewals, each written as a real row.
+Test modules import them by name; the staff comes from the shared ``staff`` fixture."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-from django.contrib.auth import get_user_model
-
 from cs_platform.core import clock
-from cs_platform.core.actors import actor_for_user
-from cs_platform.core.models import Role, StaffProfile
-from cs_platform.core.tools import invoke_tool
 from customers.models import Account, Renewal
 from health.models import (
     ChurnPrediction,
@@ -28,36 +19,14 @@ from health.models import (
 )
 
 
-@pytest.fixture(name="g2_staff")
-def g2_staff_fixture(db) -> dict[str, object]:
-    users = {}
-    for name, role in (
-        ("manager", Role.MANAGER),
-        ("csm1", Role.CSM),
-        ("csm2", Role.CSM),
-        ("viewer", Role.VIEWER),
-    ):
-        user = get_user_model().objects.create_user(username=f"g2_{name}", password=None)
-        StaffProfile.objects.create(user=user, role=role)
-        users[name] = user
-    return users
-
-
-def g2_call(user, name: str, payload: dict, channel: str = "command") -> dict:
-    return invoke_tool(name, actor_for_user(user, channel=channel), payload)
-
-
-def g2_today() -> date:
-    return clock.now().date()
-
-
-def g2_account(owner, name: str, **fields) -> Account:
+def create_account(owner, name: str, **fields) -> Account:
+    """A small-business account in adoption, a customer for 400 days; ``fields`` override."""
     defaults = {
         "tier": "smb",
         "arr": Decimal("20000.00"),
         "seats_licensed": 100,
         "lifecycle_stage": "adoption",
-        "customer_since": g2_today() - timedelta(days=400),
+        "customer_since": clock.today() - timedelta(days=400),
     }
     values = {**defaults, **fields}
     # Rows written straight to the table: ARR in the reporting currency as the money
@@ -67,9 +36,9 @@ def g2_account(owner, name: str, **fields) -> Account:
     return Account.objects.create(name=name, owner=owner, **values)
 
 
-def g2_usage(account: Account, users_by_day: list[int], *, end: date | None = None) -> None:
+def create_usage_days(account: Account, users_by_day: list[int], *, end: date | None = None):
     """One usage row per value, the last value on `end` (today by default)."""
-    end = end or g2_today()
+    end = end or clock.today()
     n = len(users_by_day)
     UsageDaily.objects.bulk_create(
         UsageDaily(
@@ -84,19 +53,23 @@ def g2_usage(account: Account, users_by_day: list[int], *, end: date | None = No
     )
 
 
-def g2_scorecard() -> Scorecard:
+def _test_scorecard() -> Scorecard:
     card, _ = Scorecard.objects.get_or_create(
-        key="g2-test", version=1, defaults={"name": "g2 test", "definition": {}}
+        key="test-scorecard", version=1, defaults={"name": "test scorecard", "definition": {}}
     )
     return card
 
 
-def g2_health(account: Account, score: float | None, band: str, *, as_of: datetime | None = None):
+def create_health_score(
+    account: Account, score: float | None, band: str, *, as_of: datetime | None = None
+) -> HealthScore:
+    """The account's latest health snapshot (an hour ago by default); the previous one is
+    no longer the latest."""
     as_of = as_of or clock.now() - timedelta(hours=1)
     HealthScore.objects.filter(account=account, is_latest=True).update(is_latest=False)
     return HealthScore.objects.create(
         account=account,
-        scorecard=g2_scorecard(),
+        scorecard=_test_scorecard(),
         as_of=as_of,
         computed_at=as_of,
         score=None if score is None else Decimal(str(score)),
@@ -109,7 +82,9 @@ def g2_health(account: Account, score: float | None, band: str, *, as_of: dateti
     )
 
 
-def g2_prediction(account: Account, probability: str, *, at: datetime | None = None):
+def create_churn_prediction(
+    account: Account, probability: str, *, at: datetime | None = None
+) -> ChurnPrediction:
     at = at or clock.now() - timedelta(hours=1)
     return ChurnPrediction.objects.create(
         account=account,
@@ -123,9 +98,12 @@ def g2_prediction(account: Account, probability: str, *, at: datetime | None = N
     )
 
 
-def g2_answer(account: Account, kind: str, score: int, *, days_ago: float = 1) -> SurveyResponse:
+def create_survey_answer(
+    account: Account, kind: str, score: int, *, days_ago: float = 1
+) -> SurveyResponse:
+    """An answer to the test survey of ``kind`` (nps, csat...), ``days_ago`` days ago."""
     survey, _ = Survey.objects.get_or_create(
-        key=f"g2-{kind}", defaults={"name": kind, "kind": kind, "question": "?"}
+        key=f"test-{kind}", defaults={"name": kind, "kind": kind, "question": "?"}
     )
     return SurveyResponse.objects.create(
         survey=survey,
@@ -136,9 +114,9 @@ def g2_answer(account: Account, kind: str, score: int, *, days_ago: float = 1) -
     )
 
 
-def g2_renewal(account: Account, in_days: int, arr: str = "20000.00") -> Renewal:
+def create_renewal(account: Account, in_days: int, arr: str = "20000.00") -> Renewal:
     return Renewal.objects.create(
         account=account,
-        renewal_date=g2_today() + timedelta(days=in_days),
+        renewal_date=clock.today() + timedelta(days=in_days),
         current_arr=Decimal(arr),
     )
