@@ -34,7 +34,7 @@ class HandleSupportTicketInput(ToolInput):
                     "subject": "SSO login fails for newly invited users",
                     "description": "Users invited since Monday get an SSO error on first sign-in.",
                     "priority": "high",
-                    "idempotency_key": "ticket-42-sso-login",
+                    "idempotency_key": "sso-login-first-signin",
                 }
             ]
         }
