@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,7 @@ def test_make_run_serves_every_feature_of_the_demo(tmp_path):
         _every_persona_signs_in(base, env, output)
         _the_readme_trigger_sync_runs_a_mixpanel_sync(base, env, sqlite_path, sandbox_port)
         _email_goes_out_and_its_signed_events_come_back(base, env, sqlite_path, sandbox_port)
+        _tickets_answer_with_their_sla_clocks(base, env, sqlite_path)
     finally:
         script.send_signal(signal.SIGTERM)
         try:
@@ -249,3 +251,32 @@ def _email_goes_out_and_its_signed_events_come_back(base, env, sqlite_path, sand
             (sent[0]["message_id"],),
         ).fetchone()
     assert status == ("delivered",)
+
+
+def _tickets_answer_with_their_sla_clocks(base, env, sqlite_path) -> None:
+    """SLA due times are computed in SQL; SQLite has no interval arithmetic of its own."""
+    secret = subprocess.run(
+        [f"{VENV_BIN}/python", "manage.py", "create_api_token", "--user", "manager",
+         "--scopes", "read"],
+        cwd=REPO, env={k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    with sqlite3.connect(sqlite_path) as db:
+        ticket_id, account_id, minutes = db.execute(
+            "SELECT id, account_id, sla_first_response_minutes FROM integrations_supportticket"
+            " WHERE sla_first_response_minutes IS NOT NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+    headers = {"Authorization": f"Bearer {secret}"}
+    listed = requests.post(
+        f"{base}/api/v1/tools/handle_support_ticket/",
+        json={"action": "list", "account_id": account_id}, headers=headers, timeout=60,
+    )  # fmt: skip
+    assert listed.status_code == 200, listed.text
+    got = requests.post(
+        f"{base}/api/v1/tools/handle_support_ticket/",
+        json={"action": "get", "ticket_id": ticket_id}, headers=headers, timeout=60,
+    ).json()  # fmt: skip
+    ticket = got.get("ticket", got)
+    opened = datetime.fromisoformat(ticket["opened_at"].replace("Z", "+00:00"))
+    due = datetime.fromisoformat(ticket["sla"]["first_response_due_at"].replace("Z", "+00:00"))
+    assert due - opened == timedelta(minutes=minutes)

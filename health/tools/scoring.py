@@ -75,7 +75,9 @@ def calculate_health_score(
     )
     snapshot = health_snapshot_at_or_before(account.pk, ctx.now)
     if snapshot is None or snapshot.as_of != ctx.now:
-        raise NotFound("the snapshot just computed could not be read back", retryable=True)
+        # The recompute above committed this snapshot: not finding it is a bug, not a
+        # condition a retry could change.
+        raise RuntimeError(f"snapshot of account {account.pk} at {ctx.now} not read back")
     prediction = churn_prediction_at(account.pk, snapshot.as_of)
     trend = health_trend_for_account(account.pk, snapshot)
     ctx.audit(snapshot, account_id=account.pk, changes={"score": str(snapshot.score)})

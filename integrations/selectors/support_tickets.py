@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     DateTimeField,
     DurationField,
@@ -29,10 +30,15 @@ _MINUTE = Value(timedelta(minutes=1), output_field=DurationField())
 
 
 def _due(target_field: str) -> ExpressionWrapper:
-    return ExpressionWrapper(
-        F("opened_at") + ExpressionWrapper(F(target_field) * _MINUTE, output_field=DurationField()),
-        output_field=DateTimeField(),
-    )
+    if connection.vendor == "postgresql":
+        target = ExpressionWrapper(F(target_field) * _MINUTE, output_field=DurationField())
+    else:
+        # SQLite stores a duration as integer microseconds and cannot multiply one by a
+        # number: the product of the minutes and 60,000,000 is that duration already.
+        target = ExpressionWrapper(
+            F(target_field) * Value(60_000_000), output_field=DurationField()
+        )
+    return ExpressionWrapper(F("opened_at") + target, output_field=DateTimeField())
 
 
 def _annotated(qs: QuerySet[SupportTicket]) -> QuerySet[SupportTicket]:
