@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from cs_platform.core import clock
 from integrations.models import EmailMessage, OutboxMessage, SupportTicket
 from integrations.services.email_events import email_event_record
+from integrations.services.syncs import sync_run_execute
 from integrations.tasks import outbox_deliver, outbox_redrive
 from tests.builders import call_tool
 
@@ -299,3 +300,32 @@ def test_past_zendesk_key_window_a_create_in_doubt_is_looked_up_first(
     assert len(zendesk_ticket_ids(sandbox) - before) == 1
     assert SupportTicket.objects.get().mirror_status == "synced"
     assert sandbox.stats()["paths"]["POST /zendesk/api/v2/tickets.json"] == 1
+
+
+def test_a_sync_that_sees_our_mirrored_ticket_first_links_it_instead_of_importing_it(
+    staff, two_books, sandbox, zendesk_connection, travel
+):
+    """Zendesk created the ticket but its answer was lost; the next ticket export brings
+    Zendesk's copy (external_id cs-platform-ticket-<pk>) before the mirror's retry."""
+    zendesk_connection.settings = {**zendesk_connection.settings, "read_timeout": 0.3}
+    zendesk_connection.save()
+    sandbox.set_fault("zendesk", "hold", delay=1.0, count=50)
+    out = create_ticket(staff["csm1"], two_books["acme"])
+    sandbox.reset_faults()
+    ticket = SupportTicket.objects.get(pk=out["ticket"]["id"])
+    assert ticket.external_id is None and ticket.mirror_status == "pending"
+    remote = zendesk_ticket_ids(sandbox)
+    assert len(remote) >= 1
+
+    run, _ = sync_run_execute(connection_id=zendesk_connection.pk, stream="tickets", trigger="cli")
+
+    assert run.status == "succeeded", run.error_message
+    ours = SupportTicket.objects.filter(account=two_books["acme"], subject="Exports fail")
+    assert ours.count() == 1  # linked, not imported a second time
+    ticket.refresh_from_db()
+    assert ticket.external_id is not None and int(ticket.external_id) in remote
+    # The mirror's own retry then finishes on the same Zendesk ticket, making no other.
+    later(OutboxMessage.objects.get(), travel)
+    ticket.refresh_from_db()
+    assert ticket.mirror_status == "synced" and ours.count() == 1
+    assert zendesk_ticket_ids(sandbox) == remote

@@ -3,11 +3,15 @@ SupportTicket rows), both from the incremental exports."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from django.db.models import Q
 
 from customers.models import Account
 from integrations.clients import ZendeskClient
 from integrations.errors import ProviderError
+from integrations.models import SupportTicket
 from integrations.services.syncs.context import PageResult, SyncContext
 from integrations.services.syncs.mapping import RecordInvalid, zendesk_ticket_fields
 from integrations.services.syncs.matching import (
@@ -49,10 +53,34 @@ def sync_tickets(ctx: SyncContext) -> None:
         cursor = next_cursor
 
 
+_OUR_TICKET = re.compile(r"^cs-platform-ticket-(\d+)$")
+
+
+def mirrored_tickets_claim(ctx: SyncContext, tickets: list[dict[str, Any]]) -> int:
+    """Zendesk's copies of tickets we mirrored carry our id as their ``external_id``
+    (``cs-platform-ticket-<pk>``). Link each to its local ticket before the page is
+    stored, so the export updates that ticket instead of importing a second one when it
+    arrives before the mirror's own outcome was recorded. Returns how many were linked."""
+    ours = {}
+    for ticket in tickets:
+        found = _OUR_TICKET.match(str(ticket.get("external_id") or ""))
+        if found and ticket.get("id") is not None:
+            ours[int(found.group(1))] = str(ticket["id"])
+    linked = 0
+    for local_id, remote_id in ours.items():
+        linked += (
+            SupportTicket.objects.filter(pk=local_id, external_id__isnull=True)
+            .filter(Q(connection__isnull=True) | Q(connection_id=ctx.connection.pk))
+            .update(connection_id=ctx.connection.pk, external_id=remote_id)
+        )
+    return linked
+
+
 def _tickets_write(
     ctx: SyncContext, tickets: list[dict[str, Any]], users: list[dict[str, Any]]
 ) -> PageResult:
     result = PageResult(fetched=len(tickets))
+    mirrored_tickets_claim(ctx, tickets)
     emails = {u.get("id"): str(u.get("email") or "").lower() for u in users}
     parsed: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for ticket in tickets:
