@@ -52,6 +52,9 @@ export DJANGO_SETTINGS_MODULE=cs_platform.settings
 export DATABASE_URL="" REDIS_URL="" CELERY_BROKER_URL="" CELERY_RESULT_BACKEND=""
 unset DATABASE_URL_FILE REDIS_URL_FILE CELERY_BROKER_URL_FILE CELERY_RESULT_BACKEND_FILE
 export CELERY_TASK_ALWAYS_EAGER=true
+# A task's failure is recorded on its row (a SyncRun, an outbox message), as with a worker;
+# it must not turn the request that queued it (already committed) into an error.
+export CELERY_TASK_EAGER_PROPAGATES=false
 
 pids=()
 stop_children() {

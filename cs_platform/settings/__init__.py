@@ -204,7 +204,11 @@ else:
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env_secret("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
-CELERY_TASK_EAGER_PROPAGATES = True
+# Inline tasks raise into their caller (tests see failures at once). The embedded run turns
+# it off: a task queued on commit runs after the request's writes committed, and its
+# failure is recorded on its own row (SyncRun, OutboxMessage) as a worker's would be,
+# instead of turning a committed request into an error answer.
+CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=True)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 
