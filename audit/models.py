@@ -47,3 +47,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AuditChainCheck(models.Model):
+    """One run of the chain verification (the daily task or the command). The newest row
+    is what ``/metrics`` reports, so a broken chain stays visible after a restart."""
+
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    events_checked = models.PositiveBigIntegerField()
+    first_bad_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=80)
+    seconds = models.FloatField()
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [models.Index(fields=["-checked_at"], name="audit_check_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model
 
-from audit.models import AuditEvent
+from audit.models import AuditChainCheck, AuditEvent
 from cs_platform.core import clock
 
 if TYPE_CHECKING:
@@ -146,3 +147,17 @@ def audit_chain_verify(batch_size: int = 5000) -> ChainVerification:
             checked += 1
             last_id = event.id
     return ChainVerification(True, checked, None, "ok")
+
+
+def audit_chain_check_record() -> AuditChainCheck:
+    """Verify the chain and store the outcome (read by ``/metrics`` and its alert)."""
+    started = time.perf_counter()
+    result = audit_chain_verify()
+    return AuditChainCheck.objects.create(
+        checked_at=clock.now(),
+        ok=result.ok,
+        events_checked=result.checked,
+        first_bad_id=result.first_bad_id,
+        reason=result.reason,
+        seconds=round(time.perf_counter() - started, 3),
+    )

@@ -7,6 +7,8 @@ import os
 from celery import Celery
 from kombu import Queue
 
+from cs_platform.core.telemetry.celery import celery_telemetry_connect
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_platform.settings")
 
 app = Celery("cs_platform")
@@ -37,6 +39,8 @@ app.conf.update(
     timezone="UTC",
 )
 app.autodiscover_tasks()
+# Task metrics, JSON logs with the task's name and id, the worker's /metrics endpoint.
+celery_telemetry_connect(app)
 # Monitors live beside the health engine's tasks in their own module.
 app.autodiscover_tasks(related_name="monitor_tasks")
 

@@ -27,6 +27,11 @@ def beat_schedule() -> dict[str, dict]:
             "task": "health.segments_evaluate",
             "schedule": crontab(minute=45, hour=2),
         },
+        # The outcome is stored and exported as cs_audit_chain_ok (alert: AuditChainBroken).
+        "audit-verify-chain": {
+            "task": "audit.verify_chain",
+            "schedule": crontab(minute=40, hour=3),
+        },
         "integrations-sync-due": {
             "task": "integrations.sync_due_connections",
             "schedule": crontab(minute="*/5"),

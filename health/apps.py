@@ -12,3 +12,8 @@ class HealthConfig(AppConfig):
         from integrations.services.syncs.streams import stream_register
 
         stream_register("mixpanel", "events", sync_events)
+
+        from cs_platform.core.telemetry.metrics import scrape_collector_register
+        from health.metrics import collect_recompute_state
+
+        scrape_collector_register("health_recompute", collect_recompute_state)

@@ -24,9 +24,9 @@ from typing import Any
 import pybreaker
 import requests
 from django.conf import settings
-from prometheus_client import REGISTRY, Counter, Histogram
 
 from cs_platform.core import clock
+from cs_platform.core.telemetry import metrics
 from integrations.errors import (
     ProviderAuthError,
     ProviderClientError,
@@ -48,20 +48,14 @@ _NOT_PROCESSED_STATUSES = frozenset({429, 503})
 _REDIS_RETRY_SECONDS = 30.0
 
 
-def _metric(factory: type, name: str, doc: str, labels: list[str]) -> Any:
-    # A re-imported module (autoreload, test collection) must reuse the registered
-    # collector: registering the same name twice raises ValueError.
-    try:
-        return factory(name, doc, labels)
-    except ValueError:
-        return REGISTRY._names_to_collectors[name]
-
-
-CALLS = _metric(
-    Counter, "cs_provider_calls_total", "Provider call attempts by outcome", ["provider", "outcome"]
+# Created once per process by name (a re-imported module gets the same collectors).
+# ``outcome`` is the attempt's status class: success, client_error, rate_limited,
+# server_error, timeout, connection_error, invalid_request, or breaker_open (not sent).
+CALLS = metrics.counter(
+    "cs_provider_calls_total", "Provider call attempts by outcome", ["provider", "outcome"]
 )
-CALL_SECONDS = _metric(
-    Histogram, "cs_provider_call_seconds", "Duration of provider call attempts", ["provider"]
+CALL_SECONDS = metrics.histogram(
+    "cs_provider_call_seconds", "Duration of provider call attempts", ["provider"]
 )
 
 
@@ -197,6 +191,12 @@ def breaker_state(provider: str) -> BreakerState:
         opened_at=storage.opened_at if breaker.current_state != pybreaker.STATE_CLOSED else None,
         shared=isinstance(storage, pybreaker.CircuitRedisStorage),
     )
+
+
+def breaker_storage_ping() -> None:
+    """Raise ``redis.RedisError`` when the shared breaker storage does not answer."""
+    if settings.REDIS_URL:
+        _redis().ping()
 
 
 def reset_breaker(provider: str) -> None:

@@ -260,6 +260,16 @@ def test_env_example_lists_nothing_the_code_does_not_read():
     read_elsewhere = {
         "DJANGO_SETTINGS_MODULE": REPO / "manage.py",
         "CS_PLATFORM_TOKEN": REPO / "mcp_bridge" / "management" / "commands" / "stdio_server.py",
+        "CELERY_METRICS_ADDRESS": REPO / "cs_platform" / "core" / "telemetry" / "celery.py",
+        **{
+            name: REPO / "cs_platform" / "core" / "telemetry" / "tracing.py"
+            for name in (
+                "OTEL_TRACES_EXPORTER",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "OTEL_SERVICE_NAME",
+                "OTEL_SDK_DISABLED",
+            )
+        },
     }
     for name, path in read_elsewhere.items():
         assert f'"{name}"' in path.read_text()

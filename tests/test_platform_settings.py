@@ -47,6 +47,7 @@ print(json.dumps({
     "health_checks": db.get("CONN_HEALTH_CHECKS"),
     "cache": settings.CACHES["default"]["BACKEND"],
     "cache_location": settings.CACHES["default"].get("LOCATION"),
+    "cache_options": settings.CACHES["default"].get("OPTIONS", {}),
     "broker": settings.CELERY_BROKER_URL, "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "secret_key": settings.SECRET_KEY, "fallbacks": settings.SECRET_KEY_FALLBACKS,
     "salts": settings.SALT_KEY, "debug": settings.DEBUG,
@@ -75,9 +76,10 @@ def _settings(**env: str) -> dict:
 
 def test_no_environment_means_sqlite_eager_celery_and_local_memory_cache():
     seen = _settings()
-    assert seen["engine"] == "django.db.backends.sqlite3"
+    # Django's backends wrapped by django-prometheus (query and cache counters).
+    assert seen["engine"] == "django_prometheus.db.backends.sqlite3"
     assert seen["name"] == str(REPO / "db.sqlite3")
-    assert seen["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert seen["cache"] == "django_prometheus.cache.backends.locmem.LocMemCache"
     assert (seen["broker"], seen["eager"]) == ("memory://", True)
     assert seen["debug"] is False
 
@@ -91,7 +93,7 @@ def test_database_url_means_postgresql_with_the_native_pool_and_timeouts():
         DB_CONNECT_TIMEOUT="6",
         DB_STATEMENT_TIMEOUT_MS="1234",
     )
-    assert seen["engine"] == "django.db.backends.postgresql"
+    assert seen["engine"] == "django_prometheus.db.backends.postgresql"
     options = seen["options"]
     assert options["pool"] == {
         "min_size": 2,
@@ -118,8 +120,10 @@ def test_db_pool_false_uses_checked_persistent_connections():
 
 def test_redis_url_means_redis_cache_and_celery_broker():
     seen = _settings(REDIS_URL="redis://redis.internal:6379/4")
-    assert seen["cache"] == "django_redis.cache.RedisCache"
+    assert seen["cache"] == "django_prometheus.cache.backends.redis.RedisCache"
     assert seen["cache_location"] == "redis://redis.internal:6379/4"
+    # A Redis outage turns cache reads into misses instead of failed requests.
+    assert seen["cache_options"]["IGNORE_EXCEPTIONS"] is True
     assert (seen["broker"], seen["eager"]) == ("redis://redis.internal:6379/4", False)
 
 

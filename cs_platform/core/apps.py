@@ -9,3 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Registers the OpenAPI extension for bearer tokens.
         from cs_platform.core.api import schema  # noqa: F401
+        from cs_platform.core.telemetry.metrics import scrape_collector_register
+        from cs_platform.core.telemetry.queues import collect_queue_lengths
+
+        scrape_collector_register("celery_queues", collect_queue_lengths)

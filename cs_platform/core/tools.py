@@ -28,7 +28,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Model
-from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
 from cs_platform.core import clock
@@ -43,11 +42,18 @@ from cs_platform.core.errors import (
 )
 from cs_platform.core.idempotency import idempotency_record_get, idempotency_record_store
 from cs_platform.core.ports import audit_event_record
+from cs_platform.core.telemetry import metrics
+from cs_platform.core.telemetry.logs import log_context_reset, log_context_set
 
 logger = logging.getLogger("cs_platform.tools")
 
-TOOL_CALLS = Counter("cs_tool_calls_total", "Tool calls", ["tool", "channel", "outcome"])
-TOOL_SECONDS = Histogram("cs_tool_call_seconds", "Tool call duration", ["tool"])
+TOOL_CALLS = metrics.counter(
+    "cs_tool_calls_total", "Tool calls by tool, channel and outcome", ["tool", "channel", "outcome"]
+)
+TOOL_SECONDS = metrics.histogram(
+    "cs_tool_call_seconds", "Tool call duration by tool and channel", ["tool", "channel"]
+)
+UNREGISTERED_TOOL = "unregistered"
 
 
 @dataclass
@@ -304,10 +310,19 @@ def _dump(spec: ToolSpec, result: BaseModel) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
+def tool_metric_label(name: str) -> str:
+    """The ``tool`` label of a call: a registered tool's name, else one fixed value.
+    Callers choose the name they ask for, and a label per invented name would grow the
+    metric series without bound."""
+    return name if name in tool_registry() else UNREGISTERED_TOOL
+
+
 def invoke_tool(name: str, actor: Actor, payload: Any) -> dict[str, Any]:
     """Validate, authorise, run (in a transaction with its audit event when mutating)."""
     started = time.perf_counter()
     outcome = "ok"
+    label = tool_metric_label(name)
+    context = log_context_set(tool=label, actor_id=actor.user_id)
     try:
         spec = tool_get(name)
         params = _validate(spec, payload)
@@ -321,18 +336,16 @@ def invoke_tool(name: str, actor: Actor, payload: Any) -> dict[str, Any]:
         raise
     finally:
         elapsed = time.perf_counter() - started
-        TOOL_CALLS.labels(name, actor.channel, outcome).inc()
-        if outcome != "not_found" or name in _REGISTRY:
-            TOOL_SECONDS.labels(name).observe(elapsed)
+        TOOL_CALLS.labels(label, actor.channel, outcome).inc()
+        TOOL_SECONDS.labels(label, actor.channel).observe(elapsed)
+        # Ids and codes only: the actor's name and the arguments may be personal data.
         logger.info(
-            json.dumps(
-                {
-                    "event": "tool_call",
-                    "tool": name,
-                    "actor": actor.label,
-                    "channel": actor.channel,
-                    "outcome": outcome,
-                    "ms": round(elapsed * 1000, 1),
-                }
-            )
+            "tool call",
+            extra={
+                "event": "tool_call",
+                "channel": actor.channel,
+                "outcome": outcome,
+                "ms": round(elapsed * 1000, 1),
+            },
         )
+        log_context_reset(context)

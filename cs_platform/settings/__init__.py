@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from cs_platform.core.telemetry.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -82,6 +84,7 @@ INSTALLED_APPS = [
     # Before mcp_server so our `stdio_server` command (with token auth) wins over its own.
     "mcp_bridge",
     "mcp_server",
+    "django_prometheus",
 ]
 
 # What core calls in the apps (cs_platform/core/ports.py): core imports no app, so the
@@ -95,9 +98,13 @@ READINESS_CHECKS = {  # name -> check, run in this order by /readyz
 }
 
 MIDDLEWARE = [
-    # First: probes answer before host validation and the HTTPS redirect, so a load
-    # balancer or `docker healthcheck` reaching the pod by IP over plain HTTP gets an answer.
+    # Outermost: request counts and latency by view, status and method (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Probes answer before host validation and the HTTPS redirect, so a load balancer or
+    # `docker healthcheck` reaching the pod by IP over plain HTTP gets an answer.
     "cs_platform.core.security.ProbeMiddleware",
+    # Request id, one JSON log line per request, 503 for a database outage.
+    "cs_platform.core.telemetry.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Sends nothing while CONTENT_SECURITY_POLICY is empty (here); production sets it.
     "cs_platform.core.security.ContentSecurityPolicyMiddleware",
@@ -107,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cs_platform.urls"
@@ -140,7 +148,8 @@ if DATABASE_URL:
     if _password:  # lets the URL stay free of secrets (compose: DATABASE_PASSWORD_FILE)
         _db["PASSWORD"] = _password
     if _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
-        _db["ENGINE"] = "django.db.backends.postgresql"
+        # Django's backend plus query, connection and error counters (django-prometheus).
+        _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
         _opts = _db.setdefault("OPTIONS", {})
         _opts["connect_timeout"] = DB_CONNECT_TIMEOUT
         # A query sent into a network partition is never acknowledged; drop the connection
@@ -175,7 +184,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
             "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": {"timeout": 20},
         }
@@ -189,17 +198,23 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis with hit/miss/failure counters (django-prometheus).
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
                 "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                # The cache is an optimisation: while Redis is down or restarting a read
+                # misses (and goes to the database) and a write is dropped, instead of
+                # failing the request. Each ignored error is logged.
+                "IGNORE_EXCEPTIONS": True,
             },
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="csp"),
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env_secret("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
@@ -310,12 +325,12 @@ OUTBOX_REDRIVE_AFTER_SECONDS = env.float("OUTBOX_REDRIVE_AFTER_SECONDS", default
 # before the outbox looks for it there (and sends again only if it is absent).
 OUTBOX_SENDGRID_SETTLE_SECONDS = env.float("OUTBOX_SENDGRID_SETTLE_SECONDS", default=300.0)
 
-# --- logging ------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"mcp_server": {"level": "WARNING"}, "mcp": {"level": "WARNING"}},
-}
+# --- logging, metrics ----------------------------------------------------------
+# JSON lines with request/trace/actor/tool context (cs_platform/core/telemetry/logs.py).
+LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"))
+# Secret. A bearer token Prometheus may scrape /metrics with, checked without the database
+# (so metrics stay readable during a database outage). Staff API tokens work too.
+METRICS_BEARER_TOKEN = env_secret("METRICS_BEARER_TOKEN", default="") or ""
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, float("inf"),
+)  # fmt: skip

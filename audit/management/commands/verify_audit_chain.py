@@ -2,17 +2,20 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_chain_verify
+from audit.services import audit_chain_check_record
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of audit events; exits non-zero at the first broken link."
+    help = (
+        "Verify the hash chain of audit events; exits non-zero at the first broken link. "
+        "The outcome is stored, so /metrics (cs_audit_chain_ok) reports it."
+    )
 
     def handle(self, *args, **options):
-        result = audit_chain_verify()
+        result = audit_chain_check_record()
         if not result.ok:
             raise CommandError(
                 f"audit chain broken at event {result.first_bad_id}: {result.reason} "
-                f"({result.checked} events verified before it)"
+                f"({result.events_checked} events verified before it)"
             )
-        self.stdout.write(self.style.SUCCESS(f"audit chain ok: {result.checked} events"))
+        self.stdout.write(self.style.SUCCESS(f"audit chain ok: {result.events_checked} events"))

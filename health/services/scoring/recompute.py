@@ -7,6 +7,7 @@ account (``health_inputs_for_accounts``), one for overrides, then the bulk write
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from django.db import connection, transaction
 from audit.services import audit_event_record
 from cs_platform.core import clock
 from customers.models import Account
+from health.metrics import recompute_chunk_count
 from health.models import HealthOverride
 from health.scoring import MODEL_VERSION, Override
 from health.scoring.compiled_churn import churn_predict_compact
@@ -122,6 +124,7 @@ def health_recompute_accounts(
     Ids that no longer exist are skipped.
     """
     now = now or clock.now()
+    started = time.perf_counter()
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -182,6 +185,9 @@ def health_recompute_accounts(
             changes={**summary.to_dict(), "first_id": rows[0].account_id,
                      "last_id": rows[-1].account_id},
         )  # fmt: skip
+    recompute_chunk_count(
+        seconds=time.perf_counter() - started, scored=summary.scored, unknown=summary.unknown
+    )
     return summary
 
 

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from cs_platform.core import clock
 from cs_platform.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from integrations.clients import client_for_connection
+from integrations.metrics import sync_run_count
 from integrations.models import ACTIVE_SYNC_STATUSES, Connection, SyncRun, SyncStatus
 from integrations.services.syncs.context import PageProgress, SyncContext
 from integrations.services.syncs.heartbeat import Heartbeat, error_of
@@ -230,6 +231,13 @@ def _finish(run: SyncRun, ctx: SyncContext | None, exc: BaseException | None) ->
         if exc is None:
             Connection.objects.filter(pk=run.connection_id).update(last_synced_at=now)
     run.refresh_from_db()
+    sync_run_count(
+        provider=run.connection.provider,
+        status=run.status,
+        counts={
+            k: getattr(run, k) for k in ("fetched", "created", "updated", "unmatched", "failed")
+        },
+    )
     return run
 
 
