@@ -71,13 +71,17 @@ class Stack:
     def token(self) -> str:
         return self.tokens[0]
 
-    def http(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+    def http(
+        self, method: str, path: str, token: str | None = None, **kw: Any
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token or self.token}"}
         return requests.request(
             method, f"{self.web_url}{path}", headers=headers, timeout=HTTP_TIMEOUT, **kw
         )
 
-    def tool(self, name: str, payload: dict[str, Any], token: str | None = None) -> requests.Response:
+    def tool(
+        self, name: str, payload: dict[str, Any], token: str | None = None
+    ) -> requests.Response:
         return self.http("POST", f"/api/v1/tools/{name}/", token, json=payload)
 
     def scrape_web(self) -> dict[str, Any]:

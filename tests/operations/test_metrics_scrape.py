@@ -57,9 +57,11 @@ def test_every_metric_family_moves_across_web_workers_celery_and_scrape_collecto
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(
             pool.map(
-                lambda n: stack.tool(
-                    "get_client_overview", {"account_id": 1 + n % ACCOUNTS}, stack.tokens[n % 8]
-                ).status_code,
+                lambda n: (
+                    stack.tool(
+                        "get_client_overview", {"account_id": 1 + n % ACCOUNTS}, stack.tokens[n % 8]
+                    ).status_code
+                ),
                 range(REST_CALLS),
             )
         )
@@ -121,9 +123,11 @@ def test_every_metric_family_moves_across_web_workers_celery_and_scrape_collecto
     # --- a recompute, fanned out to the health worker -------------------------------
     stack.app.manage("recompute_health", "--all", "--enqueue", env=stack.app.production())
     main = wait_for(
-        lambda: (m := stack.scrape_worker("main"))
-        and sample(m, "cs_health_accounts_scored_total") >= ACCOUNTS
-        and m,
+        lambda: (
+            (m := stack.scrape_worker("main"))
+            and sample(m, "cs_health_accounts_scored_total") >= ACCOUNTS
+            and m
+        ),
         90,
         "the recompute chunks",
     )

@@ -27,8 +27,11 @@ def collect_queue_lengths() -> Iterable[Metric]:
 
     conf = current_app.conf
     url = str(conf.broker_url or "")
+    family = GaugeMetricFamily(
+        "cs_celery_queue_length", "Tasks waiting in each Celery queue", labels=["queue"]
+    )
     if not url.startswith(("redis://", "rediss://")):
-        return []
+        return [family]  # an in-memory broker (embedded mode) has no queues to measure
     prefix = (conf.broker_transport_options or {}).get("global_keyprefix", "")
     names = sorted({q.name for q in conf.task_queues or ()} | {conf.task_default_queue})
     pipe = _client(url).pipeline(transaction=False)
@@ -36,9 +39,6 @@ def collect_queue_lengths() -> Iterable[Metric]:
         for suffix in _PRIORITY_SUFFIXES:
             pipe.llen(f"{prefix}{name}{suffix}")
     lengths = pipe.execute()
-    family = GaugeMetricFamily(
-        "cs_celery_queue_length", "Tasks waiting in each Celery queue", labels=["queue"]
-    )
     step = len(_PRIORITY_SUFFIXES)
     for i, name in enumerate(names):
         family.add_metric([name], float(sum(lengths[i * step : (i + 1) * step])))
