@@ -93,7 +93,7 @@ def test_database_url_means_postgresql_with_the_native_pool_and_timeouts():
         DB_CONNECT_TIMEOUT="6",
         DB_STATEMENT_TIMEOUT_MS="1234",
     )
-    assert seen["engine"] == "django_prometheus.db.backends.postgresql"
+    assert seen["engine"] == "cs_platform.core.database"
     options = seen["options"]
     assert options["pool"] == {
         "min_size": 2,

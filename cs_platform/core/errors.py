@@ -118,6 +118,8 @@ class Unavailable(DomainError):
     code = "unavailable"
     http_status = 503
     retryable = True
+    # Sent as Retry-After: long enough for a pooled connection to be replaced.
+    retry_after_seconds = 2
 
     def __init__(self) -> None:
         super().__init__("The database was briefly unavailable; try again shortly.")

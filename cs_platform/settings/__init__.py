@@ -142,14 +142,18 @@ DATABASE_URL = env_secret("DATABASE_URL", default="") or ""
 # for a pooled connection; /readyz answers within these.
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
+# After a failed connection attempt, seconds during which this process refuses new
+# connections at once (503) instead of waiting DB_POOL_TIMEOUT for each; 0 turns it off.
+DB_FAIL_FAST_SECONDS = env.float("DB_FAIL_FAST_SECONDS", default=2.0)
 if DATABASE_URL:
     _db = env.db_url_config(DATABASE_URL)
     _password = env_secret("DATABASE_PASSWORD")
     if _password:  # lets the URL stay free of secrets (compose: DATABASE_PASSWORD_FILE)
         _db["PASSWORD"] = _password
     if _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
-        # Django's backend plus query, connection and error counters (django-prometheus).
-        _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        # Django's backend plus query, connection and error counters (django-prometheus)
+        # and a fail-fast gate while the server is unreachable (cs_platform/core/database).
+        _db["ENGINE"] = "cs_platform.core.database"
         _opts = _db.setdefault("OPTIONS", {})
         _opts["connect_timeout"] = DB_CONNECT_TIMEOUT
         # A query sent into a network partition is never acknowledged; drop the connection

@@ -44,7 +44,7 @@ if len(set(SECRET_KEY)) < 5 or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("de
         "DJANGO_SECRET_KEY must be at least 50 random characters; generate one with "
         "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`."
     )
-if not DATABASES["default"]["ENGINE"].endswith(".postgresql"):  # noqa: F405
+if DATABASES["default"]["ENGINE"] != "cs_platform.core.database":  # noqa: F405
     raise ImproperlyConfigured("Production needs PostgreSQL: DATABASE_URL must be postgres://...")
 if env.str("CS_TODAY", default=""):
     raise ImproperlyConfigured(

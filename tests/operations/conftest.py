@@ -28,6 +28,13 @@ from tests.operations.topology import (
 ACCOUNTS = 300
 LOAD_CLIENTS = 32
 HTTP_TIMEOUT = (3.05, 30)
+# Production defaults, except where a test needs to see a fault through in seconds: a
+# breaker retries after 3 s (not 60), a provider reply is awaited 2 s (not 15), so a
+# "slow" fault is a timeout.
+SETTINGS = {
+    "PROVIDER_BREAKER_RESET_TIMEOUT": "3",
+    "HTTP_READ_TIMEOUT": "2",
+}
 
 # Run once through the base settings (demo-only commands): the demo portfolio, an
 # operator with a token per load client, and one connection per sandbox provider whose
@@ -136,7 +143,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     redis_server = RedisServer(root / "redis")
     (root / "redis").mkdir()
     redis_server.start()
-    app = AppEnv(postgres.create_database("cs_platform"), redis_server.url, root / "app")
+    app = AppEnv(
+        postgres.create_database("cs_platform"), redis_server.url, root / "app", settings=SETTINGS
+    )
     app.root.mkdir()
     stack: Stack | None = None
     processes: dict[str, Process] = {}

@@ -201,6 +201,7 @@ class AppEnv:
     root: Path
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(60))
     metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    settings: dict[str, str] = field(default_factory=dict)  # extra variables, every process
 
     def base(self, **extra: str) -> dict[str, str]:
         """The base settings: for the demo-only setup commands (seed, sandbox links)."""
@@ -221,6 +222,7 @@ class AppEnv:
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.settings)
         env.update(extra)
         return env
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from cs_platform.core.errors import DomainError, unexpected_error
+from cs_platform.core.errors import DomainError, Unavailable, unexpected_error
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +51,31 @@ def _drf_field_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     ]
 
 
+def _error_response(error: DomainError) -> Response:
+    response = Response(error.as_dict(), status=error.http_status)
+    if isinstance(error, Unavailable):
+        response["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.http_status)
+        return _error_response(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         # Not an API error: a bug, a constraint violation or a database outage. Answered
         # in the API's shape (not Django's HTML 500), retryable only when the database
         # was briefly unavailable; the cause goes to the log, never to the caller.
-        logger.exception("unexpected error in %s", _view_name(context))
         set_rollback()
         error = unexpected_error(exc)
-        return Response(error.as_dict(), status=error.http_status)
+        if isinstance(error, Unavailable):
+            # An outage, not a bug: one line without the traceback (it would repeat for
+            # every request while the database is away).
+            logger.warning("database unavailable in %s (%s); answered 503",
+                           _view_name(context), type(exc).__name__)  # fmt: skip
+        else:
+            logger.exception("unexpected error in %s", _view_name(context))
+        return _error_response(error)
     if isinstance(exc, exceptions.ValidationError):
         body = {
             "code": "invalid_input",

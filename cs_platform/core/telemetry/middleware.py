@@ -27,7 +27,6 @@ logger = logging.getLogger("cs_platform.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
-RETRY_AFTER_SECONDS = 2
 
 
 def request_id_from(request: HttpRequest) -> str:
@@ -75,12 +74,10 @@ class RequestContextMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not database_error_is_transient(exception):
             return None
-        logger.warning(
-            "database unavailable (%s); answered 503", type(exception).__name__, exc_info=True
-        )
+        logger.warning("database unavailable (%s); answered 503", type(exception).__name__)
         error = Unavailable()
         response = JsonResponse(error.as_dict(), status=error.http_status)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Retry-After"] = str(error.retry_after_seconds)
         return response
 
 
