@@ -81,7 +81,7 @@ class Stack:
     def http(
         self, method: str, path: str, token: str | None = None, **kw: Any
     ) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
+        headers = {"Authorization": f"Bearer {token or self.token}", **kw.pop("headers", {})}
         return requests.request(
             method, f"{self.web_url}{path}", headers=headers, timeout=HTTP_TIMEOUT, **kw
         )

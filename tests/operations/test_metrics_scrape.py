@@ -72,7 +72,8 @@ def test_every_metric_family_moves_across_web_workers_celery_and_scrape_collecto
 
     web_dir = os.path.join(stack.app.root, "metrics-web")
     per_pid = _per_process_tool_calls(web_dir)
-    assert len([pid for pid, n in per_pid.items() if n > 0]) == 2, per_pid
+    # Each worker writes its own file; at least two processes served these calls.
+    assert len([pid for pid, n in per_pid.items() if n > 0]) >= 2, per_pid
 
     web = stack.scrape_web()
     calls = "cs_tool_calls_total"
@@ -98,23 +99,24 @@ def test_every_metric_family_moves_across_web_workers_celery_and_scrape_collecto
     stack.sandbox.reset_stats()
     response = stack.tool("trigger_sync", {"connection_id": zendesk, "stream": "tickets"})
     assert response.status_code == 200, response.text
+    run_id = response.json()["run"]["id"]
     db = stack.db()
 
     def finished_run():
         return db.execute(
-            "SELECT status, created, fetched FROM integrations_syncrun WHERE connection_id = %s "
-            "AND status NOT IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
-            [zendesk],
+            "SELECT status, created, fetched FROM integrations_syncrun WHERE id = %s "
+            "AND status NOT IN ('queued', 'running')",
+            [run_id],
         ).fetchone()
 
     status, created, fetched = wait_for(finished_run, 60, "the zendesk sync")
-    assert status == "succeeded" and created > 0
+    assert status == "succeeded" and fetched > 0
     sync = stack.scrape_worker("sync")
     assert sample(sync, "cs_celery_tasks_total", task="integrations.sync_connection",
                   outcome="success") >= 1  # fmt: skip
     assert sample(sync, "cs_celery_task_seconds_count", task="integrations.sync_connection") >= 1
     assert sample(sync, "cs_sync_runs_total", provider="zendesk", status="succeeded") >= 1
-    assert sample(sync, "cs_sync_records_total", provider="zendesk", kind="created") >= created
+    assert sample(sync, "cs_sync_records_total", provider="zendesk", kind="fetched") >= fetched
     # Every attempt is counted: exactly the requests the provider received.
     sent = sample(sync, "cs_provider_calls_total", provider="zendesk", outcome="success")
     assert sent >= stack.sandbox.requests_to("zendesk") > 0

@@ -255,6 +255,8 @@ class AppEnv:
             PORT=str(port), LISTEN_ADDRESS="127.0.0.1", WEB_CONCURRENCY=str(workers),
             PROMETHEUS_MULTIPROC_DIR=self.metrics_dir("web"), GUNICORN_TIMEOUT="30",
             GUNICORN_WORKER_TMP_DIR=str(self.root), DB_POOL_MAX_SIZE="4",
+            # Worker pids stay put for the whole run (the restart test compares them).
+            GUNICORN_MAX_REQUESTS="1000000",
             PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         )  # fmt: skip
         return spawn("web", ["sh", str(REPO / "scripts" / "docker-entrypoint.sh"), "web"], env,
