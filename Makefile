@@ -61,7 +61,6 @@ test-operations: install-dev
 	mkdir -p $(dir $(OPERATIONS_RESULTS)) && rm -f $(OPERATIONS_RESULTS)
 	env -u DATABASE_URL -u REDIS_URL OPERATIONS_RESULTS=$(OPERATIONS_RESULTS) \
 	  $(BIN)/pytest -q -n 0 -p no:logging -m operations tests/operations $(PYTEST_ARGS)
-	@cat $(OPERATIONS_RESULTS)
 
 # deploy/: Prometheus rules checked and unit-tested with promtool, the Alertmanager example
 # with amtool (both from Debian's packages, fetched when missing), Kubernetes manifests and

@@ -161,3 +161,15 @@ def test_the_outage_gate_refuses_at_once_within_its_window_only(monkeypatch):
     gate.check(2.0)  # the window has passed: try again
     gate.record(ok=True)
     assert gate.open
+
+
+def test_tracing_starts_in_the_process_that_runs_tasks():
+    from celery.concurrency.prefork import TaskPool
+    from celery.concurrency.solo import TaskPool as SoloPool
+
+    from cs_platform.core.telemetry.celery import _pool_forks
+
+    # Prefork children start it after the fork; a solo or threads pool runs tasks in the
+    # worker's main process, which starts it itself.
+    assert _pool_forks("prefork") and _pool_forks(TaskPool) and _pool_forks(None)
+    assert not _pool_forks("solo") and not _pool_forks("threads") and not _pool_forks(SoloPool)

@@ -69,8 +69,7 @@ def _worker_init(sender: Any = None, **_: Any) -> None:
     metrics endpoint (children fork after this and write their own files). A pool that
     does not fork (solo, threads) runs tasks here, so tracing starts here for it."""
     global _exporter_started
-    pool = getattr(getattr(sender, "pool_cls", None), "__module__", "") or ""
-    if not pool.endswith("prefork"):
+    if not _pool_forks(getattr(sender, "pool_cls", None)):
         _worker_process_init()
     path = metrics.multiprocess_dir()
     if path:
@@ -83,6 +82,13 @@ def _worker_init(sender: Any = None, **_: Any) -> None:
         start_http_server(port, addr=address, registry=metrics.process_registry())
         _exporter_started = True
         logger.info("metrics endpoint listening", extra={"port": port})
+
+
+def _pool_forks(pool: Any) -> bool:
+    """At ``worker_init`` the pool is still the name given (``prefork``, ``solo``, ...)
+    or, when passed as a class, the class."""
+    name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
+    return "prefork" in (name or "prefork")
 
 
 def _worker_process_init(**_: Any) -> None:
