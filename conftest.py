@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures",  # staff, actors, tokens, a small portfolio, the clock (`travel`)
     "integrations.tests.fixtures",  # sandbox providers, webhook receiver, two books, connections
     "tests.browser.fixtures",  # headless Chromium against a live server, persona sign-in
+    "tests.operations.fixtures",  # the production topology on loopback (`stack`)
 ]

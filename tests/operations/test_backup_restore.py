@@ -9,7 +9,7 @@ import subprocess
 import psycopg
 import pytest
 
-from tests.operations.conftest import Stack
+from tests.operations.fixtures import Stack
 
 pytestmark = pytest.mark.operations
 

@@ -26,7 +26,7 @@ import pytest
 import requests
 
 from integrations.tests.sync_support import matched_org_ids
-from tests.operations.conftest import ACCOUNTS, LOAD_CLIENTS, Stack, sample
+from tests.operations.fixtures import ACCOUNTS, LOAD_CLIENTS, Stack, sample
 from tests.operations.load import LoadResult, run_load
 from tests.operations.topology import wait_for
 

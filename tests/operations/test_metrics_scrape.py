@@ -15,7 +15,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from prometheus_client import multiprocess
 
-from tests.operations.conftest import ACCOUNTS, Stack, families, sample
+from tests.operations.fixtures import ACCOUNTS, Stack, families, sample
 from tests.operations.topology import wait_for
 
 pytestmark = pytest.mark.operations

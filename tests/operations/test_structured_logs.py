@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from cs_platform.core import clock
-from tests.operations.conftest import Stack
+from tests.operations.fixtures import Stack
 from tests.operations.topology import wait_for
 
 pytestmark = pytest.mark.operations

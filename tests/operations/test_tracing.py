@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tests.operations.conftest import Stack
+from tests.operations.fixtures import Stack
 from tests.operations.topology import REPO
 
 pytestmark = pytest.mark.operations

@@ -1,5 +1,5 @@
-"""The ``stack`` fixture: the production topology on loopback, started once for the
-operations tests (``make test-operations``; they are marked ``operations`` and left out
+"""The ``stack`` fixture: the production topology on loopback, started once per session
+for the operations tests (``make test-operations``; they are marked ``operations`` and left out
 of ``make test``). See ``topology.py`` for what runs and why it harms nothing else."""
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _start(stack: Stack, name: str, process: Process) -> None:
     stack.processes[name] = process
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("operations")
     postgres = PostgresServer().init()
