@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {".git", ".venv", "migrations", "__pycache__", "node_modules", "staticfiles"}
 SKIPPED_DIRS |= {".ruff_cache", ".pytest_cache", ".hypothesis", ".mypy_cache"}
 # Tool caches (git-ignored) hold names of their own, e.g. import-linter's hashes.
-SKIPPED_DIRS |= {".import_linter_cache", ".grimp_cache", "test-artifacts"}
+SKIPPED_DIRS |= {".import_linter_cache", ".grimp_cache", "test-artifacts", ".tools"}
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".in", ".txt", ".cfg", ".ini", ".sh", ".yml", ".yaml"}
 TEXT_SUFFIXES |= {".html", ".json", ".example"}
 TEXT_NAMES = {"Makefile", "Dockerfile", "run"}
