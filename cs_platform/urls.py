@@ -19,6 +19,8 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     # Browsers ask every site for /favicon.ico; the admin's pages name none.
     path("favicon.ico", RedirectView.as_view(url=static("cs_platform/favicon.svg"))),
+    # The CS workspace (dashboard as the admin index, my day) before the admin's own pages.
+    path("admin/", include("portfolio.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(tool_urlpatterns())),
     # Each app's REST resources; the tool routes above come first.

@@ -1,0 +1,123 @@
+"""Why an account's health moved, in words, for lists of accounts (the dashboard, my day).
+
+The words are `health.scoring.explain_change`'s, the logic behind the
+`explain_health_change` tool, applied to the stored snapshots: for N accounts it costs two
+queries (the latest snapshots with the id of the one `days` older, then those older
+snapshots), never a query per account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import F, OuterRef, QuerySet, Subquery
+
+from health.models import HealthScore
+from health.scoring import explain_change
+from health.selectors.snapshots import snapshot_result
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    account_id: int
+    score: Decimal | None
+    band: str
+    previous_score: Decimal | None
+    previous_band: str | None
+    delta: Decimal | None
+    reason: str  # the measure that moved the score most, or why nothing compares
+    summary: str  # explain_change's paragraph
+
+
+def _previous_id(days: int) -> Subquery:
+    older = HealthScore.objects.filter(
+        account_id=OuterRef("account_id"), as_of__lte=OuterRef("as_of") - timedelta(days=days)
+    ).order_by("-as_of", "-id")
+    return Subquery(older.values("id")[:1])
+
+
+def _previous_score(days: int) -> Subquery:
+    older = HealthScore.objects.filter(
+        account_id=OuterRef("account_id"),
+        as_of__lte=OuterRef("as_of") - timedelta(days=days),
+        score__isnull=False,
+    ).order_by("-as_of", "-id")
+    return Subquery(older.values("score")[:1])
+
+
+def health_drops_latest(accounts: QuerySet, *, days: int, limit: int) -> list[int]:
+    """Ids of the latest snapshots of `accounts` whose score fell most against the newest
+    snapshot at least `days` older (largest fall first; rises and unscored left out)."""
+    rows = (
+        HealthScore.objects.filter(
+            is_latest=True, account_id__in=accounts.values("pk"), score__isnull=False
+        )
+        .annotate(previous=_previous_score(days))
+        .annotate(fall=F("score") - F("previous"))
+        .filter(fall__lt=0)
+        .order_by("fall", "account_id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return list(rows)
+
+
+def _top_reason(explanation: object) -> str:
+    for measure in explanation.measures:
+        if measure.contribution_delta:
+            return measure.reason
+    return explanation.summary
+
+
+def health_changes_explained(snapshot_ids: Iterable[int], *, days: int) -> dict[int, HealthChange]:
+    """For each latest snapshot id: the change against the newest snapshot at least
+    `days` older, keyed by account id. Two queries whatever the number of ids."""
+    ids = list(snapshot_ids)
+    if not ids:
+        return {}
+    latest = list(
+        HealthScore.objects.filter(pk__in=ids)
+        .select_related("scorecard")
+        .annotate(previous_id=_previous_id(days))
+    )
+    previous = {
+        s.pk: s
+        for s in HealthScore.objects.filter(
+            pk__in=[s.previous_id for s in latest if s.previous_id]
+        ).select_related("scorecard")
+    }
+    changes: dict[int, HealthChange] = {}
+    for snap in latest:
+        before = previous.get(snap.previous_id)
+        if before is None:
+            changes[snap.account_id] = HealthChange(
+                account_id=snap.account_id,
+                score=snap.score,
+                band=snap.band,
+                previous_score=None,
+                previous_band=None,
+                delta=None,
+                reason=f"No snapshot {days} days older to compare with",
+                summary="",
+            )
+            continue
+        explanation = explain_change(snapshot_result(before), snapshot_result(snap))
+        delta = None
+        if snap.score is not None and before.score is not None:
+            delta = snap.score - before.score
+        changes[snap.account_id] = HealthChange(
+            account_id=snap.account_id,
+            score=snap.score,
+            band=snap.band,
+            previous_score=before.score,
+            previous_band=before.band,
+            delta=delta,
+            reason=_top_reason(explanation),
+            summary=explanation.summary,
+        )
+    return changes
+
+
+__all__ = ["HealthChange", "health_changes_explained", "health_drops_latest"]

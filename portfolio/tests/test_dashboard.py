@@ -1,0 +1,140 @@
+"""The home dashboard (the admin index for CS staff): each section from real rows, a CSM's
+book only, a manager's owner filter, and a query count that does not grow with accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cs_platform.core import clock
+from customers.models import CTA
+from health.services.scoring import health_recompute_accounts
+from integrations.models import Connection, SyncRun
+from tests.builders import build_account
+
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+
+
+def score_history(*accounts) -> None:
+    """Snapshots 40 days ago (before the declining accounts fell) and now."""
+    ids = [a.pk for a in accounts]
+    health_recompute_accounts(account_ids=ids, as_of=clock.now() - timedelta(days=40))
+    health_recompute_accounts(account_ids=ids, as_of=clock.now())
+
+
+def sign_in(client, user) -> None:
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    client.force_login(user)
+
+
+def dashboard(client, user, query: str = ""):
+    sign_in(client, user)
+    response = client.get("/admin/" + query)
+    assert response.status_code == 200
+    return response
+
+
+def test_dashboard_is_the_admin_index_with_every_section(client, staff, portfolio):
+    score_history(*portfolio.values())
+    declining = portfolio["declining"]
+    CTA.objects.create(
+        account=declining,
+        reason="manual",
+        title="Call the champion",
+        source="manual",
+        owner=staff["csm1"],
+        due_date=clock.today() - timedelta(days=2),
+    )
+    desk = Connection.objects.create(
+        provider="zendesk", name="Main desk", base_url="https://d.test"
+    )
+    SyncRun.objects.create(
+        connection=desk,
+        stream="tickets",
+        status="failed",
+        started_at=clock.now() - timedelta(hours=2),
+        error_code="upstream_unauthorized",
+        error_message="Zendesk refused the API token",
+    )
+    response = dashboard(client, staff["csm1"])
+    board = response.context["board"]
+    html = response.content.decode()
+
+    assert board.accounts_total == 2
+    bands = {b.band: b for b in board.bands}
+    assert bands["green"].accounts == 1 and bands["yellow"].accounts == 1
+    assert bands["yellow"].arr == declining.arr_reporting
+    assert 0 < bands["yellow"].coverage_avg <= 1
+    # Both renew in 65 days: outside 30 and 60, inside 90; the yellow one's ARR is at risk.
+    windows = {w["days"]: w for w in board.renewal_windows}
+    assert windows[30]["accounts"] == 0 and windows[60]["accounts"] == 0
+    assert windows[90]["accounts"] == 2
+    assert windows[90]["arr_at_risk"] == declining.arr_reporting
+    # The question the dashboard answers: who renews within 90 days in a bad band, and why.
+    [risk] = board.renewals_at_risk
+    assert risk.account == declining and risk.band == "yellow" and risk.days == 65
+    assert risk.change.reason.startswith("Active user share fell from 80% to 40%")
+    assert risk.change.reason in html
+    # This week's biggest fall, with explain_change's one-line reason.
+    [(account, change)] = board.health_drops
+    assert account == declining and change.delta < -30
+    assert change.previous_band == "green" and change.band == "yellow"
+    assert "Fixture 002" in html and "$120,000" in html
+    [ctas] = board.ctas_by_owner
+    assert ctas["owner"] == "Grace Hopper" and ctas["open"] == 1 and ctas["overdue"] == 1
+    assert [m["nps"] for m in board.satisfaction if m["nps"] is not None]
+    [conn] = board.connections
+    assert conn["last_error"]["error_code"] == "upstream_unauthorized"
+    assert "Zendesk refused the API token" in html
+    assert html.count('class="cs-chart ') == 4
+    # The stock list of models stays reachable from the index.
+    assert 'href="/admin/customers/account/"' in html
+
+
+def test_a_csm_sees_only_their_book_even_when_asking_for_another(client, staff, portfolio):
+    score_history(*portfolio.values())
+    other = portfolio["other_csm"].name
+    mine = dashboard(client, staff["csm1"]).content.decode()
+    assert "Fixture 002" in mine and other not in mine
+    asked = dashboard(client, staff["csm1"], f"?owner={staff['csm2'].pk}")
+    assert asked.context["board"].accounts_total == 2
+    assert other not in asked.content.decode()
+    assert 'id="owner-filter"' not in mine
+
+
+def test_a_manager_sees_every_book_and_filters_by_owner(client, staff, portfolio):
+    score_history(*portfolio.values())
+    everyone = dashboard(client, staff["manager"])
+    assert everyone.context["board"].accounts_total == 3
+    names = {r.account.name for r in everyone.context["board"].renewals_at_risk}
+    assert names == {"Fixture 002", "Fixture 003"}
+    one = dashboard(client, staff["manager"], f"?owner={staff['csm2'].pk}")
+    board = one.context["board"]
+    assert board.accounts_total == 1 and board.owner == staff["csm2"]
+    assert {r.account.name for r in board.renewals_at_risk} == {"Fixture 003"}
+    assert "Fixture 002" not in one.content.decode()
+    junk = dashboard(client, staff["manager"], "?owner=%00x")  # ignored, not a 500
+    assert junk.context["board"].accounts_total == 3
+
+
+def count_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/admin/")
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_dashboard_queries_do_not_grow_with_accounts(client, staff, portfolio):
+    score_history(*portfolio.values())
+    sign_in(client, staff["manager"])
+    client.get("/admin/")  # warm per-process caches (content types, templates)
+    small = count_queries(client)
+    more = [build_account(staff["csm2"], n, declining=n % 2 == 0) for n in range(10, 22)]
+    score_history(*more)
+    large = count_queries(client)
+    assert large == small
+    assert small <= 30
