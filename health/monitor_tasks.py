@@ -29,8 +29,11 @@ def monitors_run_due_task() -> dict[str, Any]:
 
 
 @shared_task(name="health.monitor_run", acks_late=True)
-def monitor_run_task(key: str, trigger: str = "manual") -> dict[str, Any]:
-    run = monitor_run(key=key, trigger=trigger)
+def monitor_run_task(
+    key: str, trigger: str = "manual", run_id: int | None = None
+) -> dict[str, Any]:
+    """Run one monitor; `run_id` is the queued MonitorRun a manual trigger created."""
+    run = monitor_run(key=key, trigger=trigger, run_id=run_id)
     if run is None:
         return {"key": key, "skipped": "already running"}
     if run.status == MonitorRunStatus.FAILED:

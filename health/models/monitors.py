@@ -28,6 +28,7 @@ class MonitorConfig(models.Model):
 
 
 class MonitorRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued (manual trigger, waiting for a worker)"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"

@@ -47,6 +47,7 @@ def test_configs_are_created_once_with_documented_defaults():
         "usage_drop_alerts",
         "nps_csat_monitor",
         "retention_analyzer",
+        "upsell_detector",
     }
     usage = configs["usage_drop_alerts"]
     assert usage.thresholds["drop_pct"] == 30.0 and usage.thresholds["window_days"] == 30
@@ -54,7 +55,7 @@ def test_configs_are_created_once_with_documented_defaults():
     usage.thresholds = {**usage.thresholds, "drop_pct": 45.0}
     usage.save()
     monitor_configs_ensure()
-    assert MonitorConfig.objects.count() == 4
+    assert MonitorConfig.objects.count() == len(MONITORS)
     assert MonitorConfig.objects.get(key="usage_drop_alerts").thresholds["drop_pct"] == 45.0
 
 
@@ -237,12 +238,13 @@ def test_run_due_respects_interval_and_enabled_flag(staff):
         last_run_at=now - timedelta(days=1), enabled=False
     )
     assert monitors_due(clock.now()) == ["nps_csat_monitor"]
-    assert MonitorRun.objects.filter(status="succeeded").count() == 4
+    assert MonitorRun.objects.filter(status="succeeded").count() == len(MONITORS)
 
 
 def _portfolio(staff, n: int, offset: int) -> None:
     for i in range(n):
-        a = create_account(staff["csm1"], f"Acct {offset + i}")
+        # 40 licensed seats for 40 peak users: full, so the upsell detector finds seats.
+        a = create_account(staff["csm1"], f"Acct {offset + i}", seats_licensed=40)
         create_usage_days(a, [80] * 30 + [40] * 30)
         create_renewal(a, 30)
         create_health_score(a, 30, "red")
@@ -254,6 +256,8 @@ def _portfolio(staff, n: int, offset: int) -> None:
 def test_monitor_queries_do_not_grow_with_accounts(staff, key):
     _portfolio(staff, 3, 0)
     monitor_configs_ensure()
+    if key == "upsell_detector":  # these accounts are red: let red accounts expand
+        monitor_config_update(key=key, thresholds={"expansion_bands": ["red"]}, actor=None)
     with CaptureQueriesContext(connection) as small:
         assert monitor_run(key=key).ctas_created == 3
     CTA.objects.all().delete()

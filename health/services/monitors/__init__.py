@@ -1,6 +1,6 @@
 """Monitors: set-based scans over all active accounts whose findings become CTAs.
 
-One module per monitor (churn_risk, usage_drop, nps_csat, retention), each declaring a
+One module per monitor (churn_risk, usage_drop, nps_csat, retention, upsell), each declaring a
 `SPEC` (key, CTA reason, thresholds with defaults, scan); `runner` holds the registry,
 the config rows and the run bookkeeping.
 """
@@ -10,6 +10,7 @@ from health.services.monitors.runner import (
     monitor_config_update,
     monitor_configs_ensure,
     monitor_run,
+    monitor_run_request,
     monitor_spec_get,
     monitors_due,
     monitors_run_due,
@@ -20,6 +21,7 @@ __all__ = [
     "monitor_config_update",
     "monitor_configs_ensure",
     "monitor_run",
+    "monitor_run_request",
     "monitor_spec_get",
     "monitors_due",
     "monitors_run_due",

@@ -23,13 +23,14 @@ from cs_platform.core.records import WriteServices
 from cs_platform.core.services import model_update
 from customers.services.ctas import cta_raise_bulk
 from health.models import MonitorConfig, MonitorRun, MonitorRunStatus
-from health.services.monitors import churn_risk, nps_csat, retention, usage_drop
+from health.services.monitors import churn_risk, nps_csat, retention, upsell, usage_drop
 from health.services.monitors.base import MonitorSpec
 
 logger = logging.getLogger(__name__)
 
 MONITORS: dict[str, MonitorSpec] = {
-    spec.key: spec for spec in (churn_risk.SPEC, usage_drop.SPEC, nps_csat.SPEC, retention.SPEC)
+    spec.key: spec
+    for spec in (churn_risk.SPEC, usage_drop.SPEC, nps_csat.SPEC, retention.SPEC, upsell.SPEC)
 }
 _IDS_KEPT = 500  # run details keep at most this many CTA ids (counts are always complete)
 
@@ -97,12 +98,53 @@ def monitor_config_update(
     return diff
 
 
+def _queued_run(key: str, run_id: int | None) -> MonitorRun | None:
+    if run_id is None:
+        return None
+    return MonitorRun.objects.filter(
+        pk=run_id, monitor__key=key, status=MonitorRunStatus.QUEUED
+    ).first()
+
+
+def _record_run(queued: MonitorRun | None, config: MonitorConfig, **fields: Any) -> MonitorRun:
+    """Fill the queued row a manual trigger created, or add a new one."""
+    if queued is None:
+        return MonitorRun.objects.create(monitor=config, **fields)
+    for name, value in fields.items():
+        setattr(queued, name, value)
+    queued.save()
+    return queued
+
+
+def monitor_run_request(*, key: str, actor: Actor | None, now: datetime) -> tuple[MonitorRun, bool]:
+    """A `queued` MonitorRun for a manual run of `key`, for the caller to enqueue (the
+    `health.monitor_run` task with its id) once its transaction commits. When a manual
+    run of this monitor is already queued, that one is returned (False: not new)."""
+    monitor_spec_get(key)
+    config = monitor_configs_ensure()[key]
+    config = MonitorConfig.objects.select_for_update().get(pk=config.pk)
+    waiting = config.runs.filter(status=MonitorRunStatus.QUEUED).order_by("pk").first()
+    if waiting is not None:
+        return waiting, False
+    run = MonitorRun.objects.create(
+        monitor=config, started_at=now, status=MonitorRunStatus.QUEUED, trigger="manual"
+    )
+    audit_record(actor, "monitor.run_requested", run, system="monitors", changes={"monitor": key})
+    return run, True
+
+
 def monitor_run(
-    *, key: str, trigger: str = "schedule", now: datetime | None = None, actor: Actor | None = None
+    *,
+    key: str,
+    trigger: str = "schedule",
+    now: datetime | None = None,
+    actor: Actor | None = None,
+    run_id: int | None = None,
 ) -> MonitorRun | None:
     """Run one monitor now and record it. Returns the `MonitorRun` (status `failed` with the
     error when the scan failed, nothing half-written), or None when another run of the
-    same monitor holds the lock."""
+    same monitor holds the lock. `run_id` names a `queued` row (a manual trigger) that
+    this run fills in; when another run holds the lock, that row is marked failed."""
     spec = monitor_spec_get(key)
     monitor_configs_ensure()
     started = now or clock.now()
@@ -112,7 +154,13 @@ def monitor_run(
                 MonitorConfig.objects.select_for_update(skip_locked=True).filter(key=key).first()
             )
             if config is None:
+                queued = _queued_run(key, run_id)
+                if queued is not None:
+                    queued.status, queued.finished_at = MonitorRunStatus.FAILED, clock.now()
+                    queued.error = "another run of this monitor was in progress"
+                    queued.save(update_fields=["status", "finished_at", "error"])
                 return None
+            queued = _queued_run(key, run_id)
             thresholds = spec.validate(config.thresholds)
             scan = spec.scan(thresholds=thresholds, now=started)
             raised = cta_raise_bulk(
@@ -123,8 +171,9 @@ def monitor_run(
                 cooldown_days=thresholds["cooldown_days"],
                 actor=actor,
             )
-            run = MonitorRun.objects.create(
-                monitor=config,
+            run = _record_run(
+                queued,
+                config,
                 started_at=started,
                 finished_at=clock.now(),
                 status=MonitorRunStatus.SUCCEEDED,
@@ -164,8 +213,9 @@ def monitor_run(
             config = MonitorConfig.objects.get(key=key)
             config.last_run_at = started
             config.save(update_fields=["last_run_at", "updated_at"])
-            return MonitorRun.objects.create(
-                monitor=config,
+            return _record_run(
+                _queued_run(key, run_id),
+                config,
                 started_at=started,
                 finished_at=clock.now(),
                 status=MonitorRunStatus.FAILED,
