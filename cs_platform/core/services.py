@@ -110,6 +110,19 @@ def _field(model: type[Model], key: str) -> Field:
         ) from None
 
 
+def _null_check(field: Field, key: str, value: Any) -> None:
+    """Refuse None for a NOT NULL column as the caller's mistake. Django's own validation
+    skips empty values of `blank=True` fields, so without this a null `notes` would reach
+    PostgreSQL as a NOT NULL violation (a 500)."""
+    if value is None and not (field.null or field.many_to_many or field.primary_key):
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            return  # set on save
+        raise InvalidInput(
+            f"{key}: may not be null",
+            details={"errors": [{"field": key, "message": "may not be null", "type": "null"}]},
+        )
+
+
 def _pk_list(values: Any) -> list[Any]:
     return sorted(v.pk if isinstance(v, Model) else v for v in (values or []))
 
@@ -141,6 +154,7 @@ def model_create(
     values, related = {}, {}
     for key, value in fields.items():
         field = _field(model, key)
+        _null_check(field, key, value)
         if field.many_to_many:
             related[field.name] = value
         else:
@@ -174,6 +188,7 @@ def model_update(
     related: dict[str, list[Any]] = {}
     for key, value in changes.items():
         field = _field(model, key)
+        _null_check(field, key, value)
         if field.many_to_many:
             before = _pk_list(getattr(obj, field.name).all()) if obj.pk else []
             after = _pk_list(value)

@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "cs_platform.core.security.ProbeMiddleware",
     # Request id, one JSON log line per request, 503 for a database outage.
     "cs_platform.core.telemetry.middleware.RequestContextMiddleware",
+    # Body size and JSON depth refused before any parser runs (413 / 400, channel's shape).
+    "cs_platform.core.limits.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Sends nothing while CONTENT_SECURITY_POLICY is empty (here); production sets it.
     "cs_platform.core.security.ContentSecurityPolicyMiddleware",
@@ -116,6 +118,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# Request body limits (cs_platform.core.limits): Django's own upload limit is the same
+# size, so no body it would refuse gets past the middleware.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+REQUEST_JSON_MAX_DEPTH = env.int("REQUEST_JSON_MAX_DEPTH", default=32)
 
 ROOT_URLCONF = "cs_platform.urls"
 WSGI_APPLICATION = "cs_platform.wsgi.application"
@@ -256,6 +264,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "cs_platform.core.api.schema.ApiAutoSchema",
+    # JSON refusing what PostgreSQL cannot store (NUL, lone surrogates): a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "cs_platform.core.api.parsers.StorableJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["cs_platform.core.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_THROTTLE_RATE", default="600/min")},
     "EXCEPTION_HANDLER": "cs_platform.core.api.exception_handler",

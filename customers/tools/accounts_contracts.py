@@ -9,7 +9,15 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from cs_platform.core.contracts import AccountId, AsOf, Email, IdempotencyKey, ToolInput, ToolOutput
+from cs_platform.core.contracts import (
+    AccountId,
+    AsOf,
+    Email,
+    IdempotencyKey,
+    Omittable,
+    ToolInput,
+    ToolOutput,
+)
 from cs_platform.core.contracts.vocabulary import FieldChange, TierName
 from customers.models import Currency, Industry, PaymentStatus
 
@@ -109,20 +117,19 @@ class UpdateClientInfoInput(ToolInput):
     )
 
     account_id: AccountId
-    name: str | None = Field(default=None, min_length=1, max_length=200, description="New name.")
+    # Omittable: these columns are NOT NULL, so null is refused (omit a field to keep it).
+    name: str = Omittable(min_length=1, max_length=200, description="New name.")
     domain: Domain | None = Field(default=None, description="New unique company domain.")
-    tier: TierName | None = Field(default=None, description="New commercial tier.")
-    industry: IndustryName | None = Field(default=None, description="New industry.")
-    region: str | None = Field(default=None, max_length=32, description="New sales region.")
-    seats_licensed: int | None = Field(
-        default=None, ge=0, le=1_000_000, description="New licensed seat count."
+    tier: TierName = Omittable(description="New commercial tier.")
+    industry: IndustryName = Omittable(description="New industry.")
+    region: str = Omittable(max_length=32, description="New sales region.")
+    seats_licensed: int = Omittable(ge=0, le=1_000_000, description="New licensed seat count.")
+    payment_status: PaymentStatusName = Omittable(
+        description="Billing standing: current, late, delinquent or unknown."
     )
-    payment_status: PaymentStatusName | None = Field(
-        default=None, description="Billing standing: current, late, delinquent or unknown."
-    )
-    currency: CurrencyCode | None = Field(default=None, description="ISO currency of ARR.")
+    currency: CurrencyCode = Omittable(description="ISO currency of ARR.")
     owner_id: int | None = Field(default=None, ge=1, description="Reassign (managers only).")
-    notes: str | None = Field(default=None, max_length=10_000, description="Free-text notes.")
+    notes: str = Omittable(max_length=10_000, description="Free-text notes.")
     idempotency_key: IdempotencyKey
 
 

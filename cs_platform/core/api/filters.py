@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.request import Request
 
+from cs_platform.core.contracts import UNSTORABLE_MESSAGE, UNSTORABLE_TEXT
 from cs_platform.core.errors import InvalidInput
 
 # Parameters owned by pagination and DRF's renderer negotiation, not by filters.
@@ -141,6 +142,13 @@ def query_filters_apply(qs: QuerySet, params: Any, filters: tuple[QueryFilter, .
     known = {f.name: f for f in filters}
     errors: list[dict[str, str]] = []
     for name in params:
+        # Names and values alike: a NUL would reach PostgreSQL, which refuses it (a 500).
+        if UNSTORABLE_TEXT.search(name) or any(
+            UNSTORABLE_TEXT.search(v) for v in params.getlist(name)
+        ):
+            field = name if not UNSTORABLE_TEXT.search(name) else "query"
+            errors.append({"field": field, "message": UNSTORABLE_MESSAGE, "type": "unstorable"})
+            continue
         if name not in known and name not in RESERVED_PARAMS:
             allowed = ", ".join(sorted(known)) or "none"
             errors.append(
@@ -153,8 +161,8 @@ def query_filters_apply(qs: QuerySet, params: Any, filters: tuple[QueryFilter, .
     parsed: list[tuple[QueryFilter, Any]] = []
     for name, spec in known.items():
         values = params.getlist(name)
-        if not values:
-            continue
+        if not values or any(UNSTORABLE_TEXT.search(v) for v in values):
+            continue  # absent, or already reported
         if len(values) > 1:
             errors.append({"field": name, "message": "give this parameter once", "type": "many"})
             continue

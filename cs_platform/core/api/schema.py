@@ -61,7 +61,8 @@ class ErrorSerializer(serializers.Serializer):
 
     code = serializers.CharField(
         help_text="Stable error code to branch on: invalid_input, unauthenticated, "
-        "permission_denied, not_found, conflict, throttled, internal_error, unavailable, …"
+        "permission_denied, not_found, conflict, payload_too_large, throttled, internal_error, "
+        "unavailable, …"
     )
     message = serializers.CharField(help_text="What went wrong, for people.")
     retryable = serializers.BooleanField(
@@ -102,6 +103,12 @@ ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
     409: (
         "Conflict with the current state; retry only when `retryable` is true.",
         error_body("conflict", "external_id is already used", field="external_id"),
+    ),
+    413: (
+        "The body is larger than the server accepts (`details.max_bytes`). Nothing was read.",
+        error_body(
+            "payload_too_large", "request body larger than 2621440 bytes", max_bytes=2_621_440
+        ),
     ),
     429: (
         "Rate limit reached: wait `details.retry_after_seconds` (also `Retry-After`).",
@@ -145,7 +152,8 @@ class ApiAutoSchema(AutoSchema):
 
     A view may name its error statuses (``error_statuses``) and their example bodies
     (``error_examples``); otherwise operations with a body or a list get 400, paths with
-    an id get 404, and every operation gets 401, 403, 429, 500 and 503.
+    an id get 404, and every operation gets 401, 403, 429, 500 and 503. Operations with a
+    body also get 413 (``cs_platform.core.limits``), whatever the view declares.
     """
 
     def get_description(self) -> str:
@@ -159,7 +167,8 @@ class ApiAutoSchema(AutoSchema):
                 declared.add(400)
             if "{" in self.path:
                 declared.add(404)
-        return sorted(set(declared) | set(ALWAYS))
+        with_body = {413} if self.method in ("POST", "PUT", "PATCH") else set()
+        return sorted(set(declared) | set(ALWAYS) | with_body)
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         bodies = super()._get_response_bodies(direction)
