@@ -66,7 +66,7 @@ class HealthScore(models.Model):
     computed_score = models.DecimalField(
         max_digits=4, decimal_places=1, null=True, blank=True, help_text="Before any override"
     )
-    band = models.CharField(max_length=8, choices=HealthBand.choices)
+    band = models.CharField(max_length=20, choices=HealthBand.choices)
     coverage = models.DecimalField(max_digits=4, decimal_places=3)
     confidence = models.CharField(max_length=8)
     inputs = JSONDocumentField(help_text="Raw inputs with their own as_of")

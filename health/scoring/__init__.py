@@ -28,8 +28,10 @@ from health.scoring.default_scorecard import (
     default_scorecard_dict,
 )
 from health.scoring.definitions import (
+    DEFAULT_MIN_COVERAGE,
     DROP,
     HEALTH_BANDS,
+    INSUFFICIENT_BAND,
     UNKNOWN_BAND,
     ConfidenceThresholds,
     Group,
@@ -60,10 +62,12 @@ from health.scoring.validation import (
 )
 
 __all__ = [
+    "DEFAULT_MIN_COVERAGE",
     "DROP",
     "FEATURES",
     "FEATURE_KEYS",
     "HEALTH_BANDS",
+    "INSUFFICIENT_BAND",
     "LOST_OUTCOMES",
     "MISSING_DROPPED",
     "MISSING_FIXED",

@@ -89,7 +89,8 @@ def backtest_summary(
       versus renewed or expanded, over rows that have a score; None if a class is empty.
       0.5 is chance, 0.7+ useful, 0.8+ strong.
     * ``churned_green_share``: churned accounts that were green 90 days before, over
-      churned accounts whose band was known (not None/"unknown") — the misses that hurt.
+      churned accounts whose band was a verdict (not None/"unknown"/"insufficient_data") —
+      the misses that hurt.
     * rows without a score are counted in ``rows_skipped_missing_score``, never scored as 0
       or 50; they still count in ``outcome_counts`` and in the band table (as ``unknown``).
 
@@ -110,7 +111,7 @@ def backtest_summary(
         band_outcomes.setdefault(band_key, dict.fromkeys(OUTCOMES, 0))[outcome] += 1
         if outcome == "churned":
             churned += 1
-            if band_key != "unknown":
+            if band_key not in ("unknown", "insufficient_data"):
                 churned_known += 1
                 churned_green += band_key == "green"
         if score is None:

@@ -171,7 +171,7 @@ class CompiledScorecard:
             raw_contributions, any_weight=weights[0] > 0
         )
         coverage, confidence = weights[5], weights[6]
-        computed_band = self.bands.band_for(computed)
+        computed_band = self.bands.band_for(computed, coverage)
         outcome = None
         score, band = computed, computed_band
         if override is not None:

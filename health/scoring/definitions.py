@@ -33,19 +33,30 @@ from health.scoring.validation import ScorecardValidationError, validate_scoreca
 
 HEALTH_BANDS = ("green", "yellow", "red")
 UNKNOWN_BAND = "unknown"
+# A score backed by too little of the scorecard's weight is not a health verdict: a new
+# account scored from its signup date alone would otherwise read 100, green.
+INSUFFICIENT_BAND = "insufficient_data"
+DEFAULT_MIN_COVERAGE = 0.6
 
 
 @dataclass(frozen=True)
 class ScoreBands:
-    """Overall score -> band: ``>= green_min`` green, ``>= yellow_min`` yellow, else red."""
+    """Overall score -> band: ``>= green_min`` green, ``>= yellow_min`` yellow, else red;
+    ``insufficient_data`` when the score rests on less than ``min_coverage`` of the
+    scorecard's weight (a definition without ``min_coverage`` uses 0.6)."""
 
     green_min: float = 70.0
     yellow_min: float = 40.0
+    min_coverage: float = DEFAULT_MIN_COVERAGE
 
-    def band_for(self, score: float | None) -> str:
-        """Band of a (displayed, rounded) score; ``"unknown"`` when there is no score."""
+    def band_for(self, score: float | None, coverage: float | None = None) -> str:
+        """Band of a (displayed, rounded) score; ``"unknown"`` when there is no score,
+        ``"insufficient_data"`` when ``coverage`` is below ``min_coverage``. ``coverage``
+        None means "not a data-backed score" (a manual override's band)."""
         if score is None:
             return UNKNOWN_BAND
+        if coverage is not None and coverage < self.min_coverage:
+            return INSUFFICIENT_BAND
         if score >= self.green_min:
             return "green"
         if score >= self.yellow_min:
@@ -53,13 +64,22 @@ class ScoreBands:
         return "red"
 
     def to_dict(self) -> dict[str, float]:
-        return {"green_min": self.green_min, "yellow_min": self.yellow_min}
+        return {
+            "green_min": self.green_min,
+            "yellow_min": self.yellow_min,
+            "min_coverage": self.min_coverage,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ScoreBands:
         if not data:
             return cls()
-        return cls(float(data["green_min"]), float(data["yellow_min"]))
+        min_coverage = data.get("min_coverage")
+        return cls(
+            float(data["green_min"]),
+            float(data["yellow_min"]),
+            DEFAULT_MIN_COVERAGE if min_coverage is None else float(min_coverage),
+        )
 
 
 @dataclass(frozen=True)

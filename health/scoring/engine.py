@@ -12,7 +12,9 @@ Weighting is hierarchical, as the scorecard is designed:
 
 ``coverage`` is the share of the *configured* weight whose input was actually present;
 imputed (``missing_fixed``) measures do not count. When nothing is present and nothing is
-imputed the score is None and the band ``unknown`` — never a neutral 50.
+imputed the score is None and the band ``unknown`` — never a neutral 50. A score whose
+coverage is below the scorecard's ``min_coverage`` gets the band ``insufficient_data``: the
+number is kept (and explained), but it is not a green/yellow/red verdict.
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def score_inputs(scorecard: Scorecard, inputs: Mapping[str, InputValue]) -> Scor
     groups = tuple(
         _group_result(g, rows, contributions, configured, group_eff) for g in scorecard.groups
     )
-    band = scorecard.score_bands.band_for(computed)
+    band = scorecard.score_bands.band_for(computed, coverage)
     return ScoreResult(
         scorecard_key=scorecard.key,
         scorecard_version=scorecard.version,

@@ -166,6 +166,11 @@ def _validate_thresholds(c: _Collector, data: Mapping[str, Any]) -> None:
                 c.add(
                     "score_bands", "invalid_thresholds", "need 0 <= yellow_min < green_min <= 100"
                 )
+            floor = bands.get("min_coverage")
+            if floor is not None and not (_is_number(floor) and 0 <= float(floor) <= 1):
+                c.add(
+                    "score_bands.min_coverage", "invalid_thresholds", "need 0 <= min_coverage <= 1"
+                )
     conf = data.get("confidence")
     if conf is not None:
         if not isinstance(conf, Mapping):

@@ -103,7 +103,7 @@ def scorecard_backtest(
             if score is not None and coverage < min_coverage:
                 score = None
                 low_n += 1
-            rows.append(BacktestRow(score, bands.band_for(score), outcome))
+            rows.append(BacktestRow(score, bands.band_for(score, coverage), outcome))
     return BacktestReport(
         summary=backtest_summary(rows),
         renewals_considered=len(renewals),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from health.models import ChurnPrediction, HealthScore
+from health.models import ChurnPrediction
 from health.scoring import MODEL_VERSION
 
 # Lowest probability of each risk level (see health.scoring.churn.RISK_LEVELS).
@@ -45,15 +45,6 @@ def churn_predictions_current_page(
         )
     page = list(qs.select_related("account").order_by("-probability", "account_id")[: limit + 1])
     return page[:limit], len(page) > limit
-
-
-def health_latest_by_account(account_ids: list[int]) -> dict[int, dict]:
-    return {
-        h["account_id"]: h
-        for h in HealthScore.objects.filter(account_id__in=account_ids, is_latest=True).values(
-            "account_id", "score", "band"
-        )
-    }
 
 
 def accounts_without_prediction_count(accounts: QuerySet) -> int:

@@ -41,7 +41,7 @@ CATEGORICAL_FIELDS: dict[str, tuple[str, ...] | None] = {
     "lifecycle_stage": tuple(LifecycleStage.values),
     "status": tuple(AccountStatus.values),
     "payment_status": tuple(PaymentStatus.values),
-    "health_band": ("green", "yellow", "red", "unknown"),
+    "health_band": tuple(HealthBand.values),
 }
 ACCOUNT_NUMBERS = ("arr", "seats_licensed")
 METRICS = (

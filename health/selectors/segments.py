@@ -29,7 +29,7 @@ from cs_platform.core.actors import Actor
 from cs_platform.core.errors import NotFound
 from customers.models import Account, AccountStatus, LifecycleStage, LifecycleStageChange
 from customers.selectors import account_list_for_actor
-from health.models import HealthScore, Segment, SegmentMembership
+from health.models import HealthBand, HealthScore, Segment, SegmentMembership
 from health.scoring.numbers import round_half_up
 
 
@@ -195,7 +195,7 @@ def value_tiers_annotated(
     )
 
 
-BANDS = ("green", "yellow", "red", "unknown")
+BANDS = tuple(HealthBand.values)
 
 
 def value_tier_totals(qs: QuerySet[Account]) -> dict[int, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.db.models import OuterRef, Subquery
 
 from cs_platform.core.errors import NotFound
 from health.models import HealthScore
-from health.scoring import Trend, score_trend
+from health.scoring import SCORED, Trend, score_trend
 from health.scoring.stored import result_expand
 from health.selectors.scorecards import scorecard_of
 
@@ -21,6 +22,37 @@ def snapshot_result(snapshot: HealthScore) -> dict[str, Any]:
     expanded against the scorecard version it was computed with (``health.scoring.stored``).
     Select the snapshot with ``select_related("scorecard")`` to avoid a query."""
     return result_expand(snapshot.result, scorecard_of(snapshot.scorecard))
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    """What a list shows beside an account: the latest score, its band, how much of the
+    scorecard's weight data backed it, and the measures that had no data (their labels)."""
+
+    score: float | None
+    band: str
+    coverage: float
+    missing: tuple[str, ...]
+
+
+NO_SNAPSHOT = HealthSummary(None, "unknown", 0.0, ())
+
+
+def health_summaries(account_ids: list[int]) -> dict[int, HealthSummary]:
+    """Latest health of each account in one query (accounts never scored are absent: use
+    ``NO_SNAPSHOT``). Meant for a page of accounts, not a whole portfolio."""
+    out: dict[int, HealthSummary] = {}
+    for s in HealthScore.objects.select_related("scorecard").filter(
+        account_id__in=account_ids, is_latest=True
+    ):
+        result = snapshot_result(s)
+        out[s.account_id] = HealthSummary(
+            score=None if s.score is None else float(s.score),
+            band=s.band,
+            coverage=float(s.coverage),
+            missing=tuple(m["label"] for m in result.get("measures", ()) if m["status"] != SCORED),
+        )
+    return out
 
 
 def latest_health(field: str, *, account: str = "pk") -> Subquery:

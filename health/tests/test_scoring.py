@@ -468,3 +468,47 @@ def test_override_rejects_bad_input():
     naive = Override(50, "r", "a", expires_at=datetime(2025, 1, 1))
     with pytest.raises(ValueError):
         apply_override(score_inputs(_single_measure_card(), {"x": 1}), naive, NOW)
+
+
+def test_band_is_insufficient_data_below_the_coverage_floor(card):
+    # trend -25 alone: coverage 0.4 (< 0.6 default floor). The number is kept — the usage
+    # group takes 100 %: trend 40 — but it is no verdict.
+    r = score_inputs(card, {"trend": -25})
+    assert r.score == 40.0 and r.coverage == 0.4
+    assert r.band == r.computed_band == "insufficient_data"
+    assert r.missing_inputs == ("seats", "nps")
+    # trend + seats: coverage 0.4 + 0.2 = 0.6, exactly the floor -> a verdict:
+    # 2/3*40 + 1/3*60 = 46.7 -> yellow.
+    assert score_inputs(card, {"trend": -25, "seats": 0.6}).band == "yellow"
+
+
+def test_coverage_floor_is_configurable_per_scorecard():
+    data = three_measure_dict()
+    data["score_bands"]["min_coverage"] = 0.3
+    card = Scorecard.from_dict(data)
+    assert card.score_bands.min_coverage == 0.3
+    assert score_inputs(card, {"trend": -25}).band == "yellow"  # 0.4 >= 0.3; 40 >= 40
+    assert ScoreBands(70, 40, 0.5).band_for(90, 0.49) == "insufficient_data"
+    assert ScoreBands(70, 40, 0.5).band_for(None, 0.0) == "unknown"
+    data["score_bands"]["min_coverage"] = 1.5
+    issues = validate_scorecard(data)
+    assert [(i.path, i.code) for i in issues] == [
+        ("score_bands.min_coverage", "invalid_thresholds")
+    ]
+
+
+def test_an_override_keeps_its_band_when_data_is_thin(card):
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    thin = score_inputs(card, {"trend": -25})
+    o = Override(score=85, reason="Exec sponsor confirmed renewal", author="csm")
+    r = apply_override(thin, o, at)
+    assert r.band == "green" and r.computed_band == "insufficient_data"
+
+
+def test_a_new_account_on_the_default_scorecard_is_insufficient_data_not_green():
+    # Registered today: only engagement recency (0 days -> 100) is known. Its configured
+    # weight is engagement 15/100 x recency 50/100 = 0.075; the group takes all the
+    # weight, so the score is 100 — yet with 7.5 % coverage it is no health verdict.
+    r = score_inputs(default_scorecard(), {"days_since_last_activity": 0})
+    assert r.score == 100.0 and r.coverage == 0.075
+    assert r.band == "insufficient_data" and r.confidence == "low"

@@ -16,13 +16,14 @@ from health.selectors.churn import (
     accounts_without_prediction_count,
     churn_prediction_at,
     churn_predictions_current_page,
-    health_latest_by_account,
 )
 from health.selectors.snapshots import (
+    NO_SNAPSHOT,
     health_snapshot_at_or_before,
     health_snapshot_get,
     health_snapshot_latest,
     health_snapshot_oldest,
+    health_summaries,
     health_trend_for_account,
     snapshot_result,
 )
@@ -60,9 +61,10 @@ def calculate_health_score(
     """Compute an account's health score now from its stored data and save the snapshot.
 
     Returns the score (0–100, or null with band `unknown` when there is no data — never a
-    neutral 50), band, coverage and confidence, and for every measure its raw input (with
-    the date of the data behind it), score, weight and contribution in points; the inputs
-    that were missing and why; any manual override (the computed score stays visible);
+    neutral 50), band (`insufficient_data` when data backs less than the scorecard's
+    min_coverage, 60% by default), coverage and confidence, and for every measure its raw
+    input (with the date of the data behind it), score, weight and contribution in points;
+    the inputs that were missing and why; any manual override (the computed score stays visible);
     the 30/90-day trend from stored snapshots; and the churn probability saved with it.
     """
     account = account_get_for_actor(ctx.actor, params.account_id)
@@ -226,7 +228,7 @@ def identify_churn_risk(
     page, has_next = churn_predictions_current_page(
         accounts, min_risk_level=params.min_risk_level, after=after, limit=params.limit
     )
-    latest = health_latest_by_account([c.account_id for c in page])
+    latest = health_summaries([c.account_id for c in page])
     without = accounts_without_prediction_count(accounts)
     ctx.audit(changes={"predictions_written": refresh.predictions_written})
     return IdentifyChurnRiskOutput(
@@ -240,8 +242,10 @@ def identify_churn_risk(
                 risk_level=c.risk_level,
                 coverage=float(c.coverage),
                 prediction_as_of=c.as_of,
-                health_score=_f(latest.get(c.account_id, {}).get("score")),
-                health_band=latest.get(c.account_id, {}).get("band", "unknown"),
+                health_score=latest.get(c.account_id, NO_SNAPSHOT).score,
+                health_band=latest.get(c.account_id, NO_SNAPSHOT).band,
+                health_coverage=latest.get(c.account_id, NO_SNAPSHOT).coverage,
+                health_missing=list(latest.get(c.account_id, NO_SNAPSHOT).missing),
                 top_factors=factor_rows(factors_expanded(c.factors), present_only=True)[:4],
                 missing_features=[f["key"] for f in c.factors if f.get("status") == "missing"],
             )
@@ -306,7 +310,3 @@ def score_risk_factors(ctx: ToolContext, params: ScoreRiskFactorsInput) -> Score
             for i, change in outcome.changes
         ],
     )
-
-
-def _f(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)

@@ -112,7 +112,10 @@ class CalculateHealthScoreOutput(ToolOutput):
     scorecard: str = Field(description="Scorecard key and version, e.g. `default v1`.")
     score: float | None = Field(description="Displayed score 0–100 (an active override wins).")
     computed_score: float | None = Field(description="What the data says; null if no data.")
-    band: str = Field(description="green, yellow, red or unknown (no data).")
+    band: str = Field(
+        description="green, yellow, red; insufficient_data (coverage below the scorecard's "
+        "min_coverage); unknown (no data)."
+    )
     coverage: float = Field(description="Share of scorecard weight backed by real data, 0–1.")
     confidence: str = Field(description="high, medium or low, from coverage.")
     measures: list[MeasureRow]
@@ -264,6 +267,8 @@ class ChurnRiskRow(ToolOutput):
     prediction_as_of: datetime
     health_score: float | None
     health_band: str
+    health_coverage: float = Field(description="Share of health scorecard weight with data.")
+    health_missing: list[str] = Field(description="Health measures without data.")
     top_factors: list[FactorRow]
     missing_features: list[str]
 

@@ -16,6 +16,7 @@ from customers.services.lifecycle import account_stage_move
 from health.models import Segment
 from health.scoring.numbers import round_half_up
 from health.selectors.segments import (
+    BANDS,
     lifecycle_distribution_for_actor,
     lifecycle_flows_for_actor,
     segment_current_count_for_actor,
@@ -263,9 +264,7 @@ def segment_by_value_tier(
                 if t and t["avg_score"] is not None
                 else None,
                 "scored_accounts": t["scored"] if t else 0,
-                "health_bands": {
-                    k: (t[k] if t else 0) for k in ("green", "yellow", "red", "unknown")
-                },
+                "health_bands": {k: (t[k] if t else 0) for k in BANDS},
             }
         )
     out: dict[str, Any] = {

@@ -25,6 +25,7 @@ from customers.services.accounts import (
     account_delete,
     account_update,
 )
+from health.selectors.snapshots import health_summaries
 from portfolio.admin.filters import HealthBandFilter, RenewalWindowFilter
 from portfolio.admin.inlines import (
     ContactInline,
@@ -131,6 +132,7 @@ class AccountAdmin(CsModelAdmin):
         "seats_licensed",
         "health_score",
         "health_band",
+        "health_coverage",
         "days_to_renewal",
         "open_ctas",
     )
@@ -152,6 +154,8 @@ class AccountAdmin(CsModelAdmin):
     readonly_fields = (
         "health_score",
         "health_band",
+        "health_coverage",
+        "health_missing",
         "health_as_of",
         "days_to_renewal",
         "open_ctas",
@@ -180,6 +184,8 @@ class AccountAdmin(CsModelAdmin):
                 "fields": (
                     "health_score",
                     "health_band",
+                    "health_coverage",
+                    "health_missing",
                     "health_as_of",
                     "days_to_renewal",
                     "open_ctas",
@@ -224,6 +230,22 @@ class AccountAdmin(CsModelAdmin):
     @admin.display(description="band", ordering="health_band")
     def health_band(self, obj):
         return band_badge(getattr(obj, "health_band", None))
+
+    @admin.display(description="coverage", ordering="health_coverage")
+    def health_coverage(self, obj):
+        """Share of the scorecard's weight backed by data: below the scorecard's floor the
+        band reads insufficient_data, and this says how far off it is."""
+        coverage = getattr(obj, "health_coverage", None)
+        return None if coverage is None else f"{coverage * 100:.0f} %"
+
+    @admin.display(description="measures without data")
+    def health_missing(self, obj):
+        if obj.pk is None:
+            return None
+        summary = health_summaries([obj.pk]).get(obj.pk)
+        if summary is None:
+            return "not scored yet"
+        return ", ".join(summary.missing) or "none"
 
     @admin.display(description="health as of")
     def health_as_of(self, obj):

@@ -41,12 +41,14 @@ def account_signals_annotate(
     qs: QuerySet[Account], *, open_ctas: bool = False, open_tickets: bool = False
 ) -> QuerySet[Account]:
     """What every account list shows beside an account: its latest health (`health_score`,
-    `health_band`, `health_as_of`), its next open renewal (`next_renewal_date`) and, when
+    `health_band`, `health_coverage` — the share of scorecard weight backed by data —
+    `health_as_of`), its next open renewal (`next_renewal_date`) and, when
     asked, its open CTAs and tickets (`open_cta_count`, `open_ticket_count`). Correlated
     subqueries: one SELECT per page whatever its size."""
     annotations = {
         "health_score": latest_health("score"),
         "health_band": latest_health("band"),
+        "health_coverage": latest_health("coverage"),
         "health_as_of": latest_health("as_of"),
         "next_renewal_date": next_renewal("renewal_date"),
     }
@@ -108,6 +110,7 @@ def account_portfolio_totals(qs: QuerySet[Account]) -> dict[str, Any]:
             yellow=Count("id", filter=Q(_band="yellow")),
             red=Count("id", filter=Q(_band="red")),
             unknown=Count("id", filter=Q(_band="unknown") | Q(_band__isnull=True)),
+            insufficient_data=Count("id", filter=Q(_band="insufficient_data")),
         )
     )
     return {
@@ -115,7 +118,9 @@ def account_portfolio_totals(qs: QuerySet[Account]) -> dict[str, Any]:
         "arr_total": agg["arr_total"] or Decimal("0"),
         "reporting_currency": reporting_currency(),
         "accounts_without_rate": agg["without_rate"],
-        "by_health_band": {k: agg[k] for k in ("green", "yellow", "red", "unknown")},
+        "by_health_band": {
+            k: agg[k] for k in ("green", "yellow", "red", "insufficient_data", "unknown")
+        },
     }
 
 

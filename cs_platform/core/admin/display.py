@@ -49,7 +49,13 @@ def money_text(amount: Decimal | None, currency: str) -> str | None:
     return f"{amount:,.2f} {currency}"
 
 
-BAND_COLOURS = {"green": "#1a7f37", "yellow": "#9a6700", "red": "#cf222e", "unknown": "#57606a"}
+BAND_COLOURS = {
+    "green": "#1a7f37",
+    "yellow": "#9a6700",
+    "red": "#cf222e",
+    "unknown": "#57606a",
+    "insufficient_data": "#57606a",
+}
 
 
 def band_badge(band: str | None) -> SafeString | None:

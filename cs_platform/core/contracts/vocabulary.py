@@ -38,6 +38,8 @@ class HealthBand(models.TextChoices):
     YELLOW = "yellow", "Yellow"
     RED = "red", "Red"
     UNKNOWN = "unknown", "Unknown (no data)"
+    # A score exists but rests on less than the scorecard's min_coverage of its weight.
+    INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
 
 
 class Priority(models.TextChoices):

@@ -25,7 +25,7 @@ from health.models import HealthBand, MonitorKey
 from health.selectors.snapshots import latest_health
 from health.services.monitors.base import MonitorScan, MonitorSpec, Threshold
 
-BANDS = ("green", "yellow", "red", "unknown")
+BANDS = tuple(HealthBand.values)
 
 
 def _priority(days: int, band: str) -> str:
