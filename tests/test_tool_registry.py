@@ -19,6 +19,7 @@ ALL_TOOLS = [
     "analyze_churn_postmortem",
     "analyze_engagement_patterns",
     "analyze_product_usage",
+    "analyze_support_performance",
     "automate_retention_campaigns",
     "backtest_scorecard",
     "calculate_health_score",
@@ -34,10 +35,13 @@ ALL_TOOLS = [
     "identify_churn_risk",
     "list_available_workers",
     "list_clients",
+    "manage_customer_portal",
     "manage_escalations",
+    "manage_knowledge_base",
     "manage_lifecycle_stages",
     "monitor_satisfaction",
     "register_client",
+    "route_tickets",
     "score_risk_factors",
     "segment_by_value_tier",
     "segment_customers",
@@ -48,6 +52,7 @@ ALL_TOOLS = [
     "trigger_sync",
     "trigger_worker_now",
     "update_client_info",
+    "update_knowledge_base",
 ]
 
 PROBE_TOOL = """

@@ -24,6 +24,12 @@ from integrations.models.support import (
     TicketPriority,
     TicketStatus,
 )
+from integrations.models.support_desk import (
+    CustomerPortalSettings,
+    KnowledgeArticleVote,
+    SlaPolicy,
+    TicketRoutingRule,
+)
 from integrations.models.usage import FeatureUsageDay
 
 __all__ = [
@@ -32,21 +38,25 @@ __all__ = [
     "UNFINISHED_OUTBOX_STATUSES",
     "ArticleStatus",
     "Connection",
+    "CustomerPortalSettings",
     "EmailEvent",
     "EmailMessage",
     "EmailStatus",
     "EncryptionCanary",
     "KnowledgeArticle",
     "KnowledgeArticleVersion",
+    "KnowledgeArticleVote",
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
     "Provider",
+    "SlaPolicy",
     "SupportTicket",
     "SyncRun",
     "SyncStatus",
     "TicketComment",
     "TicketPriority",
+    "TicketRoutingRule",
     "TicketStatus",
     "WebhookEvent",
     "WebhookStatus",

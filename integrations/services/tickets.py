@@ -32,11 +32,11 @@ from integrations.models import (
     TicketStatus,
 )
 from integrations.selectors.outbox import outbox_unfinished_for_ticket
+from integrations.selectors.support_desk import sla_policy_targets_for
 from integrations.services.outbox.messages import outbox_message_create, outbox_message_rearm
 from integrations.services.ticket_mirror import MIRROR_PENDING, mirror_connection_for
 from integrations.services.ticket_sla import (
     sla_state,
-    sla_targets_for,
     status_transition_allowed,
 )
 
@@ -119,7 +119,7 @@ def ticket_create(
         raise field_error("subject", "a ticket needs a subject", code="required")
     if priority not in TicketPriority.values:
         raise field_error("priority", f"must be one of {', '.join(TicketPriority.values)}")
-    first_response, resolution = sla_targets_for(priority)
+    first_response, resolution = sla_policy_targets_for(priority)
     with transaction.atomic():
         ticket = SupportTicket(
             account=account,
@@ -186,7 +186,7 @@ def ticket_update(
             if changes["priority"] not in TicketPriority.values:
                 raise field_error("priority", "is not a ticket priority")
             ticket.priority = changes["priority"]
-            first_response, resolution = sla_targets_for(ticket.priority)
+            first_response, resolution = sla_policy_targets_for(ticket.priority)
             ticket.sla_first_response_minutes = first_response
             ticket.sla_resolution_minutes = resolution
         if "subject" in changes:

@@ -15,6 +15,7 @@ from typing import Any
 
 from cs_platform.core.tickets import TICKET_RESOLVED_STATUSES
 from integrations.models import Connection, SupportTicket
+from integrations.selectors.support_desk import sla_policy_targets_for
 from integrations.services.email_events import email_event_record
 from integrations.services.syncs.mapping import (
     TICKET_PRIORITIES,
@@ -22,7 +23,6 @@ from integrations.services.syncs.mapping import (
     intercom_conversation_fields,
     parse_time,
 )
-from integrations.services.ticket_sla import sla_targets_for
 from integrations.services.tickets import ticket_sla_refresh
 
 _PROVIDER_FIELDS = (
@@ -56,7 +56,7 @@ def _ticket_apply(ticket: SupportTicket, values: dict[str, Any], *, now: datetim
             setattr(ticket, name, values[name])
             changed.append(name)
     if "priority" in changed:
-        first_response, resolution = sla_targets_for(ticket.priority)
+        first_response, resolution = sla_policy_targets_for(ticket.priority)
         ticket.sla_first_response_minutes = first_response
         ticket.sla_resolution_minutes = resolution
     if not changed or changed == ["source_updated_at"]:

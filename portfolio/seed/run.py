@@ -25,7 +25,15 @@ from customers.models import (
     TrainingModule,
 )
 from health.models import Feature, FeatureAdoption, Feedback, Survey, SurveyResponse, UsageDaily
-from integrations.models import SupportTicket
+from integrations.models import (
+    CustomerPortalSettings,
+    KnowledgeArticle,
+    KnowledgeArticleVersion,
+    KnowledgeArticleVote,
+    SlaPolicy,
+    SupportTicket,
+    TicketRoutingRule,
+)
 from portfolio.seed.accounts import account_rows, catalogue_rows, contact_rows
 from portfolio.seed.adoption import adoption_rows
 from portfolio.seed.commercial import commercial_rows
@@ -34,6 +42,7 @@ from portfolio.seed.loader import TableLoader, demo_tables_wipe
 from portfolio.seed.money import demo_rates_ensure
 from portfolio.seed.onboarding import onboarding_rows, training_completion_rows
 from portfolio.seed.support import ticket_rows
+from portfolio.seed.support_desk import portal_settings_rows, support_desk_rows
 from portfolio.seed.tables import seeded_models, seeded_tables_with_rows
 from portfolio.seed.timeline import activity_rows, cta_rows, stage_change_rows
 from portfolio.seed.usage import USAGE_COLUMNS, UsageStats, usage_rows
@@ -82,7 +91,18 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(Activity, activity_rows(ctx))
     loader.load(LifecycleStageChange, stage_change_rows(ctx))
     loader.load(CTA, cta_rows(ctx))
+    _load_support_desk(ctx, loader)
     loader.finish()
+
+
+def _load_support_desk(ctx: SeedContext, loader: TableLoader) -> None:
+    desk = support_desk_rows(ctx)
+    loader.load(SlaPolicy, desk.policies)
+    loader.load(TicketRoutingRule, desk.rules)
+    loader.load(KnowledgeArticle, desk.articles)
+    loader.load(KnowledgeArticleVersion, desk.versions)
+    loader.load(KnowledgeArticleVote, desk.votes)
+    loader.load(CustomerPortalSettings, portal_settings_rows(ctx))
 
 
 def seed_demo_run(

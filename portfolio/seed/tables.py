@@ -6,12 +6,15 @@ from django.db import models
 
 from customers.models import Account, TrainingModule
 from health.models import Feature, Survey
+from integrations.models import KnowledgeArticle, SlaPolicy, TicketRoutingRule
 from portfolio.seed.loader import demo_models
 
 
 def seeded_models() -> list[type[models.Model]]:
     """Tables ``seed_demo --reset`` empties (and the content hash reads)."""
-    return demo_models([Account, Feature, Survey, TrainingModule])
+    return demo_models(
+        [Account, Feature, Survey, TrainingModule, KnowledgeArticle, SlaPolicy, TicketRoutingRule]
+    )
 
 
 def seeded_tables_with_rows() -> list[str]:

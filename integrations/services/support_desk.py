@@ -1,0 +1,170 @@
+"""Writes of the support desk: SLA policy rows, routing rules and applying a routing plan,
+knowledge-base votes, and the customer portal's settings. Each is validated and audited
+through the record helpers (`cs_platform.core.records`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from cs_platform.core.actors import Actor
+from cs_platform.core.errors import field_error
+from cs_platform.core.records import (
+    RecordSpec,
+    WriteServices,
+    as_row,
+    audit_write,
+    record_create,
+    record_delete,
+    record_update,
+)
+from cs_platform.core.services import Diff, fields_check
+from customers.models import Account
+from integrations.models import (
+    CustomerPortalSettings,
+    KnowledgeArticle,
+    KnowledgeArticleVote,
+    SlaPolicy,
+    TicketRoutingRule,
+)
+from integrations.selectors.support_desk import RoutingDecision
+from integrations.services.tickets import TicketChange, ticket_update
+
+SLA_POLICY_RECORD = RecordSpec(SlaPolicy, "sla_policy")
+ROUTING_RULE_FIELDS = (
+    "name",
+    "position",
+    "is_active",
+    "match_priority",
+    "match_tier",
+    "match_tag",
+    "match_keyword",
+    "agents",
+)
+ROUTING_RULE_RECORD = RecordSpec(TicketRoutingRule, "routing_rule", updatable=ROUTING_RULE_FIELDS)
+PORTAL_FIELDS = (
+    "enabled",
+    "subdomain",
+    "allowed_email_domains",
+    "sso_required",
+    "show_ticket_history",
+    "allow_ticket_creation",
+    "show_knowledge_base",
+    "welcome_message",
+)
+PORTAL_RECORD = RecordSpec(CustomerPortalSettings, "portal_settings", account="account")
+
+
+def _agents_check(fields: dict[str, Any]) -> dict[str, Any]:
+    if "agents" not in fields:
+        return fields
+    agents = fields["agents"]
+    if not isinstance(agents, list) or not agents:
+        raise field_error("agents", "must list at least one agent", code="required")
+    cleaned = sorted({str(a).strip() for a in agents if str(a).strip()})
+    if len(cleaned) != len(agents) or any(len(a) > 120 for a in cleaned):
+        raise field_error("agents", "agent names must be distinct, non-empty, ≤ 120 characters")
+    return {**fields, "agents": cleaned}
+
+
+def routing_rule_create(*, actor: Actor | None, fields: dict[str, Any]) -> TicketRoutingRule:
+    fields_check(fields, ROUTING_RULE_FIELDS)
+    if "agents" not in fields:
+        raise field_error("agents", "must list at least one agent", code="required")
+    return record_create(ROUTING_RULE_RECORD, actor=actor, fields=_agents_check(fields))
+
+
+def routing_rule_update(
+    *, actor: Actor | None, rule: TicketRoutingRule, changes: dict[str, Any]
+) -> Diff:
+    return record_update(
+        ROUTING_RULE_RECORD, actor=actor, instance=rule, changes=_agents_check(changes)
+    )
+
+
+def routing_rule_delete(*, actor: Actor | None, rule: TicketRoutingRule) -> None:
+    record_delete(ROUTING_RULE_RECORD, actor=actor, instance=rule)
+
+
+ROUTING_RULE_WRITES = WriteServices(
+    create=routing_rule_create,
+    update=as_row("rule", routing_rule_update),
+    delete=as_row("rule", routing_rule_delete),
+    create_fields=ROUTING_RULE_FIELDS,
+    update_fields=ROUTING_RULE_FIELDS,
+)
+
+
+def routing_apply(
+    *, actor: Actor, decisions: Sequence[RoutingDecision], now: datetime
+) -> list[TicketChange]:
+    """Assign each routed ticket to its agent (through `ticket_update`, so the change is
+    audited and mirrored like any other assignment)."""
+    changes = []
+    with transaction.atomic():
+        for d in decisions:
+            if d.agent is None or d.ticket.assignee == d.agent:
+                continue
+            changes.append(
+                ticket_update(actor=actor, ticket=d.ticket, changes={"assignee": d.agent}, now=now)
+            )
+    return changes
+
+
+def article_vote(
+    *, actor: Actor | None, article: KnowledgeArticle, voter: str, helpful: bool
+) -> KnowledgeArticle:
+    """Record (or change) `voter`'s verdict and recount the article's counters from the
+    vote rows, so the counters can never drift from the votes."""
+    voter = voter.strip()
+    if not voter:
+        raise field_error("voter", "cannot be empty", code="required")
+    with transaction.atomic():
+        locked = KnowledgeArticle.objects.select_for_update().get(pk=article.pk)
+        vote, created = KnowledgeArticleVote.objects.get_or_create(
+            article=locked, voter=voter[:120], defaults={"helpful": helpful}
+        )
+        if not created and vote.helpful != helpful:
+            vote.helpful = helpful
+            vote.save(update_fields=["helpful"])
+        helpful_n = locked.votes.filter(helpful=True).count()
+        unhelpful_n = locked.votes.filter(helpful=False).count()
+        KnowledgeArticle.objects.filter(pk=locked.pk).update(
+            helpful_votes=helpful_n, unhelpful_votes=unhelpful_n
+        )
+        locked.helpful_votes, locked.unhelpful_votes = helpful_n, unhelpful_n
+        audit_write(
+            actor,
+            "knowledge_article.voted",
+            locked,
+            changes={"helpful": helpful, "changed_vote": not created},
+        )
+    return locked
+
+
+def portal_settings_update(
+    *, actor: Actor | None, account: Account, changes: dict[str, Any]
+) -> tuple[CustomerPortalSettings, Diff, bool]:
+    """Change an account's portal settings (created with the defaults on first change).
+    Returns (settings, diff, created)."""
+    fields_check(changes, PORTAL_FIELDS)
+    if "allowed_email_domains" in changes:
+        domains = changes["allowed_email_domains"] or []
+        cleaned = sorted({d.strip().lower().lstrip("@") for d in domains})
+        if any("." not in d or " " in d for d in cleaned):
+            raise field_error("allowed_email_domains", "each must be a domain like example.com")
+        changes = {**changes, "allowed_email_domains": cleaned}
+    if changes.get("subdomain") == "":
+        changes = {**changes, "subdomain": None}
+    with transaction.atomic():
+        settings = CustomerPortalSettings.objects.filter(account=account).first()
+        if settings is None:
+            settings = record_create(
+                PORTAL_RECORD, actor=actor, fields={"account": account, **changes}
+            )
+            return settings, {k: {"before": None, "after": v} for k, v in changes.items()}, True
+        diff = record_update(PORTAL_RECORD, actor=actor, instance=settings, changes=changes)
+    return settings, diff, False

@@ -1,0 +1,67 @@
+"""The support, feedback and onboarding tools over both channels with a read-scope token:
+their read actions answer the same over REST and MCP (official client), and a write
+action over MCP with the read scope is refused."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+# (tool, payload); "{acme}" is replaced by the fixture account's id.
+READ_CALLS = [
+    ("route_tickets", {"action": "dry_run"}),
+    ("route_tickets", {"action": "load"}),
+    ("manage_knowledge_base", {"action": "search", "query": "password"}),
+    ("manage_customer_portal", {"action": "get", "account_id": "{acme}"}),
+    ("analyze_support_performance", {"account_id": "{acme}", "weeks": 4}),
+]
+WRITE_CALLS = [
+    ("update_knowledge_base", {"action": "create", "slug": "x", "title": "X", "body": "Y"}),
+]
+
+
+def _fill(payload: dict, ids: dict) -> dict:
+    return {
+        k: ids[v[1:-1]] if isinstance(v, str) and v.startswith("{") else v
+        for k, v in payload.items()
+    }
+
+
+async def _mcp_calls(url: str, token: str, calls: list[tuple[str, dict]]):
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(headers=headers, timeout=60) as http:
+        async with streamable_http_client(url, http_client=http) as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return [await session.call_tool(name, args) for name, args in calls]
+
+
+def test_read_actions_answer_the_same_over_rest_and_mcp_with_the_read_scope(
+    live_server, two_books, staff, make_token
+):
+    token = make_token(staff["csm1"], scopes=["read"])
+    ids = {"acme": two_books["acme"].pk}
+    calls = [(name, _fill(payload, ids)) for name, payload in READ_CALLS]
+    results = asyncio.run(
+        _mcp_calls(
+            f"{live_server.url}/mcp",
+            token,
+            calls + [(name, payload) for name, payload in WRITE_CALLS],
+        )
+    )
+    for (name, args), result in zip(calls, results, strict=False):
+        assert not result.isError, (name, result.structuredContent)
+        rest = httpx.post(f"{live_server.url}/api/v1/tools/{name}/", json=args,
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
+        assert rest.status_code == 200, (name, rest.text)
+        a, b = dict(result.structuredContent), rest.json()
+        a.pop("as_of"), b.pop("as_of")
+        assert a == b, name
+    for result in results[len(calls) :]:
+        assert result.isError and result.structuredContent["code"] == "permission_denied"
