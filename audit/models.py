@@ -27,8 +27,10 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
-        db_constraint=False,  # the row is immutable; a deleted user must not touch it
+        # Never followed on delete: the row is immutable (a trigger refuses UPDATE), so a
+        # deleted user leaves a dangling id; the hashed `actor_label` says who acted.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     actor_label = models.CharField(max_length=200)
@@ -40,6 +42,9 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    hash_version = models.PositiveSmallIntegerField(
+        default=1, help_text="How the hash was computed (audit.services.CHAIN_VERSION)"
+    )
 
     class Meta:
         ordering = ["id"]

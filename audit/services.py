@@ -6,14 +6,18 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model
 
+from audit.canonical import canonical_json, canonical_value
 from audit.models import AuditChainCheck, AuditEvent
 from cs_platform.core import clock
+from cs_platform.core.personal_data import personal_fields
+from cs_platform.core.services import REDACTED
 
 if TYPE_CHECKING:
     from cs_platform.core.actors import Actor
@@ -21,20 +25,28 @@ if TYPE_CHECKING:
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the lock that serialises appends to the chain.
 _CHAIN_LOCK_ID = 0x0C5A_0D17
-
-
-def _canonical(data: dict[str, Any]) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-
-
-def _event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + _canonical(fields)).encode()).hexdigest()
+# How an event's hash is computed. 1: the first form (it hashed the mutable `actor_id`
+# and plain JSON); 2: the actor's label only, canonical JSON. Old rows keep theirs.
+CHAIN_VERSION = 2
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    if event.hash_version == 1:
+        return {
+            "occurred_at": event.occurred_at.isoformat(),
+            "actor_id": event.actor_id,
+            "actor_label": event.actor_label,
+            "channel": event.channel,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "account_id": event.account_id,
+            "changes": event.changes,
+        }
+    # The actor's id is not hashed: it points at a row that may be deleted, and the label
+    # already says who acted.
     return {
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor_id": event.actor_id,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
         "actor_label": event.actor_label,
         "channel": event.channel,
         "action": event.action,
@@ -45,9 +57,57 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
-    # Round-trip so the stored JSON equals what was hashed (dates, Decimals as strings).
-    return json.loads(json.dumps(changes, cls=DjangoJSONEncoder))
+def _event_hash(prev_hash: str, event: AuditEvent) -> str:
+    fields = _hashed_fields(event)
+    if event.hash_version == 1:
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    else:
+        text = canonical_json(fields)
+    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+
+
+def audit_changes_redact(model_label: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` as the trail may keep them (the registry's rule, applied by the writer
+    whoever calls it): a tool's raw `input` keeps its keys and its numbers, booleans and
+    nulls, never its text; a `diff` or a top-level key that names a personal field of the
+    event's model keeps only whether it was set."""
+    personal = personal_fields(model_label) if model_label else frozenset()
+    kept: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "input":
+            kept[key] = _text_hidden(value)
+        elif key == "diff" and isinstance(value, dict):
+            kept[key] = {
+                name: _marked(change) if name in personal else change
+                for name, change in value.items()
+            }
+        elif key in personal:
+            kept[key] = _marked(value)
+        else:
+            kept[key] = value
+    return kept
+
+
+def _text_hidden(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _text_hidden(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_text_hidden(v) for v in value]
+    if isinstance(value, str):
+        return REDACTED if value else value
+    return value
+
+
+# Values that say nothing about a person: empty, or already a marker.
+_UNSET_OR_MARKED = (None, "", [], {}, REDACTED, "<changed>")
+
+
+def _marked(change: Any) -> Any:
+    if isinstance(change, dict):
+        return {
+            side: value if value in _UNSET_OR_MARKED else REDACTED for side, value in change.items()
+        }
+    return change if change in _UNSET_OR_MARKED else REDACTED
 
 
 def audit_event_record(
@@ -62,7 +122,11 @@ def audit_event_record(
     account_id: int | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the caller's write transaction."""
+    """Append one event to the chain. Must run inside the caller's write transaction.
+
+    The event's `changes` pass the registry's redaction here, so no caller can put a
+    personal value into the trail; they are stored in canonical form (what is read back
+    is what was hashed)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
@@ -70,6 +134,7 @@ def audit_event_record(
             account_id = getattr(obj, "account_id", None)
             if obj._meta.label_lower == "customers.account":
                 account_id = obj.pk
+    stored = canonical_value(audit_changes_redact(object_type, _jsonable(changes or {})))
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -78,18 +143,24 @@ def audit_event_record(
         event = AuditEvent(
             occurred_at=clock.now(),
             actor_id=getattr(actor, "pk", None),
-            actor_label=actor_label[:200],
+            actor_label=canonical_value(actor_label[:200]),
             channel=channel,
             action=action,
             object_type=object_type,
             object_id=str(object_id),
             account_id=account_id,
-            changes=_jsonable(changes or {}),
+            changes=stored,
             prev_hash=last or GENESIS_HASH,
+            hash_version=CHAIN_VERSION,
         )
-        event.hash = _event_hash(event.prev_hash, _hashed_fields(event))
+        event.hash = _event_hash(event.prev_hash, event)
         event.save()
     return event
+
+
+def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    # Dates, Decimals and model instances become JSON values (strings) before redaction.
+    return json.loads(json.dumps(changes, cls=DjangoJSONEncoder))
 
 
 def audit_record(
@@ -141,7 +212,7 @@ def audit_chain_verify(batch_size: int = 5000) -> ChainVerification:
         for event in batch:
             if event.prev_hash != prev:
                 return ChainVerification(False, checked, event.id, "predecessor hash mismatch")
-            if _event_hash(prev, _hashed_fields(event)) != event.hash:
+            if _event_hash(prev, event) != event.hash:
                 return ChainVerification(False, checked, event.id, "content hash mismatch")
             prev = event.hash
             checked += 1

@@ -1,8 +1,9 @@
 """Sign-ins, failed sign-ins and sign-outs become audit events (DESIGN.md 8).
 
 Connected in `AuditConfig.ready()`. A failed attempt has no user: it is recorded with the
-username that was tried (never the password) and the client address, so repeated
-guessing shows up in the trail.
+client address and path only. The typed username is never kept: it is often an e-mail
+address, sometimes someone else's or a password typed in the wrong box, and the trail
+cannot be erased.
 """
 
 from __future__ import annotations
@@ -66,12 +67,10 @@ def audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
 def audit_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    # `credentials` arrives with secrets already masked by Django; only the username is kept.
-    username = str(credentials.get("username", ""))[:150]
     audit_event_record(
         actor=None,
-        actor_label=f"anonymous:{username}" if username else "anonymous",
+        actor_label="anonymous",
         channel=_channel(request),
         action="auth.login_failed",
-        changes={"username": username, **_client(request)},
+        changes=_client(request),
     )

@@ -16,6 +16,7 @@ from django.db.models import Field, Model, ProtectedError, RestrictedError
 from encrypted_fields.fields import EncryptedFieldMixin
 
 from cs_platform.core.errors import Conflict, InvalidInput
+from cs_platform.core.personal_data import personal_fields
 
 M = TypeVar("M", bound=Model)
 Diff = dict[str, dict[str, Any]]
@@ -50,9 +51,10 @@ def values_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> Diff:
 
 def diff_redact(model: type[Model], diff: Diff, *, personal: Collection[str] = ()) -> Diff:
     """The diff as the audit trail may keep it: secrets (passwords, token hashes, encrypted
-    fields) and the model's personal fields become a marker; an empty value stays empty,
-    so "was set" / "was cleared" remains visible."""
-    hidden = set(SECRET_FIELD_NAMES) | set(personal)
+    fields) and the model's personal fields (`personal`, and what the personal-data
+    registry names) become a marker; an empty value stays empty, so "was set" / "was
+    cleared" remains visible."""
+    hidden = set(SECRET_FIELD_NAMES) | set(personal) | personal_fields(model)
     for field in model._meta.concrete_fields:
         if field.name in hidden or isinstance(field, EncryptedFieldMixin):
             hidden.update({field.name, field.attname})

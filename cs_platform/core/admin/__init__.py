@@ -20,6 +20,7 @@ from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.admin.base import MANAGERS, NOBODY, CsModelAdmin, CsStackedInline
 from cs_platform.core.admin.display import json_block
+from cs_platform.core.admin.log import NamelessLogMixin
 from cs_platform.core.admin.writes import ServiceWriteMixin, admin_actor
 from cs_platform.core.models import ApiToken, IdempotencyRecord, StaffProfile
 from cs_platform.core.tokens import api_token_revoke
@@ -58,7 +59,7 @@ class StaffProfileInline(CsStackedInline):
     verbose_name = "CS role"
 
 
-class CsUserAdmin(ServiceWriteMixin, UserAdmin):
+class CsUserAdmin(NamelessLogMixin, ServiceWriteMixin, UserAdmin):
     writes = USER_WRITES
     change_password_form = ServicePasswordChangeForm
     inlines = [StaffProfileInline]
@@ -79,7 +80,7 @@ class CsUserAdmin(ServiceWriteMixin, UserAdmin):
             _password_actor.reset(token)
 
 
-class CsGroupAdmin(ServiceWriteMixin, GroupAdmin):
+class CsGroupAdmin(NamelessLogMixin, ServiceWriteMixin, GroupAdmin):
     writes = GROUP_WRITES
 
 

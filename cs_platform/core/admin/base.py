@@ -23,6 +23,7 @@ from django.db.models import QuerySet, Subquery
 from django.forms.models import _get_foreign_key
 from django.http import HttpRequest
 
+from cs_platform.core.admin.log import NamelessLogMixin
 from cs_platform.core.admin.writes import ServiceWriteMixin, admin_actor
 from cs_platform.core.models import Role
 from cs_platform.core.ports import account_list_for_actor
@@ -129,9 +130,9 @@ class RolePermissionMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class CsModelAdmin(ServiceWriteMixin, RolePermissionMixin, admin.ModelAdmin):
+class CsModelAdmin(NamelessLogMixin, ServiceWriteMixin, RolePermissionMixin, admin.ModelAdmin):
     """Base ModelAdmin: role permissions, account scope, writes through services, capped
-    inlines."""
+    inlines, an admin log without personal data."""
 
     list_per_page = 50
     # Form fields that are not model fields (passed to the services); hidden from people

@@ -1,0 +1,41 @@
+"""Personal data held by the integrations app (see `cs_platform.core.personal_data`)."""
+
+from cs_platform.core.personal_data import PersonalModel, Rule, personal_data_register
+
+A, B, R = Rule.ANONYMISE, Rule.BLANK, Rule.REDACT
+
+personal_data_register(
+    PersonalModel(
+        "integrations.EmailMessage",
+        {"to_email": A, "subject": R, "body": R, "error": R, "provider_message_id": B},
+        subject="contact",
+        email_fields=("to_email",),
+        basis="the send record stays for delivery statistics, its text redacted",
+    ),
+    PersonalModel(
+        "integrations.EmailEvent",
+        {"email": A, "payload": R},
+        subject="message__contact",
+        email_fields=("email",),
+        basis="delivery events stay for statistics, the address anonymised",
+    ),
+    PersonalModel(
+        "integrations.SupportTicket",
+        {"subject": R, "description": R, "assignee": R, "mirror_error": R},
+        subject="contact",
+        basis="ticket counts and SLA history (legitimate interest), text redacted",
+    ),
+    PersonalModel(
+        "integrations.TicketComment",
+        {"author": R, "body": R},
+        subject="ticket__contact",
+        basis="the ticket's thread stays, mentions redacted",
+    ),
+    # Found by searching their text for the subject (a payload names people by address).
+    PersonalModel("integrations.WebhookEvent", {"payload": R, "error": R}),
+    PersonalModel(
+        "integrations.SyncRun",
+        {"error_message": R, "unmatched_samples": R, "cursor_before": R, "cursor_after": R},
+    ),
+    PersonalModel("integrations.OutboxMessage", {"error": R}),
+)
