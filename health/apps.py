@@ -1,4 +1,17 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def _install_latest_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    # After every migrate, like the customers app's list triggers (SQLite rebuilds drop them).
+    from health.services.latest_columns import health_latest_triggers_install
+
+    connection = connections[using]
+    if "health_healthscore" in connection.introspection.table_names():
+        health_latest_triggers_install(connection)
 
 
 class HealthConfig(AppConfig):
@@ -6,6 +19,8 @@ class HealthConfig(AppConfig):
     verbose_name = "Health, usage and voice of customer"
 
     def ready(self) -> None:
+        post_migrate.connect(_install_latest_triggers, sender=self)
+
         # Mixpanel's raw events become health's daily usage and feature adoption; the
         # integrations sync framework runs the stream (see integrations.services.syncs.streams).
         from health.services.mixpanel_usage import sync_events

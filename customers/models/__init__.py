@@ -1,4 +1,4 @@
-from customers.models.accounts import Account, Contact, ContactRole
+from customers.models.accounts import Account, Contact, ContactRole, PortfolioRollup
 from customers.models.choices import (
     AccountStatus,
     Currency,
@@ -60,6 +60,7 @@ __all__ = [
     "CTA_OPEN_STATUSES",
     "OPEN_CTA",
     "Account",
+    "PortfolioRollup",
     "AccountStatus",
     "Activity",
     "ActivityKind",

@@ -20,7 +20,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 class Account(models.Model):
     """A customer account: the unit a CSM owns, scores and renews."""
 
-    name = models.CharField(max_length=200, db_index=True)
+    name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, null=True, blank=True, unique=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -46,6 +46,19 @@ class Account(models.Model):
     # `arr` in the reporting currency (settings.REPORTING_CURRENCY) at the latest rate;
     # null while no rate for `currency` is known. Kept by customers.services.money.
     arr_reporting = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
+    # Copies of the latest health snapshot's score, band and coverage and of the next open
+    # renewal's date, kept by database triggers (migrations customers 0005, health 0011) on
+    # every write to those tables whatever the path (services, COPY, admin, seed), so the
+    # portfolio list sorts and filters on indexed columns instead of correlated subqueries.
+    # Null: never scored / no open renewal. Never written by application code.
+    latest_health_score = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, editable=False
+    )
+    latest_health_band = models.CharField(max_length=20, null=True, blank=True, editable=False)
+    latest_health_coverage = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, editable=False
+    )
+    next_open_renewal_date = models.DateField(null=True, blank=True, editable=False)
     seats_licensed = models.PositiveIntegerField(default=0)
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNKNOWN
@@ -73,10 +86,51 @@ class Account(models.Model):
             models.Index(fields=["owner", "name"]),
             models.Index(fields=["tier", "lifecycle_stage"]),
             models.Index(fields=["status"]),
+            # One per list_clients sort (keyset on (key, id)), whole portfolio and per book.
+            models.Index(fields=["name", "id"], name="account_sort_name"),
+            models.Index(fields=["arr_reporting", "id"], name="account_sort_arr"),
+            models.Index(fields=["owner", "arr_reporting", "id"], name="account_book_sort_arr"),
+            models.Index(fields=["latest_health_score", "id"], name="account_sort_health"),
+            models.Index(
+                fields=["owner", "latest_health_score", "id"], name="account_book_sort_health"
+            ),
+            models.Index(fields=["next_open_renewal_date", "id"], name="account_sort_renewal"),
+            models.Index(
+                fields=["owner", "next_open_renewal_date", "id"], name="account_book_sort_renewal"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class PortfolioRollup(models.Model):
+    """Portfolio totals per (owner, health band, tier, stage, status): account count, ARR in
+    the reporting currency and accounts without a rate. Kept by a PostgreSQL trigger on
+    every insert, update and delete of an account (migration customers 0005), so the list's
+    totals read a few hundred rows whatever the portfolio's size. `owner_key` is the owner's
+    id, 0 for unassigned accounts; `band` is the latest health band, "unknown" when never
+    scored. On SQLite (the embedded demo) the table stays empty and totals are aggregated."""
+
+    owner_key = models.BigIntegerField()
+    band = models.CharField(max_length=20)
+    tier = models.CharField(max_length=16)
+    lifecycle_stage = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    accounts = models.IntegerField(default=0)
+    arr_total = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    without_rate = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "band", "tier", "lifecycle_stage", "status"],
+                name="portfolio_rollup_one_per_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key}/{self.band}/{self.tier}/{self.lifecycle_stage}/{self.status}"
 
 
 class ContactRole(models.TextChoices):

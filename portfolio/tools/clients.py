@@ -4,7 +4,9 @@ Thin: parse → selector → shape."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from cs_platform.core.contracts import PageInfo, cursor_decode, cursor_encode
 from cs_platform.core.errors import field_error
@@ -16,6 +18,7 @@ from portfolio.selectors.listing import (
     account_filtered_for_actor,
     account_page,
     account_portfolio_totals,
+    account_sort_value,
 )
 from portfolio.selectors.overview import account_overview, health_component_rows
 from portfolio.selectors.timeline import account_timeline
@@ -119,17 +122,36 @@ def get_client_overview(ctx: ToolContext, params: GetClientOverviewInput) -> Cli
     )
 
 
+def _cursor_value(sort: str, raw: Any) -> Any:
+    if raw is None or sort == "name":
+        if raw is not None and not isinstance(raw, str):
+            raise ValueError("name")
+        return raw
+    if sort == "renewal":
+        return date.fromisoformat(raw)
+    return Decimal(str(raw))
+
+
 @tool(permission="read", read_only=True)
 def list_clients(ctx: ToolContext, params: ListClientsInput) -> ListClientsOutput:
     """List accounts in your book with filters, one page at a time.
 
     Filters: tier, lifecycle stage, status, owner, latest health band, open renewal
-    within N days, name/domain search. Ordered by name. `totals` (account count, ARR,
-    accounts per health band) cover everything matching the filter, not just this page.
-    Pass `page.next_cursor` back as `cursor` for the next page.
+    within N days, name/domain search. `sort`: name (A–Z), arr (highest first, reporting
+    currency), health (lowest score first), renewal (soonest first); accounts without a
+    value come last. `totals` cover everything matching the filter, not just this page.
+    Pass `page.next_cursor` back as `cursor` (with the same sort) for the next page.
     """
     today = ctx.now.date()
-    after = cursor_decode(params.cursor, required_keys=("name", "id"))
+    raw = cursor_decode(params.cursor, required_keys=("s", "v", "i"))
+    after = None
+    if raw:
+        if raw["s"] != params.sort:
+            raise field_error("cursor", "was returned for another sort")
+        try:
+            after = (_cursor_value(params.sort, raw["v"]), int(raw["i"]))
+        except (TypeError, ValueError, ArithmeticError):
+            raise field_error("cursor", "is not a cursor returned by this tool") from None
     filters = AccountFilters(
         tier=params.tier,
         lifecycle_stage=params.lifecycle_stage,
@@ -140,9 +162,7 @@ def list_clients(ctx: ToolContext, params: ListClientsInput) -> ListClientsOutpu
         search=params.search,
     )
     qs = account_filtered_for_actor(ctx.actor, filters, today=today)
-    rows, has_next = account_page(
-        qs, after=(after["name"], after["id"]) if after else None, limit=params.limit, today=today
-    )
+    rows, has_next = account_page(qs, sort=params.sort, after=after, limit=params.limit)
     clients = [
         ClientRow(
             account_id=a.pk,
@@ -154,19 +174,28 @@ def list_clients(ctx: ToolContext, params: ListClientsInput) -> ListClientsOutpu
             currency=a.currency,
             arr_reporting=a.arr_reporting,
             owner=a.owner.get_username() if a.owner else None,
-            health_score=a.health_score,
-            health_band=a.health_band or "unknown",
-            next_renewal_date=a.next_renewal_date,
-            days_to_renewal=(a.next_renewal_date - today).days if a.next_renewal_date else None,
+            health_score=a.latest_health_score,
+            health_band=a.latest_health_band or "unknown",
+            health_coverage=a.latest_health_coverage,
+            next_renewal_date=a.next_open_renewal_date,
+            days_to_renewal=(a.next_open_renewal_date - today).days
+            if a.next_open_renewal_date
+            else None,
             open_tickets=a.open_ticket_count or 0,
         )
         for a in rows
     ]
-    next_cursor = cursor_encode({"name": rows[-1].name, "id": rows[-1].pk}) if has_next else None
+    next_cursor = None
+    if has_next:
+        last = rows[-1]
+        value = account_sort_value(last, params.sort)
+        next_cursor = cursor_encode(
+            {"s": params.sort, "v": None if value is None else str(value), "i": last.pk}
+        )
     return ListClientsOutput(
         as_of=ctx.now,
         clients=clients,
-        totals=account_portfolio_totals(qs),
+        totals=account_portfolio_totals(ctx.actor, filters, qs),
         page=PageInfo(next_cursor=next_cursor, has_next=has_next, limit=params.limit),
     )
 

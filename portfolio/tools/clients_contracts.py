@@ -174,6 +174,10 @@ class ListClientsInput(ToolInput):
         default=None, ge=0, le=730, description="Open renewal due within N days from today."
     )
     search: str | None = Field(default=None, max_length=100, description="Name/domain contains.")
+    sort: Literal["name", "arr", "health", "renewal"] = Field(
+        default="name",
+        description="name A–Z; arr highest first; health lowest first; renewal soonest first.",
+    )
     cursor: Cursor
     limit: Limit = Field(default=50, ge=1, le=200, description="Page size, 1–200.")
 
@@ -190,6 +194,9 @@ class ClientRow(ToolOutput):
     owner: str | None
     health_score: float | None
     health_band: str
+    health_coverage: float | None = Field(
+        description="Share of scorecard weight backed by data, 0–1; null when never scored."
+    )
     next_renewal_date: date | None
     days_to_renewal: int | None
     open_tickets: int
