@@ -143,7 +143,7 @@ def list_clients(ctx: ToolContext, params: ListClientsInput) -> ListClientsOutpu
     Pass `page.next_cursor` back as `cursor` (with the same sort) for the next page.
     """
     today = ctx.now.date()
-    raw = cursor_decode(params.cursor, required_keys=("s", "v", "i"))
+    raw = cursor_decode(params.cursor, required_keys={"s": str, "v": (str, type(None)), "i": int})
     after = None
     if raw:
         if raw["s"] != params.sort:
