@@ -47,8 +47,9 @@ class FeatureSpec:
     mean: float
     std: float
     coefficient: float
-    why: str
+    why: str  # why the feature moves risk, sign-free: the reason line adds the direction
     cap: tuple[float, float] | None = None
+    typical: str | None = None  # the reference value in words, when not the mean itself
 
 
 FEATURES: tuple[FeatureSpec, ...] = (
@@ -58,8 +59,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         65.0,
         18.0,
         -0.8,
-        "Negative: the health score summarises usage, sentiment and support; healthier "
-        "accounts renew. Largest weight because it aggregates many signals.",
+        "the health score summarises usage, sentiment and support; healthier accounts renew",
     ),
     FeatureSpec(
         "usage_trend_pct",
@@ -67,7 +67,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         0.0,
         25.0,
         -0.5,
-        "Negative: shrinking usage precedes churn by months; growth means value.",
+        "shrinking usage precedes churn by months; growth means value",
     ),
     FeatureSpec(
         "days_to_renewal",
@@ -75,9 +75,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
         180.0,
         105.0,
         -0.3,
-        "Negative: churn happens at a renewal decision, so fewer days left means the "
-        "risk is imminent and less time to recover; a past-due renewal is worst. "
-        "Capped to -90..365 days: beyond a year proximity carries no extra information.",
+        "churn happens at a renewal decision: fewer days left, less time to recover "
+        "(capped to -90..365 days)",
         cap=(-90.0, 365.0),
     ),
     FeatureSpec(
@@ -86,7 +85,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         0.3,
         0.8,
         0.4,
-        "Positive: unresolved blockers (outages, broken workflows) push customers to alternatives.",
+        "unresolved blockers (outages, broken workflows) push customers to alternatives",
     ),
     FeatureSpec(
         "nps_answer_avg_180d",
@@ -94,8 +93,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         7.5,
         1.8,
         -0.45,
-        "Negative: detractors (answers 0-6) churn more than promoters (9-10). This is "
-        "the mean 0-10 answer, not the -100..100 NPS.",
+        "detractors (answers 0-6) churn more than promoters (9-10)",
     ),
     FeatureSpec(
         "days_since_last_activity",
@@ -103,7 +101,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         10.0,
         15.0,
         0.4,
-        "Positive: silence (no usage, no touchpoint) is how disengagement looks.",
+        "silence (no usage, no touchpoint) is how disengagement looks",
     ),
     FeatureSpec(
         "payment_status",
@@ -111,11 +109,44 @@ FEATURES: tuple[FeatureSpec, ...] = (
         0.15,
         0.45,
         0.5,
-        "Positive: late and delinquent invoices signal budget loss or intent to "
-        "leave. Encoded current=0, late=1, delinquent=2.",
+        "late and delinquent invoices signal budget loss or intent to leave",
+        typical="current",
     ),
 )
 FEATURE_KEYS = tuple(f.key for f in FEATURES)
+_SPEC_BY_KEY = {f.key: f for f in FEATURES}
+EFFECT_WORDS = {
+    "raises_risk": "raises risk",
+    "lowers_risk": "lowers risk",
+    "neutral": "no effect",
+    "missing": "no data",
+}
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{round_half_up(float(value), 1):g}"
+    return str(value)
+
+
+def factor_reason(key: str, effect: str, value: object, missing_reason: str | None = None) -> str:
+    """One line a CSM can read, whose first words are the factor's effect:
+    ``raises risk: Usage trend (%, 30d vs prior 30d) is -40 (typical 0); shrinking usage
+    precedes churn by months, growth means value``. A missing factor says it is assumed
+    typical (0 log-odds)."""
+    spec = _SPEC_BY_KEY.get(key)
+    if spec is None:
+        return f"{EFFECT_WORDS.get(effect, effect)}: {key}"
+    typical = spec.typical or _value_text(spec.mean)
+    if effect == "missing":
+        return (
+            f"no data: {spec.label} ({missing_reason or 'absent'}); assumed typical "
+            f"({typical}), so it does not move the risk"
+        )
+    return (
+        f"{EFFECT_WORDS[effect]}: {spec.label} is {_value_text(value)} (typical {typical}); "
+        f"{spec.why}"
+    )
 
 
 @dataclass(frozen=True)
@@ -228,7 +259,7 @@ def churn_risk_predict(features: Mapping[str, float | str | None]) -> ChurnPredi
                 log_odds=round_half_up(lo, 4),
                 share=round_half_up(abs(lo) / abs_total, 4) if abs_total else 0.0,
                 effect=effect,
-                why=spec.why,
+                why=factor_reason(spec.key, effect, r["value"], r["reason"]),
                 missing_reason=r["reason"],
             )
         )

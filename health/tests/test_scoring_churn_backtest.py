@@ -57,7 +57,31 @@ def test_feature_keys_are_documented_and_signed_as_explained():
         "days_since_last_activity": 1,
         "payment_status": 1,
     }
-    assert all(f.why.startswith(("Negative", "Positive")) for f in FEATURES)
+    assert not any(f.why.startswith(("Negative", "Positive")) for f in FEATURES)
+
+
+def test_reason_line_agrees_with_the_effect_one_line_per_factor():
+    # usage -40 %: z = (-40 - 0) / 25 = -1.6, log-odds = -0.5 x -1.6 = +0.8 -> raises risk.
+    # NPS 9: z = (9 - 7.5) / 1.8 = 0.833, log-odds = -0.45 x 0.833 = -0.375 -> lowers risk.
+    p = churn_risk_predict({"usage_trend_pct": -40, "nps_answer_avg_180d": 9})
+    by_key = {f.key: f for f in p.factors}
+    assert by_key["usage_trend_pct"].log_odds == 0.8
+    assert by_key["usage_trend_pct"].why == (
+        "raises risk: Usage trend (%, 30d vs prior 30d) is -40 (typical 0); "
+        "shrinking usage precedes churn by months; growth means value"
+    )
+    assert by_key["nps_answer_avg_180d"].log_odds == -0.375
+    assert by_key["nps_answer_avg_180d"].why.startswith(
+        "lowers risk: NPS answer mean (0-10, 180d) is 9 (typical 7.5); "
+    )
+    assert by_key["payment_status"].why == (
+        "no data: Payment status (current/late/delinquent) (absent); assumed typical "
+        "(current), so it does not move the risk"
+    )
+    words = {"raises_risk": "raises risk: ", "lowers_risk": "lowers risk: ",
+             "neutral": "no effect: ", "missing": "no data: "}  # fmt: skip
+    for f in churn_risk_predict(BAD).factors + churn_risk_predict(GOOD).factors + p.factors:
+        assert f.why.startswith(words[f.effect]) and "\n" not in f.why
 
 
 def test_worse_features_give_higher_probability():

@@ -10,12 +10,14 @@ from cs_platform.core.contracts import PageInfo, cursor_decode, cursor_encode
 from cs_platform.core.errors import NotFound, field_error
 from cs_platform.core.tools import ToolContext, tool
 from customers.selectors import account_get_for_actor, account_list_for_actor
+from customers.selectors.money import reporting_currency
 from health.scoring import MODEL_VERSION, explain_change
+from health.scoring.urgency import risk_priority
 from health.selectors.backtest import scorecard_backtest
 from health.selectors.churn import (
     accounts_without_prediction_count,
     churn_prediction_at,
-    churn_predictions_current_page,
+    churn_ranked_page,
 )
 from health.selectors.snapshots import (
     NO_SNAPSHOT,
@@ -202,15 +204,17 @@ def backtest_scorecard(ctx: ToolContext, params: BacktestScorecardInput) -> Back
 def identify_churn_risk(
     ctx: ToolContext, params: IdentifyChurnRiskInput
 ) -> IdentifyChurnRiskOutput:
-    """List the accounts most likely to churn, riskiest first, with the factors driving it.
+    """List accounts that can still churn, ranked by risk x ARR x renewal urgency.
 
-    Predictions (model churn-logit-v1) come from each account's latest health snapshot;
-    accounts never scored are scored now, and missing predictions are computed and saved.
-    Each row has the probability, risk level, coverage (share of the model backed by
-    data), the top factors with their log-odds and why, and the features that were
-    missing. Filter by minimum risk level, tier or owner; paginate with `cursor`.
+    `status` active by default (churned accounts: analyze_churn_postmortem). Each row
+    shows the parts of its rank: churn probability (latest snapshot; missing predictions
+    are computed and saved), ARR in the reporting currency, days to the next open renewal
+    and urgency (1 within 30 days or overdue, 0.75 within 90, 0.5 within 180, else 0.25),
+    priority = their product; then risk level, model coverage, health band/coverage, the
+    top factors (one reason line each, starting with its effect) and missing features.
+    Filter by minimum risk level, tier or owner; paginate with `cursor`.
     """
-    accounts = account_list_for_actor(ctx.actor)
+    accounts = account_list_for_actor(ctx.actor).filter(status=params.status)
     if params.tier:
         accounts = accounts.filter(tier=params.tier)
     if params.owner_id:
@@ -218,44 +222,55 @@ def identify_churn_risk(
     refresh = churn_predictions_refresh(
         accounts=accounts, now=ctx.now, actor_label=ctx.actor.label, channel=ctx.actor.channel
     )
-    raw = cursor_decode(params.cursor, required_keys=("p", "a"))
+    raw = cursor_decode(params.cursor, required_keys=("r", "a"))
     after = None
     if raw:
         try:
-            after = (Decimal(str(raw["p"])), int(raw["a"]))
+            after = (Decimal(str(raw["r"])), int(raw["a"]))
         except (ArithmeticError, TypeError, ValueError):
             raise field_error("cursor", "is not a cursor returned by this tool") from None
-    page, has_next = churn_predictions_current_page(
-        accounts, min_risk_level=params.min_risk_level, after=after, limit=params.limit
-    )
+    today = ctx.now.date()
+    page, has_next = churn_ranked_page(
+        accounts, min_risk_level=params.min_risk_level, today=today, after=after,
+        limit=params.limit,
+    )  # fmt: skip
     latest = health_summaries([c.account_id for c in page])
     without = accounts_without_prediction_count(accounts)
     ctx.audit(changes={"predictions_written": refresh.predictions_written})
-    return IdentifyChurnRiskOutput(
-        as_of=ctx.now,
-        model_version=MODEL_VERSION,
-        accounts=[
+    rows = []
+    for c in page:
+        health = latest.get(c.account_id, NO_SNAPSHOT)
+        arr = c.account.arr_reporting
+        rows.append(
             ChurnRiskRow(
                 account_id=c.account_id,
                 name=c.account.name,
                 probability=float(c.probability),
+                arr=None if arr is None else float(arr),
+                days_to_renewal=None if c.renewal_date is None else (c.renewal_date - today).days,
+                urgency=float(c.urgency),
+                priority=risk_priority(c.probability, arr, c.urgency),
                 risk_level=c.risk_level,
                 coverage=float(c.coverage),
                 prediction_as_of=c.as_of,
-                health_score=latest.get(c.account_id, NO_SNAPSHOT).score,
-                health_band=latest.get(c.account_id, NO_SNAPSHOT).band,
-                health_coverage=latest.get(c.account_id, NO_SNAPSHOT).coverage,
-                health_missing=list(latest.get(c.account_id, NO_SNAPSHOT).missing),
+                health_score=health.score,
+                health_band=health.band,
+                health_coverage=health.coverage,
+                health_missing=list(health.missing),
                 top_factors=factor_rows(factors_expanded(c.factors), present_only=True)[:4],
                 missing_features=[f["key"] for f in c.factors if f.get("status") == "missing"],
             )
-            for c in page
-        ],
+        )
+    return IdentifyChurnRiskOutput(
+        as_of=ctx.now,
+        model_version=MODEL_VERSION,
+        reporting_currency=reporting_currency(),
+        accounts=rows,
         predictions_written=refresh.predictions_written,
         accounts_scored_now=refresh.accounts_scored_now,
         accounts_without_prediction=without,
         page=PageInfo(
-            next_cursor=cursor_encode({"p": str(page[-1].probability), "a": page[-1].account_id})
+            next_cursor=cursor_encode({"r": str(page[-1].priority), "a": page[-1].account_id})
             if has_next
             else None,
             has_next=has_next,

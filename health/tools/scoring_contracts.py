@@ -251,6 +251,9 @@ class IdentifyChurnRiskInput(ToolInput):
     )
 
     min_risk_level: RiskLevel = Field(default="medium", description="Lowest risk level listed.")
+    status: Literal["active", "prospect"] = Field(
+        default="active", description="Account status; churned ones: analyze_churn_postmortem."
+    )
     tier: TierName | None = Field(default=None, description="Only this tier.")
     owner_id: int | None = Field(default=None, ge=1, description="Only this CSM's accounts.")
     cursor: Cursor
@@ -262,6 +265,10 @@ class ChurnRiskRow(ToolOutput):
     account_id: int
     name: str
     probability: float
+    arr: float | None = Field(description="ARR in the reporting currency; null: no rate.")
+    days_to_renewal: int | None = Field(description="To the next open renewal; <0 overdue.")
+    urgency: float = Field(description="From days_to_renewal: 1, 0.75, 0.5 or 0.25.")
+    priority: float = Field(description="probability × arr (null = 0) × urgency: the rank.")
     risk_level: str
     coverage: float = Field(description="Share of model weight backed by data, 0–1.")
     prediction_as_of: datetime
@@ -276,7 +283,8 @@ class ChurnRiskRow(ToolOutput):
 class IdentifyChurnRiskOutput(ToolOutput):
     as_of: AsOf
     model_version: str
-    accounts: list[ChurnRiskRow]
+    reporting_currency: str
+    accounts: list[ChurnRiskRow] = Field(description="Highest priority first.")
     predictions_written: int = Field(description="Predictions computed and stored by this call.")
     accounts_scored_now: int = Field(description="Accounts that had no snapshot and were scored.")
     accounts_without_prediction: int = Field(description="In scope but with no data at all.")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from health.scoring import FEATURES, ChurnPrediction, churn_risk_predict
+from health.scoring.churn import factor_reason
 
 _FEATURE_BY_KEY = {f.key: f for f in FEATURES}
 # Everything churn-logit-v1 reads besides the health score comes straight from the inputs.
@@ -27,9 +28,10 @@ def churn_predict_for(computed_score: float | None, values: Mapping[str, Any]) -
 
 
 def factors_stored(prediction: ChurnPrediction) -> list[dict[str, Any]]:
-    """Factors as stored: the per-account numbers only. Labels and the "why" text are the
-    model version's constants (``health.scoring.churn.FEATURES``) and are joined back on
-    read by ``factors_expanded``; storing them 100,000 times a day would only cost I/O."""
+    """Factors as stored: the per-account numbers only. Labels and the "why" line follow
+    from the model version's constants (``health.scoring.churn.FEATURES``) and the stored
+    effect and value, and are rebuilt on read by ``factors_expanded``; storing them
+    100,000 times a day would only cost I/O."""
     return [
         {
             "key": f.key,
@@ -59,7 +61,9 @@ def factors_expanded(stored: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             {
                 **f,
                 "label": spec.label if spec else f.get("key"),
-                "why": spec.why if spec else "",
+                "why": factor_reason(
+                    f.get("key", ""), f.get("effect", ""), f.get("value"), f.get("missing_reason")
+                ),
             }
         )
     return out

@@ -1,0 +1,84 @@
+"""identify_churn_risk lists accounts that can still churn, ranked by risk x ARR x urgency
+with each part visible, and every reason line agrees with its factor's effect."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from cs_platform.core import clock
+from cs_platform.core.errors import InvalidInput
+from cs_platform.core.tools import invoke_tool
+from customers.models import Account, Renewal
+from health.scoring.urgency import renewal_urgency, risk_priority
+from tests.builders import build_account
+
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+
+
+def test_urgency_steps_by_hand():
+    assert [renewal_urgency(d) for d in (-5, 0, 30, 31, 90, 91, 180, 181, None)] == [
+        1.0, 1.0, 1.0, 0.75, 0.75, 0.5, 0.5, 0.25, 0.25
+    ]  # fmt: skip
+    # 0.6 x 120,000 x 0.25 = 18,000; unknown ARR counts 0.
+    assert risk_priority(0.6, Decimal("120000"), 0.25) == 18000.0
+    assert risk_priority(0.6, None, 1.0) == 0.0
+
+
+def test_ranking_is_risk_times_arr_times_urgency_and_churned_are_absent(actors, staff, portfolio):
+    healthy, declining = portfolio["healthy"], portfolio["declining"]
+    gone = build_account(staff["csm1"], 7, declining=True)
+    Account.objects.filter(pk=gone.pk).update(status="churned", churned_on=clock.today())
+    lead = Account.objects.create(name="Lead", owner=staff["csm1"], status="prospect")
+    today = clock.today()
+    # healthy: low risk but 2,000,000 ARR renewing in 10 days (urgency 1);
+    # declining: critical risk, 120,000 ARR renewing in 300 days (urgency 0.25).
+    Account.objects.filter(pk=healthy.pk).update(arr_reporting=Decimal("2000000.00"))
+    Renewal.objects.filter(account=healthy).update(renewal_date=today + timedelta(days=10))
+    Renewal.objects.filter(account=declining).update(renewal_date=today + timedelta(days=300))
+
+    out = invoke_tool("identify_churn_risk", actors["csm1"], {"min_risk_level": "low"})
+    rows = {r["account_id"]: r for r in out["accounts"]}
+    assert set(rows) == {healthy.pk, declining.pk}  # churned and prospect accounts absent
+    h, d = rows[healthy.pk], rows[declining.pk]
+    assert (h["days_to_renewal"], h["urgency"], h["arr"]) == (10, 1.0, 2000000.0)
+    assert (d["days_to_renewal"], d["urgency"], d["arr"]) == (300, 0.25, 120000.0)
+    for r in (h, d):
+        assert r["priority"] == round(r["probability"] * r["arr"] * r["urgency"], 2)
+    # The riskier account ranks second: its decision is far and its ARR small.
+    assert d["probability"] > h["probability"] and h["priority"] > d["priority"]
+    assert [r["account_id"] for r in out["accounts"]] == [healthy.pk, declining.pk]
+    assert out["reporting_currency"] == "USD"
+
+    paged = invoke_tool(
+        "identify_churn_risk", actors["csm1"], {"min_risk_level": "low", "limit": 1}
+    )
+    nxt = invoke_tool(
+        "identify_churn_risk",
+        actors["csm1"],
+        {"min_risk_level": "low", "limit": 1, "cursor": paged["page"]["next_cursor"]},
+    )
+    assert [r["account_id"] for r in paged["accounts"] + nxt["accounts"]] == [
+        healthy.pk, declining.pk
+    ]  # fmt: skip
+    prospects = invoke_tool(
+        "identify_churn_risk", actors["csm1"], {"min_risk_level": "low", "status": "prospect"}
+    )
+    assert {r["account_id"] for r in prospects["accounts"]} <= {lead.pk}
+    with pytest.raises(InvalidInput):
+        invoke_tool("identify_churn_risk", actors["csm1"], {"status": "churned"})
+
+
+def test_reason_lines_agree_with_effects(actors, portfolio):
+    out = invoke_tool("identify_churn_risk", actors["csm1"], {"min_risk_level": "low"})
+    words = {
+        "raises_risk": "raises risk: ",
+        "lowers_risk": "lowers risk: ",
+        "neutral": "no effect: ",
+    }
+    factors = [f for r in out["accounts"] for f in r["top_factors"]]
+    assert factors and all(f["why"].startswith(words[f["effect"]]) for f in factors)
+    assert all(f["log_odds"] > 0 for f in factors if f["effect"] == "raises_risk")
+    assert not any("Negative" in f["why"] or "Positive" in f["why"] for f in factors)
