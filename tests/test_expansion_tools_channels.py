@@ -24,6 +24,14 @@ CASES = [
         "changed",
     ),
     ("trigger_worker_now", {"key": "upsell_detector"}, "write", "run_id"),
+    ("identify_upsell_opportunities", {}, "write", "opportunities"),
+    ("identify_crosssell_opportunities", {}, "write", "opportunities"),
+    ("identify_expansion_opportunities", {}, "write", "opportunities"),
+    ("track_renewals", {}, "read", "renewals"),
+    ("forecast_renewals", {}, "read", "months"),
+    ("negotiate_renewals", {"action": "list"}, "read", "renewals"),
+    ("track_revenue_expansion", {}, "read", "overall"),
+    ("optimize_customer_lifetime_value", {}, "read", "tiers"),
 ]
 
 
@@ -62,9 +70,9 @@ def test_every_tool_answers_over_mcp_and_rest(live_server, staff, expansion_book
 
 def test_write_tools_refuse_a_read_scope_token(live_server, staff, make_token):
     token = make_token(staff["manager"], scopes=["read"])
-    for name, args, scope, _ in CASES:
-        if scope != "write":
-            continue
+    writes = [(n, a) for n, a, scope, _ in CASES if scope == "write"]
+    writes.append(("forecast_renewals", {"action": "clear_override", "renewal_id": 1}))
+    for name, args in writes:
         resp = httpx.post(
             f"{live_server.url}/api/v1/tools/{name}/",
             json=args,

@@ -63,6 +63,15 @@ DEMO_COMMANDS_ENABLED = True
 # Totals, sorting and value tiers compare ARR converted into this currency (ISO code);
 # rates are customers.ExchangeRate rows. Each amount keeps its original currency too.
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
+# Renewal negotiation guardrails (negotiate_renewals): a discount up to the first figure
+# (% off the current ARR) is approved as proposed, up to the second it waits for a
+# manager, beyond it is refused.
+RENEWAL_DISCOUNT_SELF_APPROVE_PCT = env.float("RENEWAL_DISCOUNT_SELF_APPROVE_PCT", default=10.0)
+RENEWAL_DISCOUNT_MAX_PCT = env.float("RENEWAL_DISCOUNT_MAX_PCT", default=30.0)
+# Customer lifetime value (optimize_customer_lifetime_value): gross margin on ARR, and the
+# longest expected lifetime in years (when a segment lost no customer, 1/churn is unbounded).
+CLV_GROSS_MARGIN = env.float("CLV_GROSS_MARGIN", default=0.80)
+CLV_MAX_YEARS = env.float("CLV_MAX_YEARS", default=10.0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

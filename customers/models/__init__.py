@@ -8,12 +8,14 @@ from customers.models.choices import (
     Tier,
 )
 from customers.models.commercial import (
+    OPEN_OPPORTUNITY,
     Contract,
     ContractStatus,
     ExpansionOpportunity,
     ForecastCategory,
     OpportunityKind,
     OpportunityStatus,
+    ProposalStatus,
     Renewal,
     RenewalOutcome,
     RenewalStage,
@@ -35,12 +37,14 @@ from customers.models.engagement import (
     EnrollmentStatus,
     Escalation,
     EscalationStatus,
+    ExecutiveReview,
     LifecycleStageChange,
     Priority,
     Program,
     ProgramContribution,
     ProgramKind,
     ProgramMember,
+    ReviewStatus,
 )
 from customers.models.money import ExchangeRate
 from customers.models.onboarding import (
@@ -53,6 +57,7 @@ from customers.models.onboarding import (
 )
 
 __all__ = [
+    "OPEN_OPPORTUNITY",
     "ExchangeRate",
     "CLOSED_CTA",
     "CTA",
@@ -95,6 +100,9 @@ __all__ = [
     "ProgramContribution",
     "ProgramKind",
     "ProgramMember",
+    "ProposalStatus",
+    "ReviewStatus",
+    "ExecutiveReview",
     "Renewal",
     "RenewalOutcome",
     "RenewalStage",

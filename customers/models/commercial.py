@@ -30,6 +30,9 @@ class Contract(models.Model):
         max_length=16, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
     )
     auto_renew = models.BooleanField(default=False)
+    # What the contract sells ("" = the core subscription; add-ons name their product):
+    # products held are compared across accounts for cross-sell.
+    product = models.CharField(max_length=80, blank=True, default="")
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     created_at = StampField(auto_now_add=True)
 
@@ -69,6 +72,13 @@ class ForecastCategory(models.TextChoices):
     OMITTED = "omitted", "Omitted"
 
 
+class ProposalStatus(models.TextChoices):
+    NONE = "", "No proposal"
+    APPROVED = "approved", "Approved"
+    PENDING_APPROVAL = "pending_approval", "Waiting for a manager"
+    REJECTED = "rejected", "Rejected"
+
+
 class Renewal(models.Model):
     """A renewal event. Days to renewal are computed from `renewal_date`, never stored."""
 
@@ -94,6 +104,20 @@ class Renewal(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = models.TextField(blank=True)
+    # A person's forecast probability replacing the computed one, always with its reason.
+    probability_override = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True
+    )
+    probability_override_reason = models.CharField(max_length=300, blank=True)
+    # The negotiation: `proposed_arr` with its discount, checked against the guardrails.
+    proposal_status = models.CharField(
+        max_length=16, choices=ProposalStatus.choices, blank=True, default=ProposalStatus.NONE
+    )
+    proposal_reason = models.CharField(max_length=300, blank=True)
+    proposal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposal_decided_at = models.DateTimeField(null=True, blank=True)
     created_at = StampField(auto_now_add=True)
 
     class Meta:
@@ -109,6 +133,15 @@ class Renewal(models.Model):
                 condition=Q(probability__isnull=True)
                 | (Q(probability__gte=0) & Q(probability__lte=1)),
                 name="renewal_probability_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(probability_override__isnull=True)
+                | (
+                    Q(probability_override__gte=0)
+                    & Q(probability_override__lte=1)
+                    & ~Q(probability_override_reason="")
+                ),
+                name="renewal_override_0_1_with_reason",
             ),
             models.CheckConstraint(
                 condition=(Q(stage=RenewalStage.CLOSED) & Q(outcome__isnull=False))

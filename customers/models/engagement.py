@@ -56,6 +56,7 @@ class CtaReason(models.TextChoices):
     SLA_BREACH = "sla_breach", "Support SLA breach"
     EXPANSION = "expansion", "Expansion signal"
     RETENTION_CAMPAIGN = "retention_campaign", "Retention campaign"
+    EBR_FOLLOW_UP = "ebr_follow_up", "Executive review follow-up"
     MANUAL = "manual", "Manual"
 
 
@@ -271,3 +272,51 @@ class ProgramContribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.points:+d}"
+
+
+class ReviewStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ExecutiveReview(models.Model):
+    """An executive business review: who attends, the agenda and objectives, and once held
+    the outcome, which objectives were met, the timeline entry and the follow-up CTA."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="reviews")
+    title = models.CharField(max_length=200)
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.SCHEDULED
+    )
+    attendees = models.ManyToManyField(Contact, blank=True, related_name="reviews")
+    staff_attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    agenda = models.JSONField(default=list, blank=True)
+    objectives = models.JSONField(default=list, blank=True)
+    objectives_met = models.JSONField(default=list, blank=True, help_text="Indexes into objectives")
+    outcome = models.TextField(blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    activity = models.OneToOneField(
+        Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="review"
+    )
+    follow_up_cta = models.ForeignKey(
+        CTA, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = StampField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        indexes = [models.Index(fields=["account", "-scheduled_for"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=ReviewStatus.HELD) | Q(held_at__isnull=False),
+                name="review_held_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -34,7 +34,7 @@ EXPANSION_DEFINITIONS = {
     "upsell": "band green, utilisation ≥ upsell_utilisation_pct, tier below enterprise: "
     "move to the next tier; amount = median ARR of active next-tier accounts − this ARR "
     "(reporting currency; none when not positive or no peers).",
-    "cross_sell": "a product (active contract name) held by ≥ crosssell_adoption_pct of "
+    "cross_sell": "a product (active contracts' `product`) held by ≥ crosssell_adoption_pct of "
     "at least crosssell_min_peers active same-tier accounts and not by this one, band in "
     "expansion_bands; amount = median ARR of that product's contracts (reporting currency).",
 }
@@ -142,14 +142,16 @@ def peer_stats(*, today: date) -> PeerStats:
     holders: dict[str, set[int]] = defaultdict(set)
     product_arr: dict[str, list[Decimal]] = defaultdict(list)
     contracts = _active_contracts(today).filter(account__status=AccountStatus.ACTIVE)
-    for account_id, tier, name, arr, currency in contracts.values_list(
-        "account_id", "account__tier", "name", "arr", "currency"
+    for account_id, tier, product, arr, currency in contracts.values_list(
+        "account_id", "account__tier", "product", "arr", "currency"
     ):
-        owners[tier][name].add(account_id)
         holders[tier].add(account_id)
+        if not product:
+            continue
+        owners[tier][product].add(account_id)
         value = money_to_reporting(arr, currency, rates)
         if value is not None:
-            product_arr[name].append(value)
+            product_arr[product].append(value)
     return PeerStats(
         median_arr_by_tier={t: _median(v) for t, v in arr_by_tier.items()},
         peers_by_tier={t: len(ids) for t, ids in holders.items()},

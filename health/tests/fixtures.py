@@ -11,7 +11,7 @@ import pytest
 
 def create_contract(
     account,
-    name: str,
+    product: str,
     arr: str,
     *,
     days_ago: int = 200,
@@ -26,7 +26,8 @@ def create_contract(
     today = clock.today()
     return Contract.objects.create(
         account=account,
-        name=name,
+        name=product or "Subscription",
+        product=product,
         start_date=today - timedelta(days=days_ago),
         end_date=today + timedelta(days=days_left),
         arr=Decimal(arr),

@@ -38,6 +38,7 @@ from portfolio.seed.accounts import account_rows, catalogue_rows, contact_rows
 from portfolio.seed.adoption import adoption_rows
 from portfolio.seed.commercial import commercial_rows
 from portfolio.seed.context import SeedContext
+from portfolio.seed.expansion import addon_contract_rows
 from portfolio.seed.loader import TableLoader, demo_tables_wipe
 from portfolio.seed.money import demo_rates_ensure
 from portfolio.seed.onboarding import onboarding_rows, training_completion_rows
@@ -75,6 +76,7 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(Account, account_rows(ctx))
     loader.load(Contact, contact_rows(ctx))
     contracts, renewals = commercial_rows(ctx)
+    contracts += addon_contract_rows(ctx, contracts)
     loader.load(Contract, contracts)
     loader.load(Renewal, renewals)
     stats: dict[int, UsageStats] = {}

@@ -94,7 +94,7 @@ SPEC = MonitorSpec(
     key=MonitorKey.UPSELL,
     reason=CtaReason.EXPANSION,
     description="Seat utilisation against licensed seats, health band, tier and products "
-    "held (active contract names) against same-tier peers: an expansion CTA with the "
+    "held (active contracts' product) against same-tier peers: an expansion CTA with the "
     "upsell, cross-sell and seat-expansion amounts found.",
     interval_minutes=1440,
     thresholds=THRESHOLDS,
