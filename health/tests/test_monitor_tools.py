@@ -55,7 +55,13 @@ def test_config_shows_thresholds_with_defaults_and_bounds(staff):
     thresholds = {t["name"]: t for t in out["thresholds"]}
     assert thresholds["seat_expansion_pct"]["value"] == 95.0
     assert thresholds["seat_headroom_pct"]["maximum"] == 200
-    assert thresholds["expansion_bands"]["choices"] == ["green", "yellow", "red", "unknown"]
+    assert thresholds["expansion_bands"]["choices"] == [
+        "green",
+        "yellow",
+        "red",
+        "unknown",
+        "insufficient_data",
+    ]
     assert thresholds["cooldown_days"]["value"] == 14
     assert out["recent_runs"] == []
 

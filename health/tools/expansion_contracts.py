@@ -6,12 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import AsOf, DryRun, ToolInput, ToolOutput
 
 
 class IdentifyOpportunitiesInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"account_ids": [12, 57], "limit": 20, "dry_run": True}]}
+    )
+
     account_ids: list[int] | None = Field(
         default=None,
         min_length=1,

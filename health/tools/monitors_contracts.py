@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import AsOf, ToolInput, ToolOutput
 from cs_platform.core.contracts.vocabulary import FieldChange
@@ -54,6 +54,8 @@ class ThresholdRow(ToolOutput):
 
 # --- list_available_workers ----------------------------------------------------------
 class ListAvailableWorkersInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"implemented_only": False}]})
+
     implemented_only: bool = Field(default=False, description="Leave out monitors without a scan.")
 
 
@@ -64,6 +66,8 @@ class ListAvailableWorkersOutput(ToolOutput):
 
 # --- get_worker_config -------------------------------------------------------------
 class GetWorkerConfigInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"key": "upsell_detector"}]})
+
     key: MonitorKeyName = WorkerKey
 
 
@@ -76,6 +80,18 @@ class GetWorkerConfigOutput(ToolOutput):
 
 # --- configure_autonomous_worker -----------------------------------------------------
 class ConfigureAutonomousWorkerInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "upsell_detector",
+                    "interval_minutes": 720,
+                    "thresholds": {"seat_expansion_pct": 90.0},
+                }
+            ]
+        }
+    )
+
     key: MonitorKeyName = WorkerKey
     enabled: bool | None = Field(default=None, description="Scheduled runs on or off.")
     interval_minutes: int | None = Field(
@@ -96,6 +112,8 @@ class ConfigureAutonomousWorkerOutput(ToolOutput):
 
 # --- trigger_worker_now ------------------------------------------------------------
 class TriggerWorkerNowInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"key": "retention_analyzer"}]})
+
     key: MonitorKeyName = WorkerKey
 
 
@@ -109,6 +127,10 @@ class TriggerWorkerNowOutput(ToolOutput):
 
 # --- get_autonomous_status -----------------------------------------------------------
 class GetAutonomousStatusInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"key": "upsell_detector", "run_id": 42}]}
+    )
+
     key: MonitorKeyName | None = Field(default=None, description="One monitor; omit for all.")
     run_id: int | None = Field(default=None, ge=1, description="Also return this run in full.")
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import AsOf, Cursor, PageInfo, ToolInput, ToolOutput
 from cs_platform.core.contracts.vocabulary import Tier
@@ -21,6 +21,10 @@ ReminderDay = Annotated[int, Field(ge=1, le=365)]
 
 # --- track_renewals ------------------------------------------------------------------
 class TrackRenewalsInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"days_ahead": 90, "reminder_days": [60, 30, 7]}]}
+    )
+
     days_ahead: int = Field(default=120, ge=1, le=730, description="Due within N days.")
     include_overdue: bool = Field(default=True, description="Include overdue.")
     account_id: int | None = Field(default=None, ge=1, description="One account only.")
@@ -69,6 +73,19 @@ class TrackRenewalsOutput(ToolOutput):
 
 # --- forecast_renewals ---------------------------------------------------------------
 class ForecastRenewalsInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "override",
+                    "renewal_id": 311,
+                    "probability": "0.35",
+                    "reason": "Executive sponsor left; budget review pending",
+                }
+            ]
+        }
+    )
+
     action: Literal["forecast", "override", "clear_override"] = Field(
         default="forecast", description="Default forecast."
     )
@@ -130,6 +147,19 @@ class ForecastRenewalsOutput(ToolOutput):
 
 # --- negotiate_renewals --------------------------------------------------------------
 class NegotiateRenewalsInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "propose",
+                    "renewal_id": 311,
+                    "proposed_arr": "45000.00",
+                    "reason": "Two-year term",
+                }
+            ]
+        }
+    )
+
     action: Literal["list", "get", "propose", "approve", "reject", "close"] = Field(
         description="approve/reject: managers."
     )
@@ -182,6 +212,12 @@ class NegotiateRenewalsOutput(ToolOutput):
 
 # --- track_revenue_expansion ---------------------------------------------------------
 class TrackRevenueExpansionInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"start": "2025-01-01", "end": "2025-12-31", "tier": "mid_market"}]
+        }
+    )
+
     start: date | None = Field(default=None, description="Default: a year before end.")
     end: date | None = Field(default=None, description="Default: today.")
     tier: TierName | None = Field(default=None, description="Only accounts of this tier.")
@@ -216,6 +252,8 @@ class TrackRevenueExpansionOutput(ToolOutput):
 
 # --- optimize_customer_lifetime_value ------------------------------------------------
 class OptimizeClvInput(ToolInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"tier": "enterprise", "limit": 10}]})
+
     tier: TierName | None = Field(default=None, description="Only this tier.")
     limit: int = Field(default=20, ge=0, le=200, description="Accounts listed, highest CLV first.")
 

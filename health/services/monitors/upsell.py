@@ -11,12 +11,12 @@ from typing import Any
 from customers.models import Account, CtaReason, OpportunityKind, Priority
 from customers.selectors.money import reporting_currency
 from customers.services.ctas import CtaFinding
-from health.models import MonitorKey
+from health.models import HealthBand, MonitorKey
 from health.selectors.expansion import expansion_signals, opportunities_for, peer_stats
 from health.services.monitors.base import MonitorScan, MonitorSpec, Threshold, due_in
 
 ALL_KINDS = tuple(OpportunityKind.values)
-BANDS = ("green", "yellow", "red", "unknown")
+BANDS = tuple(HealthBand.values)
 
 
 def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
