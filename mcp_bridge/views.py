@@ -7,9 +7,21 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from mcp_server.views import MCPServerStreamableHttpView
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 
 from cs_platform.core.authentication import BearerTokenAuthentication
+from mcp_bridge.jsonrpc import envelope_error, http_error_as_jsonrpc
+
+
+def mcp_www_authenticate(request: HttpRequest) -> str:
+    """The challenge of a 401 on /mcp (RFC 6750): MCP clients read it to sign in again;
+    `error="invalid_token"` when a token was offered and refused."""
+    challenge = 'Bearer realm="mcp"'
+    if request.META.get("HTTP_AUTHORIZATION"):
+        challenge += ', error="invalid_token"'
+    return challenge
 
 
 @extend_schema(exclude=True)  # JSON-RPC, described by MCP's own tools/list
@@ -19,10 +31,16 @@ class McpView(MCPServerStreamableHttpView):
 
     django-mcp-server 0.5.7 answers GET by opening an SSE stream that spins at 100% CPU
     forever; we serve JSON responses only, so GET is refused before anything else runs.
+    Every refusal is JSON-RPC: the envelope is checked before the SDK sees it
+    (mcp_bridge.jsonrpc), and 401/403/405/429 keep their status and headers
+    (`WWW-Authenticate`, `Retry-After`) with a JSON-RPC error body.
     """
 
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
+    # DRF's plain parser: text the database cannot store is refused per tool call (an
+    # `isError` result naming the argument), not for the whole JSON-RPC message.
+    parser_classes = [JSONParser]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "GET":
@@ -30,3 +48,16 @@ class McpView(MCPServerStreamableHttpView):
             response["Allow"] = "POST, DELETE"
             return response
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        refusal = envelope_error(request.body)
+        if refusal is not None:
+            return refusal
+        return super().post(request, *args, **kwargs)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return mcp_www_authenticate(request)
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        response = super().handle_exception(exc)
+        return http_error_as_jsonrpc(response, getattr(response, "data", None))
