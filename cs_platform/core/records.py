@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Model
 
 from cs_platform.core import ports
-from cs_platform.core.actors import Actor
+from cs_platform.core.actors import Actor, actor_for_user
 from cs_platform.core.errors import field_error
 from cs_platform.core.services import (
     Diff,
@@ -91,6 +92,9 @@ class RecordSpec:
     personal: frozenset[str] = field(default_factory=frozenset)
     author: str | None = None  # a user field stamped with the actor when left empty
     updatable: tuple[str, ...] | None = None  # None: every field
+    # User fields that assign the row to someone (an owner): only people who can see and
+    # work the row's account (see `account_assignee_check`).
+    assignees: tuple[str, ...] = ()
 
     def writes(
         self, *, create: bool = True, update: bool = True, delete: bool = True
@@ -114,7 +118,35 @@ def account_in_scope(actor: Actor, account_id: Any, *, field: str = "account") -
     return account
 
 
-def _in_scope(spec: RecordSpec, actor: Actor | None, obj: Model) -> None:
+def account_assignee_check(account_id: int | None, user_id: int | None, *, field: str) -> None:
+    """Refuse to assign work on an account to someone who could not see it or act on it:
+    the assignee must be an active user whose role may write and whose book (by the one
+    scope rule, `ports.account_list_for_actor`) holds the account. A CSM's colleague or a
+    viewer would be handed something they cannot see or do."""
+    if user_id is None or account_id is None:
+        return
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise field_error(field, "no active user with this id", code="unknown")
+    assignee = actor_for_user(user, channel="assignment")
+    if not assignee.can_write() or not (
+        ports.account_list_for_actor(assignee).filter(pk=account_id).exists()
+    ):
+        raise field_error(field, "this user cannot see or work this account", code="forbidden")
+
+
+def _assignees_check(spec: RecordSpec, obj: Model, changed: set[str] | None) -> None:
+    for name in spec.assignees:
+        if changed is not None and not ({name, f"{name}_id"} & changed):
+            continue  # an owner left as it was stays, even if the book moved since
+        account_id = account_id_of(obj, spec.account)
+        account_assignee_check(account_id, getattr(obj, f"{name}_id"), field=f"{name}_id")
+
+
+def _in_scope(
+    spec: RecordSpec, actor: Actor | None, obj: Model, *, changed: set[str] | None = None
+) -> None:
+    _assignees_check(spec, obj, changed)
     if spec.account is None or actor is None or actor.sees_all_accounts:
         return
     account_in_scope(
@@ -188,11 +220,12 @@ def record_update(
     """Apply a partial update; returns {field: {before, after}} (empty: nothing written)."""
     if spec.updatable is not None:
         fields_check(changes, spec.updatable)
-    _in_scope(spec, actor, instance)
+    _in_scope(spec, actor, instance, changed=set())
     with transaction.atomic():
         diff = model_update(instance, changes)
         if diff:
-            _in_scope(spec, actor, instance)  # a row may not move out of the book either
+            # A row may not move out of the book either, nor to someone outside it.
+            _in_scope(spec, actor, instance, changed=set(diff))
             _audit(spec, actor, "update", instance, diff, system)
     return diff
 
@@ -201,7 +234,7 @@ def record_delete(
     spec: RecordSpec, *, actor: Actor | None, instance: Model, system: str = "system"
 ) -> None:
     """Delete one row in the actor's scope; the event keeps its (redacted) last values."""
-    _in_scope(spec, actor, instance)
+    _in_scope(spec, actor, instance, changed=set())
     with transaction.atomic():
         # Recorded first, while the row still has its id; a refused delete (a protected
         # relation) rolls the event back with it.

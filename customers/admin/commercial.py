@@ -8,6 +8,7 @@ from django.contrib import admin
 from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import json_block, money_text
+from customers.admin.assignees import AssigneeChoicesMixin
 from customers.models import Contract, ExchangeRate, ExpansionOpportunity, Renewal, RenewalStage
 from customers.services.money import EXCHANGE_RATE_WRITES
 from customers.services.records import CONTRACT_WRITES, EXPANSION_WRITES, RENEWAL_WRITES
@@ -40,7 +41,7 @@ class ContractAdmin(CsModelAdmin):
 
 
 @admin.register(Renewal)
-class RenewalAdmin(CsModelAdmin):
+class RenewalAdmin(AssigneeChoicesMixin, CsModelAdmin):
     account_lookup = "account"
     writes = RENEWAL_WRITES
     list_display = (
@@ -64,7 +65,7 @@ class RenewalAdmin(CsModelAdmin):
     search_fields = ("account__name", "notes")
     list_select_related = ("account", "owner")
     autocomplete_fields = ("account",)
-    raw_id_fields = ("contract", "owner")
+    raw_id_fields = ("contract",)
     date_hierarchy = "renewal_date"
     readonly_fields = ("days_to_renewal", "created_at")
     fieldsets = (

@@ -11,6 +11,7 @@ from cs_platform.core import clock
 from cs_platform.core.admin.base import CsModelAdmin, admin_actor
 from cs_platform.core.admin.display import json_block
 from cs_platform.core.admin.writes import service_call
+from customers.admin.assignees import AssigneeChoicesMixin
 from customers.models import (
     CLOSED_CTA,
     CTA,
@@ -58,7 +59,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(CTA)
-class CtaAdmin(CsModelAdmin):
+class CtaAdmin(AssigneeChoicesMixin, CsModelAdmin):
     account_lookup = "account"
     writes = CTA_WRITES  # closed_at follows the status (customers.services.ctas)
     list_display = (
@@ -83,7 +84,6 @@ class CtaAdmin(CsModelAdmin):
     search_fields = ("title", "account__name", "source")
     list_select_related = ("account", "owner")
     autocomplete_fields = ("account",)
-    raw_id_fields = ("owner",)
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "closed_at", "details_pretty")
     exclude = ("details",)
@@ -110,7 +110,7 @@ class CtaAdmin(CsModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(CsModelAdmin):
+class EscalationAdmin(AssigneeChoicesMixin, CsModelAdmin):
     account_lookup = "account"
     # Opened with the severity's SLA deadline; resolving stamps resolved_at.
     writes = ESCALATION_WRITES
@@ -129,7 +129,7 @@ class EscalationAdmin(CsModelAdmin):
     search_fields = ("summary", "account__name")
     list_select_related = ("account", "owner")
     autocomplete_fields = ("account",)
-    raw_id_fields = ("cta", "ticket", "owner")
+    raw_id_fields = ("cta", "ticket")
     date_hierarchy = "opened_at"
 
     @admin.display(description="SLA missed", boolean=True)

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
+from customers.admin.assignees import AssigneeChoicesMixin
 from customers.models import (
     MilestoneStatus,
     OnboardingMilestone,
@@ -32,7 +33,7 @@ class MilestoneInline(CsTabularInline):
 
 
 @admin.register(OnboardingPlan)
-class OnboardingPlanAdmin(CsModelAdmin):
+class OnboardingPlanAdmin(AssigneeChoicesMixin, CsModelAdmin):
     account_lookup = "account"
     writes = ONBOARDING_PLAN_WRITES
     list_display = (
@@ -49,7 +50,6 @@ class OnboardingPlanAdmin(CsModelAdmin):
     search_fields = ("account__name", "template")
     list_select_related = ("account", "owner")
     autocomplete_fields = ("account",)
-    raw_id_fields = ("owner",)
     date_hierarchy = "target_date"
     readonly_fields = ("progress", "created_at")
     inlines = [MilestoneInline]

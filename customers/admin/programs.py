@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
 
-from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
+from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline, account_scope_q
 from customers.models import Program, ProgramContribution, ProgramMember
 from customers.services.records import CONTRIBUTION_WRITES, PROGRAM_MEMBER_WRITES, PROGRAM_WRITES
 
@@ -21,7 +21,12 @@ class ProgramAdmin(CsModelAdmin):
     prepopulated_fields = {"key": ("name",)}
 
     def get_queryset(self, request):
-        current = Count("members", filter=Q(members__left_at__isnull=True))
+        # A CSM counts their own book's members.
+        current = Count(
+            "members",
+            filter=Q(members__left_at__isnull=True)
+            & account_scope_q(request, "members__contact__account"),
+        )
         return super().get_queryset(request).annotate(current_member_count=current)
 
     @admin.display(description="current members", ordering="current_member_count")

@@ -7,10 +7,12 @@ than another. Out-of-scope ids answer `not_found`, exactly like missing ones.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import NotFound
+from cs_platform.core.models import Role
 from customers.models import Account
 
 
@@ -35,3 +37,16 @@ def account_get_for_actor(actor: Actor, account_id: int, *, for_update: bool = F
             details={"field": "account_id", "account_id": account_id},
         )
     return account
+
+
+def user_list_assignable(accounts: QuerySet[Account]) -> QuerySet:
+    """Active users to whom work on any of `accounts` may be assigned: those who can see
+    it by the rule above and whose role may act (managers and superusers see every
+    account; a CSM sees their own book; viewers only look). The admin's owner choices;
+    `cs_platform.core.records.account_assignee_check` enforces the same on every write."""
+    workers = (
+        Q(is_superuser=True)
+        | Q(staff_profile__role=Role.MANAGER)
+        | Q(staff_profile__role=Role.CSM, pk__in=accounts.values("owner_id"))
+    )
+    return get_user_model().objects.filter(workers, is_active=True).order_by("username")

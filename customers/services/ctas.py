@@ -41,7 +41,7 @@ from customers.models import (
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 _BATCH = 1000
-CTA_RECORD = RecordSpec(CTA, "cta", account="account")
+CTA_RECORD = RecordSpec(CTA, "cta", account="account", assignees=("owner",))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from cs_platform.core.errors import field_error
 from cs_platform.core.records import (
     RecordSpec,
     WriteServices,
+    account_assignee_check,
     account_in_scope,
     as_row,
     record_delete,
@@ -49,13 +50,12 @@ UPDATABLE_FIELDS = ("status", "severity", "summary", "owner_id", "sla_hours")
 CREATE_FIELDS = ("account_id", "severity", "summary", "owner_id", "ticket_id", "cta_id")
 
 
-def _owner(owner_id: int | None) -> Any:
+def _owner(owner_id: int | None, account_id: int) -> Any:
+    """The assignee, who must be able to see and work the account."""
     if owner_id is None:
         return None
-    owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first()
-    if owner is None:
-        raise field_error("owner_id", "no active user with this id", code="unknown")
-    return owner
+    account_assignee_check(account_id, owner_id, field="owner_id")
+    return get_user_model().objects.get(pk=owner_id)
 
 
 def _ticket_on_account(ticket_id: int, account: Account) -> bool:
@@ -85,7 +85,7 @@ def escalation_open(
         raise field_error("ticket_id", "no ticket with this id on this account", code="unknown")
     if cta_id is not None and not CTA.objects.filter(pk=cta_id, account=account).exists():
         raise field_error("cta_id", "no CTA with this id on this account", code="unknown")
-    owner = _owner(owner_id) if owner_id is not None else account.owner
+    owner = _owner(owner_id, account.pk) if owner_id is not None else account.owner
     with transaction.atomic():
         escalation = Escalation.objects.create(
             account=account,
@@ -148,7 +148,8 @@ def escalation_update(
             raise field_error("summary", "must not be empty", code="required")
         new["summary"] = summary[:300]
     if changes.get("owner_id") is not None:
-        new["owner_id"] = _owner(changes["owner_id"]).pk
+        if changes["owner_id"] != escalation.owner_id:
+            new["owner_id"] = _owner(changes["owner_id"], escalation.account_id).pk
     with transaction.atomic():
         diff = model_update(escalation, new)
         if diff:

@@ -24,7 +24,9 @@ from customers.models import (
 )
 
 CONTRACT_RECORD = RecordSpec(Contract, "contract", account="account")
-RENEWAL_RECORD = RecordSpec(Renewal, "renewal", account="account", personal=frozenset({"notes"}))
+RENEWAL_RECORD = RecordSpec(
+    Renewal, "renewal", account="account", personal=frozenset({"notes"}), assignees=("owner",)
+)
 EXPANSION_RECORD = RecordSpec(ExpansionOpportunity, "expansion_opportunity", account="account")
 # An activity's body and attendees are notes about people: audited by field name only.
 ACTIVITY_RECORD = RecordSpec(
@@ -34,7 +36,9 @@ ACTIVITY_RECORD = RecordSpec(
     personal=frozenset({"body", "attendees", "outcomes"}),
     author="author",
 )
-ONBOARDING_PLAN_RECORD = RecordSpec(OnboardingPlan, "onboarding_plan", account="account")
+ONBOARDING_PLAN_RECORD = RecordSpec(
+    OnboardingPlan, "onboarding_plan", account="account", assignees=("owner",)
+)
 MILESTONE_RECORD = RecordSpec(OnboardingMilestone, "onboarding_milestone", account="plan__account")
 TRAINING_MODULE_RECORD = RecordSpec(TrainingModule, "training_module")
 TRAINING_COMPLETION_RECORD = RecordSpec(

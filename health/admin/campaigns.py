@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
+from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline, account_scope_q
 from customers.models import Campaign, CampaignEnrollment, EnrollmentStatus
 from health.services.campaigns import CAMPAIGN_WRITES, ENROLLMENT_WRITES
 
@@ -40,7 +40,12 @@ class CampaignAdmin(CsModelAdmin):
     inlines = [CampaignEnrollmentInline]
 
     def get_queryset(self, request):
-        active = Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ACTIVE))
+        # A CSM counts their own book's enrolments, as the inline lists only those.
+        active = Count(
+            "enrollments",
+            filter=Q(enrollments__status=EnrollmentStatus.ACTIVE)
+            & account_scope_q(request, "enrollments__account"),
+        )
         return super().get_queryset(request).annotate(active_enrollment_count=active)
 
     @admin.display(description="active enrollments", ordering="active_enrollment_count")

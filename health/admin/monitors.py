@@ -68,6 +68,8 @@ class MonitorRunAdmin(CsModelAdmin):
         "details_pretty",
     )
     readonly_fields = fields
+    # Details list the CTAs a run raised across every book.
+    manager_only_fields = ("details_pretty",)
 
     @admin.display(description="took")
     def duration(self, obj):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
+from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, account_scope_q
 from health.models import Segment, SegmentMembership
 from health.services.segments import SEGMENT_WRITES
 
@@ -22,7 +22,12 @@ class SegmentAdmin(CsModelAdmin):
     readonly_fields = ("evaluated_at", "created_at")
 
     def get_queryset(self, request):
-        current = Count("memberships", filter=Q(memberships__exited_at__isnull=True))
+        # A CSM counts their own book's members.
+        current = Count(
+            "memberships",
+            filter=Q(memberships__exited_at__isnull=True)
+            & account_scope_q(request, "memberships__account"),
+        )
         return super().get_queryset(request).annotate(current_member_count=current)
 
     @admin.display(description="current members", ordering="current_member_count")

@@ -158,6 +158,8 @@ class SyncRunAdmin(CsModelAdmin):
     date_hierarchy = "started_at"
     exclude = ("cursor_before", "cursor_after", "unmatched_samples")
     readonly_fields = ("cursors_pretty", "unmatched_pretty")
+    # Samples are provider records no account matched (names, e-mails of any book).
+    manager_only_fields = ("unmatched_pretty",)
 
     def get_queryset(self, request):
         return (
@@ -182,6 +184,9 @@ class SyncRunAdmin(CsModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(CsModelAdmin):
+    """Raw provider payloads name people and accounts of every book: managers only."""
+
+    view_roles = MANAGERS
     read_only = True
     list_display = ("event_type", "provider", "event_id", "status", "received_at", "processed_at")
     list_filter = ("provider", "status")

@@ -4,11 +4,11 @@ loads its foreign-key choices once, so the page's query count does not grow with
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Value, When
 
 from cs_platform.core import clock
 from cs_platform.core.admin.base import CsTabularInline
+from customers.admin.assignees import assignee_choices
 from customers.models import CTA, CTA_OPEN_STATUSES, Contact, Contract, Renewal, RenewalStage
 from integrations.models import SupportTicket
 
@@ -19,13 +19,11 @@ OPEN_FIRST = Case(
 )
 
 
-def staff_and_current_users(current_owner_ids):
-    """Active staff, plus whoever already owns a row (so saving never drops an owner)."""
-    return (
-        get_user_model()
-        .objects.filter(Q(is_active=True, is_staff=True) | Q(pk__in=current_owner_ids))
-        .order_by("username")
-    )
+def _owner_choices(request, model, parent):
+    """Who may own a row on the account: those who can see and work it, plus current
+    owners (so saving never drops one)."""
+    owners = list(model.objects.filter(account=parent).values_list("owner_id", flat=True))
+    return assignee_choices(request, parent.pk if parent else None, owners)
 
 
 class ContactInline(CsTabularInline):
@@ -63,8 +61,7 @@ class RenewalInline(CsTabularInline):
     def cached_choice_queryset(self, request, parent, name, qs):
         if name == "contract":
             return qs.filter(account=parent) if parent is not None else qs.none()
-        owners = Renewal.objects.filter(account=parent).values("owner_id") if parent else []
-        return staff_and_current_users(owners)
+        return _owner_choices(request, Renewal, parent)
 
     def days_to_renewal(self, obj):
         if obj.renewal_date is None or obj.stage == RenewalStage.CLOSED:
@@ -115,8 +112,7 @@ class CtaInline(CsTabularInline):
     verbose_name_plural = "CTAs (open first)"
 
     def cached_choice_queryset(self, request, parent, name, qs):
-        owners = CTA.objects.filter(account=parent).values("owner_id") if parent else []
-        return staff_and_current_users(owners)
+        return _owner_choices(request, CTA, parent)
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

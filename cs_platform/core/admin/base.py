@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core import checks
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.forms.models import _get_foreign_key
 from django.http import HttpRequest
 
@@ -33,6 +33,18 @@ ALL_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM, Role.VIEWER)
 WORK_ROLES: tuple[str, ...] = (Role.MANAGER, Role.CSM)
 MANAGERS: tuple[str, ...] = (Role.MANAGER,)
 NOBODY: tuple[str, ...] = ()
+
+
+def account_scope_q(request: HttpRequest, path: str) -> Q:
+    """A filter keeping rows whose account (reached by `path`, "" for Account itself) the
+    request user may see: nothing filtered for managers and viewers, the book for a CSM.
+    Also the filter of an aggregate (`Count(..., filter=...)`), so counts shown to a CSM
+    count only their book."""
+    actor = admin_actor(request)
+    if actor.sees_all_accounts:
+        return Q()
+    visible = account_list_for_actor(actor).values("pk")
+    return Q(**{f"{path}__in" if path else "pk__in": visible})
 
 
 class RolePermissionMixin:
@@ -110,24 +122,56 @@ class RolePermissionMixin:
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
+    def scope_lookup(self) -> str | None:
+        """The path from this admin's rows to their account (None: not account-bound)."""
+        return self.account_lookup
+
     def scope_queryset(self, request: HttpRequest, qs: QuerySet) -> QuerySet:
         """Rows of accounts the request user may see (all, unless a CSM)."""
-        if self.account_lookup is None:
+        path = self.scope_lookup()
+        if path is None:
             return qs
-        actor = admin_actor(request)
-        if actor.sees_all_accounts:
-            return qs
-        visible = account_list_for_actor(actor).values("pk")
-        lookup = f"{self.account_lookup}__in" if self.account_lookup else "pk__in"
-        return qs.filter(**{lookup: visible})
+        return qs.filter(account_scope_q(request, path))
+
+    def is_manager(self, request: HttpRequest) -> bool:
+        return request.user.is_active and self._role_in(request, MANAGERS)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         related_admin = self.admin_site._registry.get(db_field.related_model)
         if "queryset" not in kwargs and isinstance(related_admin, RolePermissionMixin):
-            if related_admin.account_lookup is not None:
+            if related_admin.scope_lookup() is not None:
                 base = db_field.related_model._default_manager.all()
                 kwargs["queryset"] = related_admin.scope_queryset(request, base)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def unscoped_account_link(model_admin: RolePermissionMixin) -> str | None:
+    """The first foreign key of an admin's model that leads to account-bound rows when the
+    admin itself is not scoped and is not for managers only (a CSM would see other books'
+    rows through it); None when there is none."""
+    if model_admin.scope_lookup() is not None or set(model_admin.view_roles) <= set(MANAGERS):
+        return None
+    registry = model_admin.admin_site._registry
+    for field in model_admin.model._meta.concrete_fields:
+        target = registry.get(field.related_model) if field.is_relation else None
+        if isinstance(target, RolePermissionMixin) and target.scope_lookup() is not None:
+            return field.name
+    return None
+
+
+def scope_check(model_admin: RolePermissionMixin) -> list[checks.CheckMessage]:
+    link = unscoped_account_link(model_admin)
+    if link is None:
+        return []
+    return [
+        checks.Error(
+            f"{type(model_admin).__qualname__} shows {model_admin.model._meta.label} rows, "
+            f"which reach accounts through '{link}', without an account scope.",
+            hint="Set account_lookup (the path to the account) or view_roles = MANAGERS.",
+            obj=type(model_admin),
+            id="cs_admin.E002",
+        )
+    ]
 
 
 class CsModelAdmin(NamelessLogMixin, ServiceWriteMixin, RolePermissionMixin, admin.ModelAdmin):
@@ -138,9 +182,15 @@ class CsModelAdmin(NamelessLogMixin, ServiceWriteMixin, RolePermissionMixin, adm
     # Form fields that are not model fields (passed to the services); hidden from people
     # who may only look.
     form_only_fields: tuple[str, ...] = ()
+    # Fields that show other books' data (raw payloads, samples, run details): shown to
+    # managers only.
+    manager_only_fields: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return self.scope_queryset(request, super().get_queryset(request))
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        return [*super().check(**kwargs), *scope_check(self)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -154,13 +204,13 @@ class CsModelAdmin(NamelessLogMixin, ServiceWriteMixin, RolePermissionMixin, adm
             if obj is not None
             else self.has_add_permission(request)
         )
-        if may_edit or not self.form_only_fields:
+        hidden = set() if may_edit else set(self.form_only_fields)
+        if not self.is_manager(request):
+            hidden |= set(self.manager_only_fields)
+        if not hidden:
             return fieldsets
         return [
-            (
-                name,
-                {**opts, "fields": [f for f in opts["fields"] if f not in self.form_only_fields]},
-            )
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
             for name, opts in fieldsets
         ]
 
@@ -196,6 +246,17 @@ class CsInlineMixin(RolePermissionMixin):
         registered = self.admin_site._registry.get(self.model)
         return getattr(registered, "writes", None)
 
+    def scope_lookup(self) -> str | None:
+        # An inline is scoped like the admin registered for its model unless it says
+        # otherwise: a campaign's enrolments on a CSM's page are their book's only.
+        if self.account_lookup is not None:
+            return self.account_lookup
+        registered = self.admin_site._registry.get(self.model)
+        return registered.scope_lookup() if isinstance(registered, RolePermissionMixin) else None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return self.scope_queryset(request, super().get_queryset(request))
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
         # Inline rows are added and changed on one form: what update does not accept is
@@ -204,7 +265,7 @@ class CsInlineMixin(RolePermissionMixin):
         return (*readonly, *extra)
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        errors = super().check(**kwargs)
+        errors = [*super().check(**kwargs), *scope_check(self)]
         if not self.read_only and self.write_services() is None:
             errors.append(
                 checks.Error(
