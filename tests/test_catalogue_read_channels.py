@@ -20,6 +20,11 @@ READ_CALLS = [
     ("manage_knowledge_base", {"action": "search", "query": "password"}),
     ("manage_customer_portal", {"action": "get", "account_id": "{acme}"}),
     ("analyze_support_performance", {"account_id": "{acme}", "weeks": 4}),
+    ("collect_feedback", {"action": "list"}),
+    ("analyze_feedback_sentiment", {"days": 90}),
+    ("manage_voice_of_customer", {"action": "summary", "account_id": "{acme}"}),
+    ("share_product_insights", {"action": "list"}),
+    ("track_cs_metrics", {"months": 3}),
 ]
 WRITE_CALLS = [
     ("update_knowledge_base", {"action": "create", "slug": "x", "title": "X", "body": "Y"}),

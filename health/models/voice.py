@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from cs_platform.core.fields import StampField
 
 
 class SurveyKind(models.TextChoices):
@@ -96,6 +99,7 @@ class Feedback(models.Model):
     product_area = models.CharField(max_length=80, blank=True)
     text = models.TextField()
     sentiment = models.FloatField(null=True, blank=True, help_text="−1 (negative) to 1")
+    tags = models.JSONField(default=list, blank=True, help_text="Themes, lower-case.")
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField()
 
@@ -113,3 +117,35 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} from {self.account_id}"
+
+
+class InsightStatus(models.TextChoices):
+    SHARED = "shared", "Shared"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    PLANNED = "planned", "Planned"
+    SHIPPED = "shipped", "Shipped"
+    DECLINED = "declined", "Declined"
+
+
+class ProductInsight(models.Model):
+    """A finding shared with the product team, with the feedback behind it."""
+
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    product_area = models.CharField(max_length=80, blank=True)
+    status = models.CharField(
+        max_length=16, choices=InsightStatus.choices, default=InsightStatus.SHARED
+    )
+    shared_with = models.CharField(max_length=120, help_text="Team or person it went to.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feedback = models.ManyToManyField(Feedback, related_name="insights")
+    created_at = StampField(auto_now_add=True)
+    updated_at = StampField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

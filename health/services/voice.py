@@ -27,11 +27,14 @@ from cs_platform.core.records import (
 from cs_platform.core.services import fields_check, model_update
 from customers.models import Contact
 from health.models import Feedback, Survey, SurveyResponse
+from health.services.sentiment import text_sentiment
 
 SCORE_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 FREE_TEXT = frozenset({"comment", "text"})
 RESPONSE_UPDATABLE = ("score", "comment", "contact_id")
-FEEDBACK_UPDATABLE = ("kind", "status", "product_area", "text", "sentiment", "contact_id")
+FEEDBACK_UPDATABLE = (
+    "kind", "status", "product_area", "text", "sentiment", "contact_id", "tags",
+)  # fmt: skip
 FEEDBACK_CREATE_FIELDS = (
     "account_id",
     "contact_id",
@@ -42,6 +45,7 @@ FEEDBACK_CREATE_FIELDS = (
     "external_id",
     "sentiment",
     "created_at",
+    "tags",
 )
 FEEDBACK_RECORD = RecordSpec(Feedback, "feedback", account="account", personal=FREE_TEXT)
 
@@ -146,6 +150,14 @@ def survey_response_update(
     return sorted(diff)
 
 
+def tags_clean(tags: list[str] | None) -> list[str]:
+    """Tags as stored: lower-case, trimmed, distinct, sorted."""
+    cleaned = sorted({str(t).strip().lower() for t in tags or [] if str(t).strip()})
+    if any(len(t) > 60 for t in cleaned):
+        raise field_error("tags", "each tag is at most 60 characters")
+    return cleaned
+
+
 def feedback_create(
     *,
     actor: Actor,
@@ -158,8 +170,10 @@ def feedback_create(
     external_id: str | None = None,
     sentiment: float | None = None,
     created_at: datetime | None = None,
+    tags: list[str] | None = None,
 ) -> Feedback:
-    """Record one piece of customer feedback (status `new`)."""
+    """Record one piece of customer feedback (status `new`); without a given sentiment,
+    VADER scores the text."""
     account = account_in_scope(actor, account_id)
     now = clock.now()
     created_at = created_at or now
@@ -175,17 +189,25 @@ def feedback_create(
         product_area=product_area,
         source=source,
         external_id=external_id,
-        sentiment=sentiment,
+        sentiment=text_sentiment(text) if sentiment is None else sentiment,
+        tags=tags_clean(tags),
         created_at=created_at,
     )
     changes = {"kind": kind, "source": source, "product_area": product_area, "text": text}
+    if feedback.tags:
+        changes["tags"] = feedback.tags
     _write(actor, "feedback.create", feedback, changes, feedback.save)
     return feedback
 
 
 def feedback_update(*, actor: Actor, feedback: Feedback, changes: dict[str, Any]) -> list[str]:
-    """Triage or correct feedback (kind, status, area, text, sentiment, contact)."""
+    """Triage or correct feedback (kind, status, area, text, sentiment, contact, tags). New
+    text without a given sentiment is scored again."""
     fields_check(changes, FEEDBACK_UPDATABLE)
+    if "tags" in changes:
+        changes = {**changes, "tags": tags_clean(changes["tags"])}
+    if changes.get("text") not in (None, feedback.text) and "sentiment" not in changes:
+        changes = {**changes, "sentiment": text_sentiment(changes["text"])}
     if "contact_id" in changes and changes["contact_id"] != feedback.contact_id:
         _check_contact(changes["contact_id"], feedback.account_id)
     diff = _write(actor, "feedback.update", feedback, {}, lambda: model_update(feedback, changes))

@@ -24,7 +24,15 @@ from customers.models import (
     TrainingCompletion,
     TrainingModule,
 )
-from health.models import Feature, FeatureAdoption, Feedback, Survey, SurveyResponse, UsageDaily
+from health.models import (
+    Feature,
+    FeatureAdoption,
+    Feedback,
+    ProductInsight,
+    Survey,
+    SurveyResponse,
+    UsageDaily,
+)
 from integrations.models import (
     CustomerPortalSettings,
     KnowledgeArticle,
@@ -39,6 +47,7 @@ from portfolio.seed.adoption import adoption_rows
 from portfolio.seed.commercial import commercial_rows
 from portfolio.seed.context import SeedContext
 from portfolio.seed.expansion import addon_contract_rows
+from portfolio.seed.insights import insight_rows
 from portfolio.seed.loader import TableLoader, demo_tables_wipe
 from portfolio.seed.money import demo_rates_ensure
 from portfolio.seed.onboarding import onboarding_rows, training_completion_rows
@@ -84,7 +93,11 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(FeatureAdoption, adoption_rows(ctx, stats))
     loader.load(SupportTicket, ticket_rows(ctx))
     loader.load(SurveyResponse, survey_response_rows(ctx))
-    loader.load(Feedback, feedback_rows(ctx))
+    feedback = list(feedback_rows(ctx))
+    loader.load(Feedback, feedback)
+    insights = insight_rows(ctx, feedback)
+    loader.load(ProductInsight, insights.insights)
+    loader.load(ProductInsight.feedback.through, insights.links)
     onboarding = onboarding_rows(ctx)
     loader.load(OnboardingPlan, onboarding.plans)
     loader.load(OnboardingMilestone, onboarding.milestones)

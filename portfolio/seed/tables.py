@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from customers.models import Account, TrainingModule
-from health.models import Feature, Survey
+from health.models import Feature, ProductInsight, Survey
 from integrations.models import KnowledgeArticle, SlaPolicy, TicketRoutingRule
 from portfolio.seed.loader import demo_models
 
@@ -13,7 +13,16 @@ from portfolio.seed.loader import demo_models
 def seeded_models() -> list[type[models.Model]]:
     """Tables ``seed_demo --reset`` empties (and the content hash reads)."""
     return demo_models(
-        [Account, Feature, Survey, TrainingModule, KnowledgeArticle, SlaPolicy, TicketRoutingRule]
+        [
+            Account,
+            Feature,
+            Survey,
+            TrainingModule,
+            KnowledgeArticle,
+            SlaPolicy,
+            TicketRoutingRule,
+            ProductInsight,
+        ]
     )
 
 

@@ -12,15 +12,16 @@ from datetime import date
 from typing import Any
 
 from health.models import FeedbackStatus, SurveyKind
+from health.services.sentiment import text_sentiment
 from portfolio.seed.catalogue import FEATURES
 from portfolio.seed.context import SeedContext
 from portfolio.seed.profiles import AccountProfile, Archetype
 from portfolio.seed.rng import clamp, poisson, stream, weighted
 from portfolio.seed.voice_text import (
     CSAT_COMMENTS,
+    FEEDBACK_TAGS,
     FEEDBACK_TEXTS,
     NPS_COMMENTS,
-    SENTIMENT,
     csat_band,
     nps_band,
 )
@@ -116,7 +117,9 @@ def _feedback_status(r: random.Random, age_days: int, kind: str) -> str:
 
 
 def feedback_rows(ctx: SeedContext) -> Iterator[Row]:
+    """Feedback with its text's VADER sentiment (scored once per distinct text)."""
     fid = 0
+    _scores: dict[str, float] = {}
     for p in ctx.profiles:
         lo, hi = ctx.data_from(p), ctx.engaged_until(p)
         if hi < lo:
@@ -131,6 +134,7 @@ def feedback_rows(ctx: SeedContext) -> Iterator[Row]:
             kind = weighted(r, kinds)
             feature = r.choice(FEATURES)
             created = ctx.cal.moment(r, lo, hi)
+            text_index = r.randrange(len(FEEDBACK_TEXTS[kind]))
             items.append(
                 {
                     "account_id": p.number,
@@ -139,8 +143,8 @@ def feedback_rows(ctx: SeedContext) -> Iterator[Row]:
                     "status": _feedback_status(r, (ctx.cal.today - created.date()).days, kind),
                     "source": r.choice(("csm", "in_app", "email", "survey")),
                     "product_area": feature.name,
-                    "text": r.choice(FEEDBACK_TEXTS[kind]).format(area=feature.name),
-                    "sentiment": round(r.uniform(*SENTIMENT[kind]), 2),
+                    "text": FEEDBACK_TEXTS[kind][text_index].format(area=feature.name),
+                    "tags": list(FEEDBACK_TAGS[kind][text_index]),
                     "external_id": None,
                     "created_at": created,
                 }
@@ -149,4 +153,5 @@ def feedback_rows(ctx: SeedContext) -> Iterator[Row]:
         for row in items:
             fid += 1
             row["id"] = fid
+            row["sentiment"] = _scores.setdefault(row["text"], text_sentiment(row["text"]))
             yield row

@@ -65,12 +65,13 @@ FEEDBACK_TEXTS = {
         "Can {area} be used offline?",
     ),
 }
-SENTIMENT = {
-    "praise": (0.5, 0.95),
-    "feature_request": (-0.1, 0.4),
-    "question": (-0.15, 0.2),
-    "bug": (-0.7, -0.1),
-    "complaint": (-0.95, -0.4),
+# The theme of each text above, in the same order (stored as the feedback's tags).
+FEEDBACK_TAGS = {
+    "feature_request": (["scheduling"], ["permissions"], ["integrations"], ["ui"]),
+    "bug": (["filters"], ["data-accuracy"], ["performance"]),
+    "praise": (["ui"], ["productivity"], ["reporting"]),
+    "complaint": (["reliability"], ["billing", "reliability"], ["support"]),
+    "question": (["sharing"], ["limits"], ["offline"]),
 }
 
 

@@ -37,3 +37,17 @@ def test_support_desk_tools_answer_from_the_demo(seeded):
         for n in range(1, 61)
     ]
     assert any(p["configured"] and p["enabled"] for p in portals)
+
+
+def test_feedback_tools_answer_from_the_demo(seeded):
+    sentiment = call(seeded, "analyze_feedback_sentiment", {"days": 365})
+    assert sentiment["feedback"] > 0 and sentiment["scored_now"] == 0
+    assert sentiment["positive"] > 0 and sentiment["negative"] > 0 and sentiment["themes"]
+    insights = call(seeded, "share_product_insights", {"action": "list"})["insights"]
+    assert insights and all(i["feedback_count"] > 0 for i in insights)
+    voc = call(seeded, "manage_voice_of_customer", {"action": "summary", "days": 365})
+    assert voc["summary"]["feedback_in_insights"] > 0 and voc["summary"]["nps"] is not None
+    metrics = call(seeded, "track_cs_metrics", {"months": 12})["series"]
+    assert any(m["grr_pct"] is not None for m in metrics)
+    assert any(m["ttv_days_median"] is not None for m in metrics)
+    assert call(seeded, "collect_feedback", {"action": "list", "limit": 3})["feedback"]
