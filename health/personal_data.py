@@ -17,6 +17,8 @@ personal_data_register(
         subject="contact",
         basis="product feedback stays, mentions of the subject redacted",
     ),
+    # An insight's summary is written by staff but may quote a customer.
+    PersonalModel("health.ProductInsight", {"summary": R}),
     PersonalModel("health.HealthOverride", {"reason": R}),
     PersonalModel("health.RiskIndicator", {"details": R}),
     PersonalModel("health.MonitorRun", {"details": R, "error": R}),

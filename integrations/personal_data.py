@@ -38,4 +38,7 @@ personal_data_register(
         {"error_message": R, "unmatched_samples": R, "cursor_before": R, "cursor_after": R},
     ),
     PersonalModel("integrations.OutboxMessage", {"error": R}),
+    # A vote names its voter ("contact:<id>" or a staff label); the verdict stays counted.
+    PersonalModel("integrations.KnowledgeArticleVote", {"voter": R}),
+    PersonalModel("integrations.CustomerPortalSettings", {"welcome_message": R}),
 )
