@@ -13,11 +13,23 @@ from cs_platform.core import clock
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
+def _number(value: object) -> Decimal | None:
+    """A number, or None for what is not one (None, "", a template's missing value)."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def money_human(amount: Decimal | float | None, currency: str) -> str:
     """'$12,400', '€444,820', '1,200 CHF'; '—' when there is no amount (no rate)."""
-    if amount is None:
+    number = _number(amount)
+    if number is None:
         return "—"
-    whole = f"{Decimal(amount):,.0f}"
+    whole = f"{number:,.0f}"
     symbol = CURRENCY_SYMBOLS.get(currency)
     if symbol is None:
         return f"{whole} {currency}"
@@ -28,30 +40,28 @@ def money_human(amount: Decimal | float | None, currency: str) -> str:
 
 def score_human(value: Decimal | float | None) -> str:
     """One decimal ('40.6'); '—' when the score could not be computed."""
-    if value is None:
-        return "—"
-    return f"{Decimal(str(value)):.1f}"
+    number = _number(value)
+    return "—" if number is None else f"{number:.1f}"
 
 
 def points_human(value: Decimal | float | None) -> str:
     """A signed change in points ('−12.4', '+3.0')."""
-    if value is None:
+    number = _number(value)
+    if number is None:
         return "—"
-    number = Decimal(str(value))
     sign = "+" if number > 0 else "−" if number < 0 else "±"
     return f"{sign}{abs(number):.1f}"
 
 
 def share_human(value: Decimal | float | None) -> str:
     """A 0..1 share as a whole percentage ('85%')."""
-    if value is None:
-        return "—"
-    return f"{float(value) * 100:.0f}%"
+    number = _number(value)
+    return "—" if number is None else f"{number * 100:.0f}%"
 
 
 def day_relative(value: date | datetime | None, *, today: date | None = None) -> str:
     """'today', 'tomorrow', 'yesterday', 'in 12 days', '3 days ago'."""
-    if value is None:
+    if not isinstance(value, date):
         return "—"
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def test_account_change_writes_one_event_with_before_and_after(client, root):
     account = AccountFactory(name="Initech", tier="smb", seats_licensed=50, owner=root)
     path = url("customers_account_change", account.pk)
-    data = form_data(client.get(path))
+    data = form_data(client.get(path + "?edit=1"))
     mark = last_id()
 
     response = client.post(path, {**data, "tier": "enterprise", "seats_licensed": "75"})
@@ -53,7 +53,7 @@ def test_account_change_writes_one_event_with_before_and_after(client, root):
 def test_unchanged_save_writes_no_event(client, root):
     account = AccountFactory(owner=root)
     path = url("customers_account_change", account.pk)
-    data = form_data(client.get(path))
+    data = form_data(client.get(path + "?edit=1"))
     mark = last_id()
     assert client.post(path, data).status_code == 302
     assert new_events(mark) == []
@@ -62,7 +62,7 @@ def test_unchanged_save_writes_no_event(client, root):
 def test_audit_failure_rolls_the_change_back(client, root, monkeypatch):
     account = AccountFactory(name="Rollback Co", tier="smb", owner=root)
     path = url("customers_account_change", account.pk)
-    data = form_data(client.get(path))
+    data = form_data(client.get(path + "?edit=1"))
 
     def broken(**kwargs):
         raise RuntimeError("audit store unavailable")
@@ -77,7 +77,7 @@ def test_audit_failure_rolls_the_change_back(client, root, monkeypatch):
 def test_stage_move_needs_a_reason_and_goes_through_the_lifecycle_service(client, root):
     account = AccountFactory(owner=root, lifecycle_stage="adoption")
     path = url("customers_account_change", account.pk)
-    data = form_data(client.get(path))
+    data = form_data(client.get(path + "?edit=1"))
     mark = last_id()
 
     refused = client.post(path, {**data, "lifecycle_stage": "at_risk"})
@@ -159,7 +159,7 @@ def test_bulk_delete_action_writes_one_event_per_row(client, root):
 def test_inline_rows_go_through_their_service_and_name_the_account(client, root):
     account = AccountFactory(owner=root)
     path = url("customers_account_change", account.pk)
-    data = form_data(client.get(path))
+    data = form_data(client.get(path + "?edit=1"))
     data.update(
         {
             "contacts-TOTAL_FORMS": "1",

@@ -142,7 +142,7 @@ def test_closing_a_cta_from_the_account_page_goes_through_the_same_rule(client, 
     account = AccountFactory(owner=root)
     cta = CtaFactory(account=account, reason="usage_drop", owner=root)
     path = url("customers_account_change", account.pk)
-    data = form_data(client.get(path))
+    data = form_data(client.get(path + "?edit=1"))  # the form; a plain GET opens the 360
     data.update(
         {
             "ctas-TOTAL_FORMS": "1",
@@ -199,7 +199,7 @@ def test_saving_an_article_in_the_admin_records_a_version(client, root):
 def test_a_stage_move_in_the_admin_goes_through_the_lifecycle_service(client, root):
     account = AccountFactory(owner=root, lifecycle_stage="at_risk", status="active")
     path = url("customers_account_change", account.pk)
-    data = form_data(client.get(path))
+    data = form_data(client.get(path + "?edit=1"))  # the form; a plain GET opens the 360
 
     response = client.post(
         path, {**data, "lifecycle_stage": "churned", "stage_change_reason": "Lost to a rival"}

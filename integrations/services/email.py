@@ -151,6 +151,21 @@ def _render(contact: Contact, sender: Person, *, subject: str, body: str) -> dic
     return rendered
 
 
+def email_preview(
+    *, actor: Actor, contact_id: int, subject: str, body: str, category: str = "service"
+) -> dict[str, str]:
+    """What `email_send` would store for this contact, rendered and checked the same way
+    (scope, erasure, opt-out, consent, placeholders), without storing or sending it."""
+    if category not in EMAIL_CATEGORIES:
+        raise field_error("category", f"must be one of {', '.join(EMAIL_CATEGORIES)}")
+    contact = _contact_for_actor(actor, contact_id)
+    email_reachable_check(contact, category)
+    sender = _person(actor.user)
+    assert sender is not None  # an actor always has a user
+    rendered = _render(contact, sender, subject=subject, body=body)
+    return {"to_email": contact.email, **rendered}
+
+
 def _check_credentials(connection: Connection) -> None:
     try:
         SendGridClient.for_connection(connection).close()

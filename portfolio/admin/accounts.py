@@ -26,6 +26,7 @@ from customers.services.accounts import (
     account_update,
 )
 from health.selectors.snapshots import health_summaries
+from portfolio.admin.account_page import AccountPageMixin
 from portfolio.admin.filters import HealthBandFilter, RenewalWindowFilter
 from portfolio.admin.inlines import (
     ContactInline,
@@ -116,7 +117,7 @@ ACCOUNT_WRITES = WriteServices(
 
 
 @admin.register(Account)
-class AccountAdmin(CsModelAdmin):
+class AccountAdmin(AccountPageMixin, CsModelAdmin):
     account_lookup = ""
     delete_roles = MANAGERS  # deleting an account deletes its whole history
     writes = ACCOUNT_WRITES

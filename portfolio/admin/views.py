@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -15,8 +15,16 @@ from cs_platform.core import clock
 from cs_platform.core.admin.writes import admin_actor
 from cs_platform.core.charts import Bar, Series, bar_chart, line_chart
 from cs_platform.core.charts.svg import SvgMarkup
+from cs_platform.core.errors import DomainError
+from cs_platform.core.models import Role
+from cs_platform.core.tools import invoke_tool
+from customers.selectors.money import reporting_currency
+from integrations.models import Connection
+from integrations.selectors.syncs import sync_run_get
+from portfolio.admin.actions import refusal_text
 from portfolio.formatting import money_human
 from portfolio.selectors.dashboard import Dashboard, dashboard_for_actor
+from portfolio.selectors.my_day import my_day_for_actor
 
 BAND_COLOURS = {
     "green": "#1a7f37",
@@ -99,5 +107,59 @@ def dashboard_view(request: HttpRequest):
             status__exact="active", renewal_within=90, health_band="red", **owner_filter
         ),
         "app_list": admin.site.get_app_list(request),
+        # trigger_sync is a manager's tool; the button is offered to those it accepts.
+        "may_sync": actor.can_write() and (actor.role == Role.MANAGER or request.user.is_superuser),
     }
     return TemplateResponse(request, "portfolio/dashboard.html", context)
+
+
+def sync_trigger_view(request: HttpRequest, connection_id: int):
+    """Queue a sync through the `trigger_sync` tool, then follow the run on its page."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        out = invoke_tool("trigger_sync", admin_actor(request), {"connection_id": connection_id})
+    except DomainError as exc:
+        messages.error(request, refusal_text(exc))
+        return HttpResponseRedirect(reverse("admin:index") + "#sync-status")
+    run = out["run"]
+    if out["queued"]:
+        messages.success(request, f"Sync run {run['id']} queued.")
+    else:
+        messages.info(request, f"Run {run['id']} was already {run['status']}; following it.")
+    return HttpResponseRedirect(reverse("cs-sync-run", args=[run["id"]]))
+
+
+SYNC_FINISHED = ("succeeded", "partial", "failed")
+
+
+def sync_run_view(request: HttpRequest, run_id: int):
+    """One sync run's progress; the page reloads itself (no script) until it finishes."""
+    run = sync_run_get(run_id)
+    if run is None:
+        raise Http404("no such sync run")
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Sync run {run_id}",
+        "run": run,
+        "finished": run["status"] in SYNC_FINISHED,
+        "connection": Connection.objects.filter(pk=run["connection_id"])
+        .values("id", "name", "provider")
+        .first(),
+    }
+    return TemplateResponse(request, "portfolio/sync_run.html", context)
+
+
+def my_day_view(request: HttpRequest):
+    """The signed-in user's open CTAs, coming renewals and accounts that turned red."""
+    actor = admin_actor(request)
+    owner_id = _owner_param(request) if actor.sees_all_accounts else None
+    day = my_day_for_actor(actor, owner_id=owner_id, today=clock.today(), now=clock.now())
+    context = {
+        **admin.site.each_context(request),
+        "title": "My day",
+        "day": day,
+        "today": day.today,
+        "currency": reporting_currency(),
+    }
+    return TemplateResponse(request, "portfolio/my_day.html", context)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
@@ -30,13 +30,28 @@ class HealthChange:
     delta: Decimal | None
     reason: str  # the measure that moved the score most, or why nothing compares
     summary: str  # explain_change's paragraph
+    reasons: tuple[str, ...] = ()  # every measure that moved, largest move first
+    previous_as_of: datetime | None = None
+
+
+def _older(days: int) -> QuerySet:
+    """Snapshots of the same account at least `days` older (0: any earlier one)."""
+    if days == 0:
+        return HealthScore.objects.filter(
+            account_id=OuterRef("account_id"), as_of__lt=OuterRef("as_of")
+        )
+    return HealthScore.objects.filter(
+        account_id=OuterRef("account_id"), as_of__lte=OuterRef("as_of") - timedelta(days=days)
+    )
 
 
 def _previous_id(days: int) -> Subquery:
-    older = HealthScore.objects.filter(
-        account_id=OuterRef("account_id"), as_of__lte=OuterRef("as_of") - timedelta(days=days)
-    ).order_by("-as_of", "-id")
-    return Subquery(older.values("id")[:1])
+    return Subquery(_older(days).order_by("-as_of", "-id").values("id")[:1])
+
+
+def previous_band(days: int = 0) -> Subquery:
+    """The band of the snapshot before (or at least `days` before) the outer one."""
+    return Subquery(_older(days).order_by("-as_of", "-id").values("band")[:1])
 
 
 def _previous_score(days: int) -> Subquery:
@@ -73,7 +88,8 @@ def _top_reason(explanation: object) -> str:
 
 def health_changes_explained(snapshot_ids: Iterable[int], *, days: int) -> dict[int, HealthChange]:
     """For each latest snapshot id: the change against the newest snapshot at least
-    `days` older, keyed by account id. Two queries whatever the number of ids."""
+    `days` older (0: the one before it), keyed by account id. Two queries whatever the
+    number of ids."""
     ids = list(snapshot_ids)
     if not ids:
         return {}
@@ -99,7 +115,11 @@ def health_changes_explained(snapshot_ids: Iterable[int], *, days: int) -> dict[
                 previous_score=None,
                 previous_band=None,
                 delta=None,
-                reason=f"No snapshot {days} days older to compare with",
+                reason=(
+                    f"No snapshot {days} days older to compare with"
+                    if days
+                    else "First snapshot: nothing to compare with"
+                ),
                 summary="",
             )
             continue
@@ -116,8 +136,10 @@ def health_changes_explained(snapshot_ids: Iterable[int], *, days: int) -> dict[
             delta=delta,
             reason=_top_reason(explanation),
             summary=explanation.summary,
+            reasons=tuple(m.reason for m in explanation.measures if m.contribution_delta),
+            previous_as_of=before.as_of,
         )
     return changes
 
 
-__all__ = ["HealthChange", "health_changes_explained", "health_drops_latest"]
+__all__ = ["HealthChange", "health_changes_explained", "health_drops_latest", "previous_band"]

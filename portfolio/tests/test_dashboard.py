@@ -140,3 +140,28 @@ def test_dashboard_queries_do_not_grow_with_accounts(client, staff, portfolio):
     large = count_queries(client)
     assert large == small
     assert small <= 30
+
+
+def test_manager_triggers_a_sync_and_follows_it_to_the_end(
+    client, staff, zendesk_connection, django_capture_on_commit_callbacks
+):
+    sign_in(client, staff["manager"])
+    board = client.get("/admin/").content.decode()
+    assert f'action="/admin/workspace/sync/{zendesk_connection.pk}/"' in board
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/workspace/sync/{zendesk_connection.pk}/")
+    run = SyncRun.objects.get(connection=zendesk_connection)
+    assert response.status_code == 302 and response.url == f"/admin/workspace/sync-runs/{run.pk}/"
+    page = client.get(response.url)
+    assert page.context["finished"], page.context["run"]
+    html = page.content.decode()
+    assert f'id="run-status">{run.status}<' in html and 'http-equiv="refresh"' not in html
+
+
+def test_a_csm_may_not_trigger_a_sync_and_is_told_why(client, staff, zendesk_connection):
+    sign_in(client, staff["csm1"])
+    assert "Sync now" not in client.get("/admin/").content.decode()
+    response = client.post(f"/admin/workspace/sync/{zendesk_connection.pk}/", follow=True)
+    assert response.status_code == 200
+    assert not SyncRun.objects.exists()
+    assert "Only CS managers may trigger provider syncs" in response.content.decode()

@@ -1,0 +1,114 @@
+"""'My day': what a CSM should act on today, from their book — their open CTAs (overdue
+first, then by due date and priority), renewals coming up, and accounts that turned red
+(with why). A fixed number of queries whatever the size of the book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from cs_platform.core.actors import Actor
+from customers.models import CTA, OPEN_CTA, Account
+from customers.selectors.renewals import next_renewal
+from health.models import HealthScore
+from health.selectors.snapshots import latest_health
+from portfolio.selectors.dashboard import dashboard_accounts
+from portfolio.selectors.health_changes import (
+    HealthChange,
+    health_changes_explained,
+    previous_band,
+)
+
+RENEWAL_DAYS = 90
+TURNED_RED_DAYS = 14  # "turned red" recently: the red snapshot is this recent
+ROWS = 25
+
+PRIORITY_RANK = Case(
+    When(priority="urgent", then=Value(0)),
+    When(priority="high", then=Value(1)),
+    When(priority="medium", then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+
+
+@dataclass
+class MyDay:
+    today: date
+    ctas: list[CTA]
+    overdue: int
+    renewals: list[Account]
+    turned_red: list[tuple[Account, HealthChange | None]]
+
+
+def my_ctas(actor: Actor, accounts: QuerySet[Account], *, today: date) -> list[CTA]:
+    """Open CTAs the user owns, and unowned ones on the book's accounts: overdue first,
+    then by due date (none last), then priority."""
+    mine = Q(owner_id=actor.user_id) | Q(owner__isnull=True)
+    return list(
+        CTA.objects.filter(OPEN_CTA, mine, account_id__in=accounts.values("pk"))
+        .select_related("account")
+        .annotate(
+            _overdue=Case(
+                When(due_date__lt=today, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            _priority=PRIORITY_RANK,
+        )
+        .order_by("_overdue", "due_date", "_priority", "id")[:ROWS]
+    )
+
+
+def renewals_coming(accounts: QuerySet[Account], *, today: date) -> list[Account]:
+    """Accounts whose next open renewal is within 90 days (overdue too), soonest first."""
+    return list(
+        accounts.annotate(
+            renews_on=next_renewal("renewal_date"),
+            band=latest_health("band"),
+            score=latest_health("score"),
+        )
+        .filter(renews_on__lte=today + timedelta(days=RENEWAL_DAYS))
+        .order_by("renews_on", "id")[:ROWS]
+    )
+
+
+def turned_red(
+    accounts: QuerySet[Account], *, now: datetime
+) -> list[tuple[Account, HealthChange | None]]:
+    """Accounts whose latest snapshot, taken in the last two weeks, is red while the one
+    before it was not; with what moved the score between the two."""
+    ids = list(
+        HealthScore.objects.filter(
+            is_latest=True,
+            band="red",
+            as_of__gte=now - timedelta(days=TURNED_RED_DAYS),
+            account_id__in=accounts.values("pk"),
+        )
+        .annotate(before=previous_band())
+        .filter(before__isnull=False)
+        .exclude(before="red")
+        .order_by("-as_of", "id")
+        .values_list("id", flat=True)[:ROWS]
+    )
+    changes = health_changes_explained(ids, days=0)
+    by_id = {a.pk: a for a in Account.objects.filter(pk__in=list(changes))}
+    ordered = sorted(changes.values(), key=lambda c: (c.delta or 0, c.account_id))
+    return [(by_id[c.account_id], c) for c in ordered if c.account_id in by_id]
+
+
+def my_day_for_actor(actor: Actor, *, owner_id: int | None, today: date, now: datetime) -> MyDay:
+    accounts = dashboard_accounts(actor, owner_id=owner_id)
+    ctas = my_ctas(actor, accounts, today=today)
+    return MyDay(
+        today=today,
+        ctas=ctas,
+        overdue=sum(1 for c in ctas if c.due_date is not None and c.due_date < today),
+        renewals=renewals_coming(accounts, today=today),
+        turned_red=turned_red(accounts, now=now),
+    )
+
+
+__all__ = ["MyDay", "my_day_for_actor"]
