@@ -556,7 +556,8 @@ def test_admin_owner_pickers_list_who_can_take_the_work(client, staff, portfolio
         form = client.get(path).context["adminform"].form
         names = sorted(u.username for u in form.fields["owner"].queryset)
         assert names == ["csm1", "manager"], (path, names)
-    account_page = client.get(reverse("admin:customers_account_change", args=[account.pk]))
+    edit = reverse("admin:customers_account_change", args=[account.pk]) + "?edit=1"
+    account_page = client.get(edit)  # the form with its inlines (a plain GET opens the 360)
     for formset in account_page.context["inline_admin_formsets"]:
         owner = formset.formset.form.base_fields.get("owner")
         if owner is not None:
