@@ -124,6 +124,12 @@ def tool(
 ) -> Callable[[Callable], Callable]:
     """Register a tool. Input/output contracts come from the function's type hints.
 
+    `permission` is what the caller needs; `read_only` whether the call writes (then it
+    runs in a transaction with its audit event). `permission="read", read_only=False` is
+    a read whose answer the system stores as it computes it (a churn prediction, a health
+    snapshot): the read scope suffices, because the write is the system's derivation, not
+    a change the caller asks for.
+
     `read_actions` names the values of an `action` input that only read, for tools that
     manage a resource (list/get/create/update): those calls are authorised as reads.
     """
@@ -236,7 +242,7 @@ def _validate(spec: ToolSpec, payload: Any) -> BaseModel:
 
 
 def _authorize(spec: ToolSpec, actor: Actor, params: BaseModel) -> None:
-    if spec.writes_for(params) and not actor.can_write():
+    if spec.permission == "write" and spec.writes_for(params) and not actor.can_write():
         why = (
             "token lacks the 'write' scope"
             if actor.token and "write" not in actor.scopes

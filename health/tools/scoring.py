@@ -200,7 +200,10 @@ def backtest_scorecard(ctx: ToolContext, params: BacktestScorecardInput) -> Back
     )
 
 
-@tool(permission="write", read_only=False, idempotent=True)
+# A read that stores the predictions it had to compute: the read scope suffices, the
+# write being the system's derivation (cs_platform.core.tools.tool). The explicit
+# recompute is calculate_health_score, a write.
+@tool(permission="read", read_only=False, idempotent=True)
 def identify_churn_risk(
     ctx: ToolContext, params: IdentifyChurnRiskInput
 ) -> IdentifyChurnRiskOutput:

@@ -125,7 +125,7 @@ def invalid_input_example(spec: ToolSpec) -> dict[str, Any]:
 def error_examples(spec: ToolSpec) -> dict[int, dict[str, Any]]:
     """Example bodies of the errors a tool answers with, as ``invoke_tool`` words them."""
     fields = spec.input_model.model_json_schema().get("properties", {})
-    scope = "write" if spec.mutating else "read"
+    scope = "write" if spec.mutating and spec.permission == "write" else "read"
     examples: dict[int, dict[str, Any]] = {
         400: invalid_input_example(spec),
         403: {
