@@ -4,6 +4,12 @@ We register our own `tools/list` and `tools/call` handlers on the low-level serv
 every MCP tool is the registry's tool, called through `invoke_tool` like any other
 channel. (The package's `ModelQueryToolset` and DRF-published tools are not used: the
 first leaks every column, the second is broken — see DESIGN.md 2.)
+
+Answers are compact JSON text (no indentation, no second copy). A client that wants MCP
+structured content asks for it with `/mcp?structured=1`: then tools/list carries output
+schemas and each answer also carries `structuredContent` (with the JSON text as the spec
+recommends). `/mcp?toolsets=health,support` lists only those apps' or groups' tools.
+Each tool's full notes are the resource `cs-platform://tools/<name>`.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from mcp import types
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.shared.exceptions import McpError
 from mcp_server.djangomcp import django_request_ctx, global_mcp_server
+from pydantic import AnyUrl
 
 from cs_platform.core.actors import Actor, actor_for_user
 from cs_platform.core.errors import DomainError, Unauthenticated, unexpected_error
 from cs_platform.core.tools import invoke_tool, tool_registry
-from mcp_bridge.schema import mcp_tool_from_spec
+from mcp_bridge.schema import NOTES_URI, description_split, mcp_tool_from_spec, toolsets_of
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +37,51 @@ logger = logging.getLogger(__name__)
 stdio_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(
     "stdio_actor", default=None
 )
-_tool_list: list[types.Tool] | None = None
+_tool_lists: dict[tuple[frozenset[str] | None, bool], list[types.Tool]] = {}
+_MAX_TOOLSETS = 20
 
 
-def mcp_tool_list() -> list[types.Tool]:
-    global _tool_list
-    if _tool_list is None:
-        _tool_list = [mcp_tool_from_spec(spec) for spec in tool_registry().values()]
-    return _tool_list
+def _query(name: str) -> str:
+    request = django_request_ctx.get(None)
+    return request.GET.get(name, "") if request is not None else ""
+
+
+def structured_requested() -> bool:
+    """Whether this request asked for MCP structured content (`?structured=1`)."""
+    return _query("structured").lower() in ("1", "true", "yes")
+
+
+def toolsets_requested() -> frozenset[str] | None:
+    """The toolsets named in `?toolsets=`, None for all; an unknown name is an error that
+    lists the known ones."""
+    raw = _query("toolsets")
+    if not raw:
+        return None
+    names = frozenset(n.strip() for n in raw.split(",")[:_MAX_TOOLSETS] if n.strip())
+    known = frozenset().union(*(toolsets_of(s) for s in tool_registry().values()))
+    unknown = names - known
+    if unknown or not names:
+        raise McpError(
+            types.ErrorData(
+                code=types.INVALID_PARAMS,
+                message="unknown toolset; known: " + ",".join(sorted(known)),
+                data={"field": "toolsets"},
+            )
+        )
+    return names
+
+
+def mcp_tool_list(
+    toolsets: frozenset[str] | None = None, *, structured: bool = False
+) -> list[types.Tool]:
+    key = (toolsets, structured)
+    if key not in _tool_lists:
+        _tool_lists[key] = [
+            mcp_tool_from_spec(spec, structured=structured)
+            for spec in tool_registry().values()
+            if toolsets is None or toolsets & toolsets_of(spec)
+        ]
+    return _tool_lists[key]
 
 
 def _current_actor() -> Actor:
@@ -50,32 +96,73 @@ def _current_actor() -> Actor:
     return actor_for_user(user, channel="mcp", token=token if hasattr(token, "scopes") else None)
 
 
-def error_result(error: dict[str, Any]) -> types.CallToolResult:
+def tool_result(
+    data: dict[str, Any], *, is_error: bool = False, structured: bool = False
+) -> types.CallToolResult:
+    """One text block of compact JSON; `structuredContent` only when the client asked."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return types.CallToolResult(
-        isError=True,
-        content=[types.TextContent(type="text", text=json.dumps(error))],
-        structuredContent=error,
+        isError=is_error,
+        content=[types.TextContent(type="text", text=text)],
+        structuredContent=data if structured else None,
     )
 
 
-def _invoke(name: str, arguments: dict[str, Any]) -> dict[str, Any] | types.CallToolResult:
+def _invoke(name: str, arguments: dict[str, Any], structured: bool) -> types.CallToolResult:
     try:
-        return invoke_tool(name, _current_actor(), arguments)
+        return tool_result(invoke_tool(name, _current_actor(), arguments), structured=structured)
     except DomainError as exc:
-        return error_result(exc.as_dict())
+        return tool_result(exc.as_dict(), is_error=True, structured=structured)
     except Exception as exc:
         logger.exception("tool %s failed", name)
         # Retryable only when the database was briefly unavailable; a bug repeats.
-        return error_result(unexpected_error(exc).as_dict())
+        return tool_result(unexpected_error(exc).as_dict(), is_error=True, structured=structured)
 
 
 async def _list_tools() -> list[types.Tool]:
-    return mcp_tool_list()
+    return mcp_tool_list(toolsets_requested(), structured=structured_requested())
 
 
-async def _call_tool(name: str, arguments: dict[str, Any]) -> Any:
-    # thread_sensitive keeps the ORM on the request's thread (and its transaction).
-    return await sync_to_async(_invoke, thread_sensitive=True)(name, arguments or {})
+async def _call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+    # Returning a CallToolResult skips the SDK's own shaping: its indented JSON copy and
+    # a jsonschema validation of every answer against the output schema (our answers are
+    # pydantic-validated already). thread_sensitive keeps the ORM on the request's thread.
+    structured = structured_requested()
+    return await sync_to_async(_invoke, thread_sensitive=True)(name, arguments or {}, structured)
+
+
+def _notes_uri(name: str) -> str:
+    return NOTES_URI.format(name=name)
+
+
+async def _list_resources() -> list[types.Resource]:
+    return [
+        types.Resource(uri=AnyUrl(_notes_uri(name)), name=name, mimeType="text/markdown")
+        for name, spec in tool_registry().items()
+        if description_split(spec)[1]
+    ]
+
+
+async def _list_resource_templates() -> list[types.ResourceTemplate]:
+    return [
+        types.ResourceTemplate(
+            uriTemplate=NOTES_URI,
+            name="tool_notes",
+            description="A tool's full notes (tools/list carries its summary).",
+            mimeType="text/markdown",
+        )
+    ]
+
+
+async def _read_resource(uri: AnyUrl) -> list[ReadResourceContents]:
+    prefix = NOTES_URI.split("{")[0]
+    name = str(uri).removeprefix(prefix)
+    spec = tool_registry().get(name) if str(uri).startswith(prefix) else None
+    if spec is None:
+        raise McpError(
+            types.ErrorData(code=types.INVALID_PARAMS, message="no such resource", data={})
+        )
+    return [ReadResourceContents(content=spec.description, mime_type="text/markdown")]
 
 
 def install() -> None:
@@ -83,3 +170,6 @@ def install() -> None:
     lowlevel.list_tools()(_list_tools)
     # Validation is ours (pydantic), so errors name the field in our error shape.
     lowlevel.call_tool(validate_input=False)(_call_tool)
+    lowlevel.list_resources()(_list_resources)
+    lowlevel.list_resource_templates()(_list_resource_templates)
+    lowlevel.read_resource()(_read_resource)

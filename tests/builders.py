@@ -105,3 +105,13 @@ def build_account(owner, number: int, *, declining: bool, days: int = 60):
             sla_breached=prio == "urgent",
         )
     return account
+
+
+def mcp_json(result) -> dict:
+    """A tool answer over MCP: the compact JSON text every answer carries (structured
+    content only when the client asked for it with ``/mcp?structured=1``)."""
+    import json
+
+    if result.structuredContent is not None:
+        assert json.loads(result.content[0].text) == result.structuredContent
+    return json.loads(result.content[0].text)

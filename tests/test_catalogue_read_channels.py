@@ -11,6 +11,8 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.builders import mcp_json
+
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 # (tool, payload); "{acme}" is replaced by the fixture account's id.
@@ -61,12 +63,12 @@ def test_read_actions_answer_the_same_over_rest_and_mcp_with_the_read_scope(
         )
     )
     for (name, args), result in zip(calls, results, strict=False):
-        assert not result.isError, (name, result.structuredContent)
+        assert not result.isError, (name, mcp_json(result))
         rest = httpx.post(f"{live_server.url}/api/v1/tools/{name}/", json=args,
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
         assert rest.status_code == 200, (name, rest.text)
-        a, b = dict(result.structuredContent), rest.json()
+        a, b = dict(mcp_json(result)), rest.json()
         a.pop("as_of"), b.pop("as_of")
         assert a == b, name
     for result in results[len(calls) :]:
-        assert result.isError and result.structuredContent["code"] == "permission_denied"
+        assert result.isError and mcp_json(result)["code"] == "permission_denied"

@@ -23,6 +23,7 @@ from cs_platform.core.errors import (
 )
 from cs_platform.core.models import IdempotencyRecord
 from customers.models import Account
+from tests.builders import mcp_json
 
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"
 
@@ -118,7 +119,7 @@ def test_mcp_reports_a_bug_as_not_retryable_and_a_lost_database_as_retryable(
             _mcp_call(f"{live_server.url}/mcp", token, "list_clients", {"limit": 1})
         )
         assert result.isError
-        seen[kind] = (result.structuredContent["code"], result.structuredContent["retryable"])
+        seen[kind] = (mcp_json(result)["code"], mcp_json(result)["retryable"])
     assert seen == {"bug": ("internal_error", False), "lost": ("unavailable", True)}
 
 

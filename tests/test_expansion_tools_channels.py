@@ -10,6 +10,8 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.builders import mcp_json
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.date_sensitive]
 
 # (tool, arguments, scope it needs, a key of the answer that must be there)
@@ -56,7 +58,7 @@ def test_every_tool_answers_over_mcp_and_rest(live_server, staff, expansion_book
         )
         for (name, _, _, key), result in zip(cases, results, strict=True):
             assert not result.isError, (name, result.content)
-            assert key in result.structuredContent, name
+            assert key in mcp_json(result), name
         for name, args, _, key in cases:
             resp = httpx.post(
                 f"{live_server.url}/api/v1/tools/{name}/",

@@ -13,6 +13,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from cs_platform.core.tools import tool_registry
 from health.models import UsageDaily
+from tests.builders import mcp_json
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,7 @@ def test_initialize_list_and_call_overview_for_two_accounts(
     assert "$defs" not in json.dumps(overview_tool.inputSchema)
     assert listed["register_client"].annotations.readOnlyHint is False
 
-    first, second = (r.structuredContent for r in results)
+    first, second = (mcp_json(r) for r in results)
     assert not results[0].isError and not results[1].isError
     assert first["account_id"] == healthy.pk and second["account_id"] == declining.pk
     assert first["name"] == "Fixture 001" and second["name"] == "Fixture 002"
@@ -86,14 +87,11 @@ def test_invalid_arguments_are_iserror_naming_the_field(live_server, portfolio, 
         ],
     )
     bad_type, bad_limit, out_of_scope = results
-    assert bad_type.isError and bad_type.structuredContent["code"] == "invalid_input"
-    assert bad_type.structuredContent["details"]["errors"][0]["field"] == "account_id"
-    assert bad_type.structuredContent["retryable"] is False
-    assert (
-        bad_limit.isError
-        and bad_limit.structuredContent["details"]["errors"][0]["field"] == "limit"
-    )
-    assert out_of_scope.isError and out_of_scope.structuredContent["code"] == "not_found"
+    assert bad_type.isError and mcp_json(bad_type)["code"] == "invalid_input"
+    assert mcp_json(bad_type)["details"]["errors"][0]["field"] == "account_id"
+    assert mcp_json(bad_type)["retryable"] is False
+    assert bad_limit.isError and mcp_json(bad_limit)["details"]["errors"][0]["field"] == "limit"
+    assert out_of_scope.isError and mcp_json(out_of_scope)["code"] == "not_found"
 
 
 def test_no_token_is_401_and_get_is_405_at_once(live_server, db):
@@ -124,7 +122,7 @@ def test_rest_and_mcp_give_the_same_answer(live_server, portfolio, staff, make_t
         timeout=10,
     )
     assert rest.status_code == 200
-    a, b = dict(mcp_result.structuredContent), rest.json()
+    a, b = dict(mcp_json(mcp_result)), rest.json()
     a.pop("as_of"), b.pop("as_of")
     assert a == b
 
@@ -136,7 +134,7 @@ def test_rest_and_mcp_give_the_same_answer(live_server, portfolio, staff, make_t
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     ).json()
-    a, b = dict(mcp_list.structuredContent), rest_list
+    a, b = dict(mcp_json(mcp_list)), rest_list
     a.pop("as_of"), b.pop("as_of")
     assert a == b and a["totals"]["accounts"] == 3 and a["page"]["has_next"] is True
 
@@ -146,11 +144,11 @@ def test_write_tool_over_mcp_needs_write_scope(live_server, portfolio, staff, ma
     writer = make_token(staff["csm1"], scopes=["read", "write"])
     args = {"account_id": portfolio["healthy"].pk, "region": "EMEA"}
     _, _, (denied,) = _mcp(live_server, read_only, [("update_client_info", args)])
-    assert denied.isError and denied.structuredContent["code"] == "permission_denied"
+    assert denied.isError and mcp_json(denied)["code"] == "permission_denied"
     portfolio["healthy"].refresh_from_db()
     assert portfolio["healthy"].region == ""
     _, _, (ok,) = _mcp(live_server, writer, [("update_client_info", args)])
     assert not ok.isError
-    assert ok.structuredContent["changed"] == [{"field": "region", "before": "", "after": "EMEA"}]
+    assert mcp_json(ok)["changed"] == [{"field": "region", "before": "", "after": "EMEA"}]
     portfolio["healthy"].refresh_from_db()
     assert portfolio["healthy"].region == "EMEA"

@@ -14,6 +14,7 @@ from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from cs_platform.core.tools import tool_registry
+from tests.builders import mcp_json
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # child processes
 REPO = Path(__file__).resolve().parent.parent
@@ -64,9 +65,9 @@ def test_stdio_server_lists_every_tool_and_answers_in_the_tokens_book(portfolio,
     )
     assert set(tool_registry()) <= {t.name for t in tools.tools}
     assert not mine.isError
-    assert mine.structuredContent["account_id"] == own.pk
-    assert mine.structuredContent["name"] == own.name
-    assert mine.structuredContent["open_tickets"]["total"] == 3
+    assert mcp_json(mine)["account_id"] == own.pk
+    assert mcp_json(mine)["name"] == own.name
+    assert mcp_json(mine)["open_tickets"]["total"] == 3
     # Another CSM's account is out of this token's book: not found, as over HTTP.
     assert theirs.isError and "not_found" in theirs.content[0].text
     assert bad.isError and "account_id" in bad.content[0].text

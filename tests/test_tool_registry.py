@@ -160,10 +160,11 @@ def test_tool_is_complete(name):
 
 @pytest.mark.parametrize("name", sorted(tool_registry()))
 def test_tool_is_on_mcp_and_rest(name):
-    published = {t.name: t for t in mcp_tool_list()}
+    published = {t.name: t for t in mcp_tool_list(structured=True)}
     assert name in published
     tool = published[name]
     assert tool.outputSchema["type"] == "object"
+    assert next(t for t in mcp_tool_list() if t.name == name).outputSchema is None
     assert tool.annotations.readOnlyHint is tool_registry()[name].read_only
     assert reverse(f"tool-{name}") == f"/api/v1/tools/{name}/"
 

@@ -318,7 +318,11 @@ DJANGO_MCP_GLOBAL_SERVER_CONFIG = {
     "name": "cs-platform",
     "instructions": (
         "Customer Success platform tools. Every answer about data carries `as_of`. "
-        "List tools page with `cursor` and `limit`. Mutating tools accept `idempotency_key`."
+        "List tools page with `cursor` and `limit`. Mutating tools accept `idempotency_key`. "
+        "A tool's description is its summary; its full notes are the resource "
+        "cs-platform://tools/<name>. Answers are compact JSON text; /mcp?structured=1 adds "
+        "output schemas and structuredContent; /mcp?toolsets=health,support (apps or tool "
+        "groups) lists fewer tools."
     ),
     "stateless": True,
 }

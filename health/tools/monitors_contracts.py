@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import AsOf, ToolInput, ToolOutput
-from cs_platform.core.contracts.vocabulary import FieldChange
+from cs_platform.core.contracts.vocabulary import FieldChange, ScalarOrList
 from health.models import MonitorKey
 
 MonitorKeyName = Literal[tuple(MonitorKey.values)]  # type: ignore[valid-type]
@@ -44,8 +44,8 @@ class WorkerRow(ToolOutput):
 
 class ThresholdRow(ToolOutput):
     name: str
-    value: Any
-    default: Any
+    value: ScalarOrList
+    default: ScalarOrList
     help: str
     minimum: float | None
     maximum: float | None

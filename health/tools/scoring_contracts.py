@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -17,7 +17,7 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
-from cs_platform.core.contracts.vocabulary import TierName
+from cs_platform.core.contracts.vocabulary import AnyScalar, TierName
 
 RiskLevel = Literal["low", "medium", "high", "critical"]
 ScorecardKey = Field(
@@ -35,7 +35,7 @@ class MeasureRow(ToolOutput):
     label: str
     group: str
     input_key: str
-    input: Any = Field(description="Raw input the measure read; null when missing.")
+    input: AnyScalar = Field(description="Raw input the measure read; null when missing.")
     input_as_of: str | None = Field(description="When the newest data behind the input is from.")
     unit: str
     score: float | None = Field(description="0–100 measure score; null when dropped as missing.")
@@ -90,7 +90,7 @@ class FactorRow(ToolOutput):
     key: str
     label: str
     status: str = Field(description="present or missing.")
-    value: Any
+    value: AnyScalar
     log_odds: float = Field(description="Contribution to the churn log-odds (+ raises risk).")
     share: float = Field(description="Share of the total absolute log-odds, 0–1.")
     effect: str = Field(description="raises_risk, lowers_risk, neutral or missing.")
@@ -166,8 +166,8 @@ class MeasureChangeRow(ToolOutput):
         description="input_changed, weight_changed, scoring_changed, became_missing, "
         "became_present, still_missing, added/removed_from_scorecard or unchanged."
     )
-    input_before: Any
-    input_after: Any
+    input_before: AnyScalar
+    input_after: AnyScalar
     score_before: float | None
     score_after: float | None
     contribution_before: float

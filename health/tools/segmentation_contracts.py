@@ -37,7 +37,7 @@ class RuleCondition(ToolInput):
         description="eq, neq, in, not_in (text); eq, neq, gt, gte, lt, lte, between (numbers); "
         "is_missing, is_present (metrics)."
     )
-    value: Any = Field(
+    value: str | int | float | list[str | int | float] | None = Field(
         default=None,
         description="A string, a number, a list for in/not_in, [low, high] for between; "
         "omit for is_missing/is_present.",

@@ -18,7 +18,7 @@ from cs_platform.core.contracts import (
     ToolInput,
     ToolOutput,
 )
-from cs_platform.core.contracts.vocabulary import BandName, StageName, TierName
+from cs_platform.core.contracts.vocabulary import AnyScalar, BandName, StageName, TierName
 from customers.models import AccountStatus
 
 AccountStatusName = Literal[tuple(AccountStatus.values)]  # type: ignore[valid-type]
@@ -35,7 +35,7 @@ class HealthComponent(ToolOutput):
     key: str | None
     label: str | None
     group: str | None
-    input: Any = Field(description="Raw input the measure read; null when missing.")
+    input: AnyScalar = Field(description="Raw input the measure read; null when missing.")
     score: float | None
     weight: float | None
     contribution: float | None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from django.db import models
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from cs_platform.core.contracts import ToolOutput
 
@@ -61,9 +61,20 @@ RuleMatch = Literal["all", "any"]
 SegmentKey = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[-a-z0-9_]+$")]
 
 
+_SCALARS = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+# A value whose type depends on which field or measure it belongs to: a changed field's
+# before/after, a measure's raw input, a threshold. Declared as a JSON scalar or a list of
+# scalars so every client sees a typed property (an untyped one is a portability warning
+# in MCP clients); our code produces these values, so validation is left as it was.
+AnyScalar = Annotated[Any, WithJsonSchema({"anyOf": _SCALARS})]
+ScalarOrList = Annotated[
+    Any, WithJsonSchema({"anyOf": [*_SCALARS, {"type": "array", "items": {"anyOf": _SCALARS}}]})
+]
+
+
 # One changed field of an update, as mutating tools report it. (A comment, not a
 # docstring: pydantic would publish a docstring in every schema that lists changes.)
 class FieldChange(ToolOutput):
     field: str
-    before: Any
-    after: Any
+    before: ScalarOrList
+    after: ScalarOrList
