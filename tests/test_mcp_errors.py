@@ -15,6 +15,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 
 from cs_platform.core.throttling import TokenRateThrottle
+from tests.builders import mcp_json
 
 ACCEPT = "application/json, text/event-stream"
 
@@ -141,7 +142,7 @@ def test_official_client_sees_tool_errors_as_results_and_unknown_tools_as_protoc
     token = make_token(staff["manager"])
     invalid, unknown = asyncio.run(_client_calls(f"{live_server.url}/mcp", token))
     assert invalid.isError
-    error = invalid.structuredContent
+    error = mcp_json(invalid)
     assert error["code"] == "invalid_input" and error["retryable"] is False
     assert {e["field"] for e in error["details"]["errors"]} == {"limit", "search"}
     assert unknown is not None and unknown.code == -32602
