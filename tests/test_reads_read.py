@@ -13,6 +13,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from cs_platform.core.tools import tool_registry
 from health.models import ChurnPrediction
+from tests.builders import mcp_json
 
 # Tools the read scope may call although they store what they compute.
 SYSTEM_WRITING_READS = {"identify_churn_risk"}
@@ -45,15 +46,15 @@ def test_read_scope_token_lists_churn_risk_over_mcp(live_server, portfolio, staf
     assert not ChurnPrediction.objects.exists()
     token = make_token(staff["csm1"], scopes=["read"])
     churn, rescore = asyncio.run(_calls(f"{live_server.url}/mcp", token))
-    assert not churn.isError, churn.structuredContent
-    listed = {row["account_id"] for row in churn.structuredContent["accounts"]}
+    assert not churn.isError, mcp_json(churn)
+    listed = {row["account_id"] for row in mcp_json(churn)["accounts"]}
     mine = {portfolio["healthy"].pk, portfolio["declining"].pk}
     assert listed <= mine and portfolio["declining"].pk in listed
     # The predictions it computed were stored, for the caller's book only.
     stored = set(ChurnPrediction.objects.values_list("account_id", flat=True))
     assert stored == mine
     # The explicit recompute stays a write.
-    assert rescore.isError and rescore.structuredContent["code"] == "permission_denied"
+    assert rescore.isError and mcp_json(rescore)["code"] == "permission_denied"
 
 
 @pytest.mark.django_db
