@@ -23,6 +23,10 @@ def beat_schedule() -> dict[str, dict]:
             "task": "health.retention_campaigns_evaluate",
             "schedule": crontab(minute=30),
         },
+        "communication-rules-evaluate": {
+            "task": "health.communication_rules_evaluate",
+            "schedule": crontab(minute=50),
+        },
         "segments-evaluate": {
             "task": "health.segments_evaluate",
             "schedule": crontab(minute=45, hour=2),

@@ -14,6 +14,7 @@ from celery import shared_task
 from cs_platform.core import clock
 from health.models import MonitorRunStatus
 from health.services.campaigns import campaigns_evaluate_active
+from health.services.communications import communication_rules_evaluate_active
 from health.services.monitors import monitor_run, monitors_run_due
 from health.services.segments import segments_evaluate_all
 
@@ -57,3 +58,10 @@ def retention_campaigns_evaluate_task() -> dict[str, Any]:
 def segments_evaluate_task() -> dict[str, Any]:
     """Recompute every segment's membership (entries and exits are stamped now)."""
     return segments_evaluate_all(now=clock.now())
+
+
+@shared_task(name="health.communication_rules_evaluate", acks_late=True)
+def communication_rules_evaluate_task() -> dict[str, Any]:
+    """Fire every active communication rule (once per account and window)."""
+    result = communication_rules_evaluate_active(now=clock.now())
+    return {"evaluated": len(result["evaluated"]), "failed": result["failed"]}

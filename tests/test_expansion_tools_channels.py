@@ -34,6 +34,7 @@ CASES = [
     ("negotiate_renewals", {"action": "list"}, "read", "renewals"),
     ("track_revenue_expansion", {}, "read", "overall"),
     ("optimize_customer_lifetime_value", {}, "read", "tiers"),
+    ("automate_communications", {"action": "list"}, "read", "rules"),
 ]
 
 

@@ -21,6 +21,7 @@ ALL_TOOLS = [
     "analyze_feedback_sentiment",
     "analyze_product_usage",
     "analyze_support_performance",
+    "automate_communications",
     "automate_retention_campaigns",
     "backtest_scorecard",
     "calculate_health_score",

@@ -1,3 +1,13 @@
+from integrations.models.communication import (
+    CommunicationFiring,
+    CommunicationRule,
+    EditionStatus,
+    FiringStatus,
+    NewsletterDelivery,
+    NewsletterEdition,
+    NewsletterSubscription,
+    RuleStatus,
+)
 from integrations.models.connections import (
     ACTIVE_SYNC_STATUSES,
     Connection,
@@ -33,6 +43,14 @@ from integrations.models.support_desk import (
 from integrations.models.usage import FeatureUsageDay
 
 __all__ = [
+    "CommunicationFiring",
+    "CommunicationRule",
+    "EditionStatus",
+    "FiringStatus",
+    "NewsletterDelivery",
+    "NewsletterEdition",
+    "NewsletterSubscription",
+    "RuleStatus",
     "ACTIVE_SYNC_STATUSES",
     "FeatureUsageDay",
     "UNFINISHED_OUTBOX_STATUSES",

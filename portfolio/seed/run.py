@@ -34,6 +34,7 @@ from health.models import (
     UsageDaily,
 )
 from integrations.models import (
+    CommunicationRule,
     CustomerPortalSettings,
     KnowledgeArticle,
     KnowledgeArticleVersion,
@@ -45,6 +46,7 @@ from integrations.models import (
 from portfolio.seed.accounts import account_rows, catalogue_rows, contact_rows
 from portfolio.seed.adoption import adoption_rows
 from portfolio.seed.commercial import commercial_rows
+from portfolio.seed.communication import communication_rule_rows
 from portfolio.seed.context import SeedContext
 from portfolio.seed.expansion import addon_contract_rows
 from portfolio.seed.insights import insight_rows
@@ -106,6 +108,7 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(Activity, activity_rows(ctx))
     loader.load(LifecycleStageChange, stage_change_rows(ctx))
     loader.load(CTA, cta_rows(ctx))
+    loader.load(CommunicationRule, communication_rule_rows(ctx))
     _load_support_desk(ctx, loader)
     loader.finish()
 

@@ -6,7 +6,12 @@ from django.db import models
 
 from customers.models import Account, TrainingModule
 from health.models import Feature, ProductInsight, Survey
-from integrations.models import KnowledgeArticle, SlaPolicy, TicketRoutingRule
+from integrations.models import (
+    CommunicationRule,
+    KnowledgeArticle,
+    SlaPolicy,
+    TicketRoutingRule,
+)
 from portfolio.seed.loader import demo_models
 
 
@@ -22,6 +27,7 @@ def seeded_models() -> list[type[models.Model]]:
             SlaPolicy,
             TicketRoutingRule,
             ProductInsight,
+            CommunicationRule,
         ]
     )
 
