@@ -26,6 +26,7 @@ from health.scoring.default_scorecard import (
     default_input_specs,
     default_scorecard,
     default_scorecard_dict,
+    renewal_proximity_measure,
 )
 from health.scoring.definitions import (
     DEFAULT_MIN_COVERAGE,
@@ -112,6 +113,7 @@ __all__ = [
     "explain_change",
     "fixed",
     "override_status",
+    "renewal_proximity_measure",
     "risk_level_for",
     "score_inputs",
     "score_trend",

@@ -1,4 +1,4 @@
-"""The default scorecard (key ``default``, version 1), as data.
+"""The default scorecard (key ``default``, version 2), as data.
 
 Each measure's ``description`` is the contract with the aggregation code: it says exactly
 what to compute for ``input_key``. Two rules hold for every input:
@@ -8,8 +8,14 @@ what to compute for ``input_key``. Two rules hold for every input:
 * 0 means a measured zero (the support desk is connected and there were no tickets).
 
 Group weights (sum 100): usage 35, sentiment 20, support 15, commercial 15, onboarding and
-engagement 15. Usage leads because it is the earliest and most frequent signal of value
-(and of churn); sentiment is strong but sparse (surveys are answered rarely); support and
+engagement 15. Version 2 drops version 1's "Renewal proximity" measure from the commercial
+group: a score fell because a date came closer, not because the customer changed. Proximity
+is urgency, and risk lists rank by it (``health.scoring.urgency``); the ``days_to_renewal``
+input is still computed, so an operator may put the measure back in a scorecard of their own
+(``renewal_proximity_measure()``).
+
+Usage leads because it is the earliest and most frequent signal of value (and of churn);
+sentiment is strong but sparse (surveys are answered rarely); support and
 commercial signals are lagging or binary; onboarding matters early in the lifecycle only
 (finished accounts report 1.0, so it stops discriminating later).
 
@@ -23,7 +29,7 @@ from typing import Any
 from health.scoring.definitions import Scorecard
 
 DEFAULT_SCORECARD_KEY = "default"
-DEFAULT_SCORECARD_VERSION = 1
+DEFAULT_SCORECARD_VERSION = 2
 
 
 def _m(
@@ -166,19 +172,6 @@ def default_scorecard_dict() -> dict[str, Any]:
             "overdue 1-30 days), 'delinquent' (overdue more than 30 days). Any other value, "
             "or None, is missing.",
         ),
-        # Renewal proximity lowers the score so that risky accounts near their decision
-        # date rank first: > 180 days is no pressure, < 30 days is decision time, a
-        # past-due renewal (negative days) scores lowest. Open lower bound = anything < 0.
-        _m(
-            "renewal_proximity",
-            "Renewal proximity",
-            "days_to_renewal",
-            "days",
-            40,
-            {"kind": "step", "points": [[None, 0], [0, 30], [30, 60], [90, 85], [180, 100]]},
-            "Days from as_of to the renewal date of the active contract (negative when the "
-            "renewal date has passed without a recorded renewal). None without a contract.",
-        ),
     ]
     engagement = [
         # Progress to go-live: the last milestones (integration, launch) carry the value.
@@ -228,15 +221,34 @@ def default_scorecard_dict() -> dict[str, Any]:
     }
 
 
+def renewal_proximity_measure() -> dict[str, Any]:
+    """Version 1's renewal-proximity measure (weight 40 beside payment status's 60 in the
+    commercial group), for an operator who wants it in a scorecard of their own. It lowers
+    the score as the renewal date nears: > 180 days no pressure, < 30 days decision time, a
+    past-due renewal (negative days, the open lower bound) lowest."""
+    return _m(
+        "renewal_proximity",
+        "Renewal proximity",
+        "days_to_renewal",
+        "days",
+        40,
+        {"kind": "step", "points": [[None, 0], [0, 30], [30, 60], [90, 85], [180, 100]]},
+        "Days from as_of to the renewal date of the active contract (negative when the "
+        "renewal date has passed without a recorded renewal). None without a contract.",
+    )
+
+
 def default_scorecard() -> Scorecard:
-    """The default scorecard (``default`` v1), validated."""
+    """The default scorecard (``default`` v2), validated."""
     return Scorecard.from_dict(default_scorecard_dict())
 
 
 def default_input_specs() -> dict[str, dict[str, str]]:
-    """``{input_key: {"unit", "description", "measure"}}`` for the aggregation code and docs."""
+    """``{input_key: {"unit", "description", "measure"}}`` for the aggregation code and docs:
+    the default scorecard's inputs and ``days_to_renewal`` (still computed for operator
+    scorecards that include renewal proximity, and for the churn model)."""
+    measures = [m for g in default_scorecard_dict()["groups"] for m in g["measures"]]
     return {
         m["input_key"]: {"unit": m["unit"], "description": m["description"], "measure": m["key"]}
-        for g in default_scorecard_dict()["groups"]
-        for m in g["measures"]
+        for m in [*measures, renewal_proximity_measure()]
     }

@@ -109,9 +109,10 @@ def test_backtest_scorecard_auc_and_share_green(actors, staff):
     _renewal_account(staff["csm1"], "Churned A", "churned", collapsing, renewal_date)
     _renewal_account(staff["csm1"], "Churned B", "churned", collapsing, renewal_date)
     _renewal_account(staff["csm1"], "Churned green", "churned", steady, renewal_date)
-    _renewal_account(staff["csm1"], "Churned blank", "churned", None, renewal_date)
-    # The blank account is scored from its renewal date alone (6 % of the weight): with
-    # min_coverage it counts as missing instead.
+    blank = _renewal_account(staff["csm1"], "Churned blank", "churned", None, renewal_date)
+    Account.objects.filter(pk=blank.pk).update(customer_since=renewal_date - timedelta(400))
+    # The blank account is scored from its start date alone (engagement recency, 7.5 % of
+    # the weight): with min_coverage it counts as missing instead.
     loose = invoke_tool("backtest_scorecard", actors["csm1"], {})
     assert loose["rows_scored"] == 7 and loose["skipped_low_coverage"] == 0
     out = invoke_tool("backtest_scorecard", actors["csm1"], {"min_coverage": 0.2})
@@ -119,8 +120,8 @@ def test_backtest_scorecard_auc_and_share_green(actors, staff):
     assert out["skipped_low_coverage"] == 1 and out["recomputed_from_history"] == 7
     # Two churned accounts score below every renewal, one ties them: (2·3 + ½·3) / 9.
     assert out["auc"] == 0.8333
-    # Usage, recency and renewal proximity back 40 % of the weight (usage 35 % x 75 %,
-    # recency 7.5 %, proximity 6 %): below the 60 % floor every scored row is
+    # Usage and recency back 33.75 % of the weight (usage 35 % x 75 %, recency 7.5 %):
+    # below the 60 % floor every scored row is
     # insufficient_data, so no churned account counts as "churned while green" — the
     # score still ranks them (AUC above), but the band is no verdict.
     assert (out["churned_total"], out["churned_green"]) == (4, 0)

@@ -273,7 +273,9 @@ def test_aggregation_provides_every_default_scorecard_input():
     from health.scoring import default_scorecard
     from health.selectors.health_inputs import PROVIDED_INPUT_KEYS, SCORECARD_INPUT_KEYS
 
-    assert set(default_scorecard().input_keys()) == set(SCORECARD_INPUT_KEYS)
+    # days_to_renewal is still aggregated (churn model, operator scorecards that include
+    # renewal proximity) but is no longer a default health measure (version 2).
+    assert set(default_scorecard().input_keys()) == set(SCORECARD_INPUT_KEYS) - {"days_to_renewal"}
     assert set(SCORECARD_INPUT_KEYS) < set(PROVIDED_INPUT_KEYS)
 
 
@@ -284,10 +286,10 @@ def test_new_scorecard_version_at_same_as_of_takes_over_latest(portfolio):
     ids = [a.pk for a in portfolio.values()]
     as_of = clock.now()
     health_recompute_accounts(account_ids=ids, as_of=as_of)
-    definition = default_scorecard().to_dict() | {"version": 2}
+    definition = default_scorecard().to_dict() | {"version": 3}
     definition["groups"][0]["weight"] = 50
     Scorecard.objects.filter(key="default").update(is_active=False)
-    v2 = Scorecard.objects.create(key="default", version=2, name="v2", definition=definition,
+    v2 = Scorecard.objects.create(key="default", version=3, name="v3", definition=definition,
                                   is_active=True)  # fmt: skip
     health_recompute_accounts(account_ids=ids, as_of=as_of)
     assert HealthScore.objects.filter(as_of=as_of).count() == 6

@@ -18,6 +18,7 @@ from health.scoring import (
     default_input_specs,
     default_scorecard,
     default_scorecard_dict,
+    renewal_proximity_measure,
     score_inputs,
     validate_scorecard,
 )
@@ -343,7 +344,6 @@ DEFAULT_INPUT_KEYS = [
     "nps_answer_avg_180d",
     "csat_avg_180d",
     "payment_status",
-    "days_to_renewal",
     "onboarding_progress",
     "days_since_last_activity",
 ]
@@ -351,17 +351,42 @@ DEFAULT_INPUT_KEYS = [
 
 def test_default_scorecard_is_valid_and_documented():
     card = default_scorecard()
-    assert (card.key, card.version) == ("default", 1)
+    assert (card.key, card.version) == ("default", 2)
     assert validate_scorecard(default_scorecard_dict()) == []
     assert card.input_keys() == DEFAULT_INPUT_KEYS
     assert sum(card.configured_weights().values()) == pytest.approx(1.0)
     specs = default_input_specs()
-    assert list(specs) == DEFAULT_INPUT_KEYS
+    # days_to_renewal is documented too: still aggregated for operator scorecards.
+    assert list(specs) == [*DEFAULT_INPUT_KEYS, "days_to_renewal"]
     assert all(len(s["description"]) > 40 for s in specs.values())
     assert "NOT the Net Promoter Score" in specs["nps_answer_avg_180d"]["description"]
 
 
-def test_default_scorecard_healthy_vs_at_risk_and_renewal_proximity():
+def test_default_scorecard_has_no_renewal_proximity_but_an_operator_may_add_it():
+    card = default_scorecard()
+    assert "renewal_proximity" not in {m.key for _, m in card.measures()}
+    # Commercial is payment status alone: 15/100 of the weight.
+    assert card.configured_weights()["payment_status"] == pytest.approx(0.15)
+    # A date coming closer no longer moves health: same inputs, any renewal date.
+    base = {"usage_trend_pct": 0.0, "active_user_share": 0.5, "payment_status": "current"}
+    assert (
+        score_inputs(card, base | {"days_to_renewal": 10}).score
+        == score_inputs(card, base | {"days_to_renewal": 400}).score
+    )
+    data = default_scorecard_dict() | {"key": "with-proximity", "version": 1}
+    commercial = next(g for g in data["groups"] if g["key"] == "commercial")
+    commercial["measures"].append(renewal_proximity_measure())
+    custom = Scorecard.from_dict(data)
+    # payment 60, proximity 40 within commercial (15): proximity = 0.15 x 0.4 = 0.06.
+    assert custom.configured_weights()["renewal_proximity"] == pytest.approx(0.06)
+    near = score_inputs(custom, {"days_to_renewal": 10}).measure("renewal_proximity")
+    far = score_inputs(custom, {"days_to_renewal": 400}).measure("renewal_proximity")
+    assert (near.score, far.score) == (30.0, 100.0)
+    past = score_inputs(custom, {"days_to_renewal": -3}).measure("renewal_proximity")
+    assert past.score == 0.0 and past.band.label == "< 0"
+
+
+def test_default_scorecard_healthy_vs_at_risk():
     card = default_scorecard()
     healthy = {
         "usage_trend_pct": 8.0,
@@ -394,11 +419,6 @@ def test_default_scorecard_healthy_vs_at_risk_and_renewal_proximity():
     good, bad = score_inputs(card, healthy), score_inputs(card, at_risk)
     assert good.band == "green" and good.coverage == 1.0
     assert bad.band == "red" and bad.score < good.score
-    assert bad.measure("renewal_proximity").score == 0.0  # past-due renewal scores lowest
-    assert bad.measure("renewal_proximity").band.label == "< 0"
-    near = score_inputs(card, {"days_to_renewal": 10}).measure("renewal_proximity")
-    far = score_inputs(card, {"days_to_renewal": 400}).measure("renewal_proximity")
-    assert near.score < far.score
 
 
 # --- result serialisation ---------------------------------------------------------------
