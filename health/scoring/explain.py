@@ -1,5 +1,13 @@
 """Why did the score change? Compare two stored results (``ScoreResult.to_dict()`` output).
 
+Like with like: the change is explained over the measures scored at *both* dates. Those
+measures are weighted as the engine would weight that set (group weights re-normalised over
+the groups present, measure weights within each group), and each one's ``like_delta`` is
+its weight × its score change: they add up to ``comparable_delta``. A measure newly
+measured or no longer measured moved the raw score through coverage, not through a change
+at the customer: it is named apart (``newly_measured``, ``no_longer_measured``) and never
+listed as a driver.
+
 Works on the stored dicts only, so it can compare snapshots months apart and across
 scorecard versions (measures are matched by ``key``). The contributions of each result add
 up to its computed score (at two decimals), so the contribution deltas account for the whole
@@ -10,7 +18,7 @@ change; ``rounding_residual`` (computed delta minus the sum of contribution delt
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from health.scoring.numbers import round_half_up
@@ -84,6 +92,7 @@ class MeasureChange:
     contribution_after: float
     contribution_delta: float
     reason: str
+    like_delta: float | None = None  # points on the like-with-like basis; None: not in it
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,12 @@ class Explanation:
     disappeared: list[str]
     rounding_residual: float | None
     summary: str
+    comparable_measures: list[str] = field(default_factory=list)
+    comparable_before: float | None = None
+    comparable_after: float | None = None
+    comparable_delta: float | None = None
+    newly_measured: list[str] = field(default_factory=list)
+    no_longer_measured: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -242,8 +257,31 @@ def explain_change(previous: Mapping[str, Any], current: Mapping[str, Any]) -> E
     sc_b = dict(previous.get("scorecard") or {})
     sc_a = dict(current.get("scorecard") or {})
     keys = list(dict.fromkeys([*curr_m, *prev_m]))
-    changes = [_measure_change(k, prev_m.get(k), curr_m.get(k), sc_a.get("version")) for k in keys]
-    changes.sort(key=lambda c: (-abs(c.contribution_delta), c.key))
+    like = _like_weights(prev_m, curr_m)
+    changes = []
+    for k in keys:
+        c = _measure_change(k, prev_m.get(k), curr_m.get(k), sc_a.get("version"))
+        if k in like:
+            moved = like[k] * (float(curr_m[k]["score"]) - float(prev_m[k]["score"]))
+            c = replace(c, like_delta=round_half_up(moved, 2))
+        changes.append(c)
+    # Drivers first (measured at both dates, by their like-with-like points), then the
+    # rest by how much they moved the raw score.
+    changes.sort(
+        key=lambda c: (
+            c.like_delta is None,
+            -abs(c.like_delta if c.like_delta is not None else c.contribution_delta),
+            c.key,
+        )
+    )
+    comparable_before = comparable_after = None
+    if like:
+        comparable_before = round_half_up(
+            sum(w * float(prev_m[k]["score"]) for k, w in like.items()), 1
+        )
+        comparable_after = round_half_up(
+            sum(w * float(curr_m[k]["score"]) for k, w in like.items()), 1
+        )
     appeared = [c.key for c in changes if c.change in ("became_present", "added_to_scorecard")]
     disappeared = [
         c.key for c in changes if c.change in ("became_missing", "removed_from_scorecard")
@@ -276,18 +314,53 @@ def explain_change(previous: Mapping[str, Any], current: Mapping[str, Any]) -> E
             None if computed_delta is None else round_half_up(computed_delta - attributed, 2)
         ),
         summary="",
+        comparable_measures=[k for k in keys if k in like],
+        comparable_before=comparable_before,
+        comparable_after=comparable_after,
+        comparable_delta=_delta(comparable_after, comparable_before, 1),
+        newly_measured=[c.key for c in changes if c.change == "became_present"],
+        no_longer_measured=[c.key for c in changes if c.change == "became_missing"],
     )
     return _with_summary(result)
 
 
-# A measure that only appeared or vanished moved the score through data coverage, not
-# through a change at the customer: the summary must not read as if it had.
-_DRIVER_TAGS = {
-    "became_present": " (newly measured)",
-    "became_missing": " (no longer measured)",
-    "added_to_scorecard": " (added to scorecard)",
-    "removed_from_scorecard": " (removed from scorecard)",
-}
+def _like_weights(
+    prev_m: Mapping[str, Mapping[str, Any]], curr_m: Mapping[str, Mapping[str, Any]]
+) -> dict[str, float]:
+    """Weights of the measures scored at both dates, as the engine would weight that set:
+    each group's configured share re-normalised over the groups that have such a measure,
+    split within the group by the measures' configured weights (the current scorecard's)."""
+    both = [
+        k
+        for k, m in curr_m.items()
+        if m.get("status") == "scored"
+        and (prev_m.get(k) or {}).get("status") == "scored"
+        and m.get("score") is not None
+        and prev_m[k].get("score") is not None
+    ]
+    group_of = {k: m.get("group", "") for k, m in curr_m.items()}
+    group_weight: dict[str, float] = {}
+    for k, m in curr_m.items():
+        group_weight[group_of[k]] = group_weight.get(group_of[k], 0.0) + float(
+            m.get("configured_weight") or 0
+        )
+    present: dict[str, float] = {}
+    for k in both:
+        present[group_of[k]] = present.get(group_of[k], 0.0) + float(
+            curr_m[k].get("configured_weight") or 0
+        )
+    active = {g: group_weight[g] for g, w in present.items() if w > 0}
+    total = sum(active.values())
+    if not total:
+        return {}
+    return {
+        k: active[group_of[k]]
+        / total
+        * float(curr_m[k].get("configured_weight") or 0)
+        / present[group_of[k]]
+        for k in both
+        if group_of[k] in active
+    }
 
 
 def _with_summary(e: Explanation) -> Explanation:
@@ -304,13 +377,22 @@ def _with_summary(e: Explanation) -> Explanation:
             f"Health {verb}{amount} ({_fmt_score(e.score_before)} \u2192 "
             f"{_fmt_score(e.score_after)}, {e.band_before} \u2192 {e.band_after})."
         )
-    drivers = [c for c in e.measures if abs(c.contribution_delta) >= 0.05][:3]
-    if drivers:
-        listed = ", ".join(
-            f"{c.label}{_DRIVER_TAGS.get(c.change, '')} {fmt_points(c.contribution_delta)}"
-            for c in drivers
+    labels = {c.key: c.label for c in e.measures}
+    if e.comparable_delta is not None:
+        parts.append(
+            f"Over the {len(e.comparable_measures)} measures scored at both dates: "
+            f"{_fmt_score(e.comparable_before)} \u2192 {_fmt_score(e.comparable_after)}."
         )
+    drivers = [c for c in e.measures if c.like_delta is not None and abs(c.like_delta) >= 0.05][:3]
+    if drivers:
+        listed = ", ".join(f"{c.label} {fmt_points(c.like_delta)}" for c in drivers)
         parts.append(f"Main drivers: {listed}.")
+    if e.newly_measured:
+        named = ", ".join(labels[k] for k in e.newly_measured)
+        parts.append(f"Newly measured (not a driver): {named}.")
+    if e.no_longer_measured:
+        named = ", ".join(labels[k] for k in e.no_longer_measured)
+        parts.append(f"No longer measured (not a driver): {named}.")
     if e.coverage_delta:
         parts.append(f"Coverage {_num(e.coverage_before)} \u2192 {_num(e.coverage_after)}.")
     if e.scorecard_changed:

@@ -111,12 +111,18 @@ def test_data_becoming_missing_is_explained_and_reweighting_attributed():
     # nps 49 -> 0 (-49), trend 12 -> 10 (-2), seats 9 -> 30 (+21): -49 - 2 + 21 = -30
     e = explain_change(stored(PREV), stored({"usage_trend_pct": -32.0, "seats": 0.6}))
     assert e.score_delta == -30.0
-    assert [(m.key, m.contribution_delta) for m in e.measures] == [
-        ("nps", -49.0),
-        ("seats", 21.0),
-        ("usage_trend", -2.0),
+    # Raw contributions still account for the whole change; the measures scored at both
+    # dates (trend, seats: usage group alone, 1/2 each) come first, ranked like with like:
+    # before 0.5*80 + 0.5*60 = 70, after 0.5*20 + 0.5*60 = 40; trend 0.5*(20-80) = -30.
+    assert [(m.key, m.contribution_delta, m.like_delta) for m in e.measures] == [
+        ("usage_trend", -2.0, -30.0),
+        ("seats", 21.0, 0.0),
+        ("nps", -49.0, None),
     ]
-    nps, seats = e.measures[0], e.measures[1]
+    assert (e.comparable_before, e.comparable_after, e.comparable_delta) == (70.0, 40.0, -30.0)
+    assert e.comparable_measures == ["usage_trend", "seats"]
+    assert e.no_longer_measured == ["nps"] and e.newly_measured == []
+    nps, seats = e.measures[2], e.measures[1]
     assert nps.change == "became_missing" and e.disappeared == ["nps"] and e.appeared == []
     assert nps.reason == (
         "NPS answer is now missing (no data; was 7): dropped, its weight went to the other "
@@ -127,15 +133,19 @@ def test_data_becoming_missing_is_explained_and_reweighting_attributed():
         "Active seats unchanged at 60% but its weight moved 15% \u2192 50% as other data "
         "changed: +21.0 points"
     )
-    assert "Main drivers: NPS answer (no longer measured) \u221249.0, Active seats +21.0" in (
-        e.summary
-    )
+    # The vanished measure is named apart, never as a driver.
+    assert "Main drivers: Usage trend \u221230.0." in e.summary
+    assert "No longer measured (not a driver): NPS answer." in e.summary
+    assert "Over the 2 measures scored at both dates: 70 \u2192 40." in e.summary
     assert (e.coverage_before, e.coverage_after, e.coverage_delta) == (1.0, 0.3, -0.7)
     assert (e.confidence_before, e.confidence_after) == ("high", "low")
     # And back: the measure appears again.
     back = explain_change(stored({"usage_trend_pct": -32.0, "seats": 0.6}), stored(PREV))
-    assert back.appeared == ["nps"] and back.measures[0].change == "became_present"
-    assert "NPS answer (newly measured) +49.0" in back.summary
+    assert back.appeared == ["nps"] and back.newly_measured == ["nps"]
+    assert back.measures[-1].change == "became_present"
+    assert "Newly measured (not a driver): NPS answer." in back.summary
+    assert "Main drivers: Usage trend +30.0." in back.summary  # -32 % -> +5 %
+    assert "NPS answer +" not in back.summary
 
 
 def test_scorecard_version_change_is_flagged():

@@ -108,10 +108,11 @@ def explain_health_change(
     """Explain why an account's health score changed between two stored snapshots.
 
     Default: the latest snapshot against the newest one at least `days` (30) older; or
-    name `from_snapshot_id`/`to_snapshot_id`. Returns the score, band and coverage
-    deltas, a one-paragraph summary, and every measure ranked by how many points it
-    moved the score, each with a reason ("Usage trend fell from +2.0% to −40.0%: measure
-    83 → 12, −9.9 points"), plus measures that became missing or available. Read-only.
+    name `from_snapshot_id`/`to_snapshot_id`. Like with like: the change is explained over
+    the measures scored at both dates (comparable_*, each measure's like_delta); measures
+    newly or no longer measured are listed apart, never as drivers. Returns score, band and
+    coverage deltas, a summary, every measure with a reason ("Usage trend fell from +2.0%
+    to −40.0%: measure 83 → 12, −9.9 points"), drivers first. Read-only.
     """
     account = account_get_for_actor(ctx.actor, params.account_id)
     if params.to_snapshot_id:
@@ -151,7 +152,12 @@ def explain_health_change(
         coverage_delta=e.coverage_delta,
         scorecard_changed=e.scorecard_changed,
         override_change=e.override_change["kind"],
+        comparable_before=e.comparable_before,
+        comparable_after=e.comparable_after,
+        comparable_delta=e.comparable_delta,
         measures=measure_change_rows(e),
+        newly_measured=e.newly_measured,
+        no_longer_measured=e.no_longer_measured,
         appeared=e.appeared,
         disappeared=e.disappeared,
         rounding_residual=e.rounding_residual,

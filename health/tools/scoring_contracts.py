@@ -173,6 +173,9 @@ class MeasureChangeRow(ToolOutput):
     contribution_before: float
     contribution_after: float
     contribution_delta: float = Field(description="Points this measure moved the score.")
+    like_delta: float | None = Field(
+        description="Points on the like-with-like basis; null: not scored at both dates."
+    )
     reason: str
 
 
@@ -189,7 +192,16 @@ class ExplainHealthChangeOutput(ToolOutput):
     coverage_delta: float
     scorecard_changed: bool
     override_change: str
-    measures: list[MeasureChangeRow] = Field(description="Largest |contribution_delta| first.")
+    comparable_before: float | None = Field(
+        description="Score over the measures scored at both dates (like with like)."
+    )
+    comparable_after: float | None
+    comparable_delta: float | None
+    measures: list[MeasureChangeRow] = Field(
+        description="Drivers (scored at both dates) by |like_delta|, then the rest."
+    )
+    newly_measured: list[str] = Field(description="Measured now, not before: not drivers.")
+    no_longer_measured: list[str] = Field(description="Measured before, not now.")
     appeared: list[str]
     disappeared: list[str]
     rounding_residual: float | None

@@ -102,6 +102,7 @@ def measure_change_rows(e: Explanation) -> list[dict[str, Any]]:
             "contribution_before": c.contribution_before,
             "contribution_after": c.contribution_after,
             "contribution_delta": c.contribution_delta,
+            "like_delta": c.like_delta,
             "reason": c.reason,
         }
         for c in e.measures
