@@ -39,6 +39,11 @@ personal_data_register(
     ),
     PersonalModel("integrations.OutboxMessage", {"error": R}),
     # A vote names its voter ("contact:<id>" or a staff label); the verdict stays counted.
-    PersonalModel("integrations.KnowledgeArticleVote", {"voter": R}),
+    PersonalModel(
+        "integrations.KnowledgeArticleVote",
+        {"voter": A},
+        contact_label_fields=("voter",),
+        basis="the vote stays counted on its article",
+    ),
     PersonalModel("integrations.CustomerPortalSettings", {"welcome_message": R}),
 )

@@ -29,6 +29,7 @@ ALL_TOOLS = [
     "configure_autonomous_worker",
     "execute_retention_campaign",
     "explain_health_change",
+    "export_personal_data",
     "forecast_renewals",
     "get_autonomous_status",
     "get_client_overview",

@@ -44,6 +44,7 @@ class PersonalModel:
     fields: Mapping[str, Rule]
     subject: str | None = None  # path to the subject's Contact; "" the row is the contact
     email_fields: tuple[str, ...] = ()  # addresses stored as text that identify the subject
+    contact_label_fields: tuple[str, ...] = ()  # text fields holding "contact:<id>"
     rows: RowRule = RowRule.ANONYMISE
     basis: str = ""  # why rows (or KEEP fields) stay after erasure
 
@@ -84,7 +85,10 @@ def personal_data_registry() -> dict[str, PersonalModel]:
 
 def _core_register() -> None:
     # Core's own tables, and Django's admin log, whose text may name a person.
-    entries = [PersonalModel("core.IdempotencyRecord", {"response": Rule.REDACT})]
+    # A stored tool answer may hold a rendered message; a caller-chosen key may name someone.
+    entries = [
+        PersonalModel("core.IdempotencyRecord", {"response": Rule.REDACT, "key": Rule.REDACT})
+    ]
     if apps.is_installed("django.contrib.admin"):
         entries.append(
             PersonalModel(

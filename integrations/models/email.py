@@ -18,13 +18,16 @@ class EmailStatus(models.TextChoices):
 
 
 class EmailMessage(models.Model):
-    """An e-mail to a stored contact. Only real contacts: `contact` is required."""
+    """An e-mail to a stored contact (only real contacts: the send service requires one).
+    Deleting the contact keeps the send record without it (`contact` becomes empty), so a
+    contact who was ever e-mailed can still be deleted; an undelivered message to a
+    deleted contact is never sent."""
 
     account = models.ForeignKey(
         "customers.Account", on_delete=models.CASCADE, related_name="emails"
     )
     contact = models.ForeignKey(
-        "customers.Contact", on_delete=models.PROTECT, related_name="emails"
+        "customers.Contact", null=True, on_delete=models.SET_NULL, related_name="emails"
     )
     connection = models.ForeignKey(
         "integrations.Connection",

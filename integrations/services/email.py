@@ -66,8 +66,14 @@ def _contact_for_actor(actor: Actor, contact_id: int) -> Contact:
     return contact
 
 
-def email_reachable_check(contact: Contact, category: str) -> None:
-    """Refuse an erased or opted-out contact, and marketing mail without consent."""
+def email_reachable_check(contact: Contact | None, category: str) -> None:
+    """Refuse a deleted, erased or opted-out contact, and marketing mail without consent."""
+    if contact is None:
+        raise Conflict(
+            "the contact was deleted; the message is not sent",
+            code="contact_deleted",
+            details={"field": "contact_id"},
+        )
     details = {"field": "contact_id", "contact_id": contact.pk}
     if contact.erased_at is not None:
         raise Conflict(
@@ -226,7 +232,7 @@ def email_outgoing(message: EmailMessage, connection: Connection, key: str) -> O
     contact = message.contact
     return OutgoingEmail(
         to_email=message.to_email,
-        to_name=f"{contact.first_name} {contact.last_name}".strip(),
+        to_name=f"{contact.first_name} {contact.last_name}".strip() if contact else "",
         subject=message.subject,
         text=message.body,
         from_email=str(settings.get("from_email") or "").strip(),
