@@ -27,6 +27,10 @@ def beat_schedule() -> dict[str, dict]:
             "task": "health.communication_rules_evaluate",
             "schedule": crontab(minute=50),
         },
+        "onboarding-automation": {
+            "task": "customers.onboarding_automation_run",
+            "schedule": crontab(minute=20),
+        },
         "segments-evaluate": {
             "task": "health.segments_evaluate",
             "schedule": crontab(minute=45, hour=2),

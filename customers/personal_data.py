@@ -26,6 +26,7 @@ personal_data_register(
         rows=RowRule.DELETE,
     ),
     PersonalModel("customers.TrainingCompletion", {}, subject="contact", rows=RowRule.DELETE),
+    PersonalModel("customers.TrainingAttendance", {}, subject="contact", rows=RowRule.DELETE),
     # Free text about an account may name a person: found by searching it, redacted.
     PersonalModel("customers.Account", {"notes": R}),
     PersonalModel("customers.Renewal", {"notes": R}),

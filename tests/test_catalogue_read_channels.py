@@ -27,9 +27,17 @@ READ_CALLS = [
     ("manage_voice_of_customer", {"action": "summary", "account_id": "{acme}"}),
     ("share_product_insights", {"action": "list"}),
     ("track_cs_metrics", {"months": 3}),
+    ("create_onboarding_plan", {"action": "templates"}),
+    ("deliver_training_session", {"action": "list"}),
+    ("manage_certification_program", {"action": "list"}),
+    ("track_onboarding_progress", {"status": "all"}),
+    ("optimize_onboarding_process", {}),
+    ("optimize_time_to_value", {}),
+    ("map_customer_journey", {"account_id": "{acme}"}),
 ]
 WRITE_CALLS = [
     ("update_knowledge_base", {"action": "create", "slug": "x", "title": "X", "body": "Y"}),
+    ("collect_feedback", {"action": "create", "account_id": 1, "kind": "bug", "text": "x"}),
 ]
 
 

@@ -48,15 +48,33 @@ from customers.models.engagement import (
 )
 from customers.models.money import ExchangeRate
 from customers.models.onboarding import (
+    AttendanceStatus,
+    MilestoneOwner,
     MilestoneStatus,
     OnboardingMilestone,
     OnboardingPlan,
+    OnboardingReminder,
+    OnboardingTemplate,
+    OnboardingTemplateMilestone,
     PlanStatus,
+    ReminderKind,
+    SessionStatus,
+    TrainingAttendance,
     TrainingCompletion,
     TrainingModule,
+    TrainingSession,
 )
 
 __all__ = [
+    "AttendanceStatus",
+    "MilestoneOwner",
+    "OnboardingReminder",
+    "OnboardingTemplate",
+    "OnboardingTemplateMilestone",
+    "ReminderKind",
+    "SessionStatus",
+    "TrainingAttendance",
+    "TrainingSession",
     "OPEN_OPPORTUNITY",
     "ExchangeRate",
     "CLOSED_CTA",

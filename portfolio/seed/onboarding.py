@@ -23,7 +23,25 @@ from portfolio.seed.rng import Calendar, at, stream
 A = Archetype
 M = MilestoneStatus
 Row = dict[str, Any]
-PLAN_HISTORY_DAYS = 3 * 365  # older customers were onboarded before the platform existed
+PLAN_HISTORY_DAYS = 3 * 365
+CERTIFICATION_DAYS = 365  # a certification is valid for a year
+# Milestones the customer owns (their primary contact); the CSM owns the others.
+CUSTOMER_OWNED = frozenset(
+    {
+        "sso-setup",
+        "data-integration",
+        "data-import",
+        "workspace-setup",
+        "invite-team",
+        "team-rollout",
+    }
+)
+
+
+def customer_owned(key: str) -> bool:
+    return key in CUSTOMER_OWNED  # older customers were onboarded before the platform existed
+
+
 ENGAGED_CONTACTS = {
     A.GROWING: (0.6, 1.0),
     A.FLAT: (0.3, 0.7),
@@ -100,6 +118,10 @@ def onboarding_rows(ctx: SeedContext) -> OnboardingRows:
                 "target_date": anchor + timedelta(days=template.target_ttv_days),
                 "completed_on": completed,
                 "target_ttv_days": template.target_ttv_days,
+                # Live plans remind and escalate through the hourly automation task.
+                "automation_enabled": status in (PlanStatus.IN_PROGRESS, PlanStatus.STALLED),
+                "remind_days_before": 3,
+                "escalate_days_overdue": 2,
                 "created_at": at(p.customer_since, 9),
             }
         )
@@ -120,6 +142,8 @@ def onboarding_rows(ctx: SeedContext) -> OnboardingRows:
                     "due_date": due,
                     "started_at": begun,
                     "completed_at": done,
+                    "owner_id": None if customer_owned(key) else ctx.owner_id(p),
+                    "owner_contact_id": ctx.contact_ids(p)[0] if customer_owned(key) else None,
                 }
             )
             if i:
@@ -148,12 +172,17 @@ def training_completion_rows(ctx: SeedContext) -> Iterator[Row]:
             for module_index, module in enumerate(TRAINING_MODULES[:modules], 1):
                 score = r.randint(55 if p.archetype != A.GROWING else 70, 100)
                 cid += 1
+                completed = ctx.cal.moment(r, lo, hi)
                 yield {
                     "id": cid,
                     "module_id": module_index,
                     "contact_id": contact_id,
-                    "completed_at": ctx.cal.moment(r, lo, hi),
+                    "completed_at": completed,
                     "score": score,
                     "certified": module.certifies and score >= 80,
+                    "certified_at": completed if module.certifies and score >= 80 else None,
+                    "certification_expires_at": completed + timedelta(days=CERTIFICATION_DAYS)
+                    if module.certifies and score >= 80
+                    else None,
                     "certification_revoked_at": None,
                 }

@@ -20,9 +20,13 @@ from customers.models import (
     LifecycleStageChange,
     OnboardingMilestone,
     OnboardingPlan,
+    OnboardingTemplate,
+    OnboardingTemplateMilestone,
     Renewal,
+    TrainingAttendance,
     TrainingCompletion,
     TrainingModule,
+    TrainingSession,
 )
 from health.models import (
     Feature,
@@ -57,6 +61,7 @@ from portfolio.seed.support import ticket_rows
 from portfolio.seed.support_desk import portal_settings_rows, support_desk_rows
 from portfolio.seed.tables import seeded_models, seeded_tables_with_rows
 from portfolio.seed.timeline import activity_rows, cta_rows, stage_change_rows
+from portfolio.seed.training import training_rows
 from portfolio.seed.usage import USAGE_COLUMNS, UsageStats, usage_rows
 from portfolio.seed.users import demo_staff_ensure
 from portfolio.seed.voice import feedback_rows, survey_response_rows
@@ -104,13 +109,23 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(OnboardingPlan, onboarding.plans)
     loader.load(OnboardingMilestone, onboarding.milestones)
     loader.load(OnboardingMilestone.depends_on.through, onboarding.dependencies)
-    loader.load(TrainingCompletion, training_completion_rows(ctx))
+    completions = list(training_completion_rows(ctx))
+    loader.load(TrainingCompletion, completions)
+    _load_training(ctx, loader, completions)
     loader.load(Activity, activity_rows(ctx))
     loader.load(LifecycleStageChange, stage_change_rows(ctx))
     loader.load(CTA, cta_rows(ctx))
     loader.load(CommunicationRule, communication_rule_rows(ctx))
     _load_support_desk(ctx, loader)
     loader.finish()
+
+
+def _load_training(ctx: SeedContext, loader: TableLoader, completions: list[dict]) -> None:
+    training = training_rows(ctx, completions)
+    loader.load(OnboardingTemplate, training.templates)
+    loader.load(OnboardingTemplateMilestone, training.template_milestones)
+    loader.load(TrainingSession, training.sessions)
+    loader.load(TrainingAttendance, training.attendance)
 
 
 def _load_support_desk(ctx: SeedContext, loader: TableLoader) -> None:

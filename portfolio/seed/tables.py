@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from customers.models import Account, TrainingModule
+from customers.models import Account, OnboardingTemplate, TrainingModule
 from health.models import Feature, ProductInsight, Survey
 from integrations.models import (
     CommunicationRule,
@@ -28,6 +28,7 @@ def seeded_models() -> list[type[models.Model]]:
             TicketRoutingRule,
             ProductInsight,
             CommunicationRule,
+            OnboardingTemplate,
         ]
     )
 

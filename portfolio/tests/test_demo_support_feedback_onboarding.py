@@ -51,3 +51,27 @@ def test_feedback_tools_answer_from_the_demo(seeded):
     assert any(m["grr_pct"] is not None for m in metrics)
     assert any(m["ttv_days_median"] is not None for m in metrics)
     assert call(seeded, "collect_feedback", {"action": "list", "limit": 3})["feedback"]
+
+
+def test_onboarding_tools_answer_from_the_demo(seeded):
+    templates = call(seeded, "create_onboarding_plan", {"action": "templates"})["templates"]
+    assert {t["key"] for t in templates} == {
+        "enterprise-rollout",
+        "standard-onboarding",
+        "quickstart",
+    }
+    progress = call(seeded, "track_onboarding_progress", {"status": "all"})
+    assert progress["plans_total"] > 0 and progress["by_tier"] and progress["bottlenecks"]
+    live = next(p for p in progress["plans"] if p["status"] in ("in_progress", "stalled"))
+    plan = call(seeded, "create_onboarding_plan", {"action": "get", "plan_id": live["plan_id"]})
+    assert plan["plan"]["automation_enabled"] and plan["plan"]["milestones"][0]["owner"]
+    ttv = call(seeded, "optimize_time_to_value", {})
+    assert ttv["overall"]["plans_completed"] > 0 and ttv["overall"]["ttv_days_median"] > 0
+    process = call(seeded, "optimize_onboarding_process", {"days": 1825})
+    assert process["findings"] and process["milestones"]
+    sessions = call(seeded, "deliver_training_session", {"action": "list", "limit": 100})
+    assert {s["status"] for s in sessions["sessions"]} >= {"delivered"}
+    certs = call(seeded, "manage_certification_program", {"action": "list"})
+    assert sum(certs["counts"].values()) > 0
+    journey = call(seeded, "map_customer_journey", {"account_id": live["account_id"]})
+    assert journey["stages"] and sum(journey["touchpoints_total"].values()) > 0
