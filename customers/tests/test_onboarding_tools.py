@@ -12,7 +12,6 @@ from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput, NotFound
 from customers.models import (
     CTA,
-    LifecycleStageChange,
     OnboardingMilestone,
     OnboardingPlan,
     OnboardingReminder,
@@ -21,7 +20,6 @@ from customers.models import (
 )
 from customers.services.onboarding import onboarding_automation_run
 from customers.tasks import onboarding_automation_run_task
-from integrations.models import SupportTicket
 from tests.builders import call_tool
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
@@ -268,32 +266,3 @@ def test_progress_bottlenecks_and_time_to_value_from_history(plan, two_books, st
     stricter = call_tool(staff["csm1"], "optimize_time_to_value", {"target_days": 20})
     assert stricter["overall"]["within_target_pct"] == 0.0
     assert len(stricter["furthest_over_target"]) == 2
-
-
-def test_journey_stages_and_touchpoints(two_books, staff):
-    acme = two_books["acme"]
-    now = clock.now()
-    LifecycleStageChange.objects.create(
-        account=acme, to_stage="onboarding", reason="signed", changed_at=now - timedelta(days=40)
-    )
-    LifecycleStageChange.objects.create(
-        account=acme,
-        from_stage="onboarding",
-        to_stage="adoption",
-        reason="live",
-        changed_at=now - timedelta(days=10),
-    )
-    for days in (30, 20, 5):
-        SupportTicket.objects.create(
-            account=acme, subject="s", opened_at=now - timedelta(days=days)
-        )
-    out = call_tool(staff["csm1"], "map_customer_journey", {"account_id": acme.pk})
-    assert [(s["stage"], s["days"]) for s in out["stages"]] == [
-        ("onboarding", 30.0),
-        ("adoption", 10.0),
-    ]
-    assert out["stages"][0]["touchpoints"] == {"ticket_opened": 2}
-    assert out["stages"][1]["touchpoints"] == {"ticket_opened": 1}
-    assert out["days_since_last_touch"] == 5
-    with pytest.raises(NotFound):
-        call_tool(staff["csm1"], "map_customer_journey", {"account_id": two_books["globex"].pk})
