@@ -110,7 +110,7 @@ class ActivateOnboardingAutomationInput(ToolInput):
     action: Literal["enable", "disable", "status", "run_now"] = Field(
         description="run_now: this plan's due reminders now (the hourly task does it too)."
     )
-    plan_id: Id
+    plan_id: Id = Field(description="The onboarding plan.")
     remind_days_before: int | None = Field(default=None, ge=0, le=30, description="enable.")
     escalate_days_overdue: int | None = Field(default=None, ge=0, le=60, description="enable.")
     idempotency_key: IdempotencyKey
