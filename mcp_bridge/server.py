@@ -9,7 +9,9 @@ Answers are compact JSON text (no indentation, no second copy). A client that wa
 structured content asks for it with `/mcp?structured=1`: then tools/list carries output
 schemas and each answer also carries `structuredContent` (with the JSON text as the spec
 recommends). `/mcp?toolsets=health,support` lists only those apps' or groups' tools.
-Each tool's full notes are the resource `cs-platform://tools/<name>`.
+Each tool's full notes are the resource `cs-platform://tools/<name>`. A `tools/call`
+is answered in the request thread without the SDK's per-request event loop
+(`tool_call_direct`); every other message goes through the SDK.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from mcp import types
 from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.streamable_http import MCP_PROTOCOL_VERSION_HEADER
 from mcp.shared.exceptions import McpError
+from mcp.shared.version import SUPPORTED_PROTOCOL_VERSIONS
 from mcp_server.djangomcp import django_request_ctx, global_mcp_server
 from pydantic import AnyUrl
 
@@ -129,6 +135,51 @@ async def _call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResu
     # pydantic-validated already). thread_sensitive keeps the ORM on the request's thread.
     structured = structured_requested()
     return await sync_to_async(_invoke, thread_sensitive=True)(name, arguments or {}, structured)
+
+
+def _accepts_json(request: HttpRequest) -> bool:
+    accept = [part.strip() for part in request.headers.get("accept", "").split(",")]
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
+    return (
+        any(part.startswith("application/json") for part in accept)
+        and content_type == "application/json"
+        and (version is None or version in SUPPORTED_PROTOCOL_VERSIONS)
+    )
+
+
+def tool_call_direct(request: HttpRequest, message: dict[str, Any]) -> HttpResponse | None:
+    """Answer a `tools/call` request in the request's own thread, or None to leave the
+    message to the SDK.
+
+    On this stateless, JSON-response transport a tool call needs no session state, yet the
+    SDK's path costs an event loop in another thread per request (`async_to_sync`), a
+    session manager, memory streams and a hop back to this thread for the ORM. The message
+    was checked by the view (mcp_bridge.jsonrpc: a JSON-RPC request naming a known tool);
+    the headers are checked as the SDK checks them, and anything else (a wrong Accept or
+    Content-Type, an unsupported protocol version) goes to the SDK, which refuses it in its
+    own words. The answer is the JSON-RPC response the SDK would send (exclude_none, by
+    alias); `tests/test_mcp_compact.py` compares the two.
+    """
+    if message.get("method") != "tools/call" or "id" not in message:
+        return None
+    if not getattr(settings, "MCP_DIRECT_TOOL_CALLS", True) or not _accepts_json(request):
+        return None
+    params = message.get("params") or {}
+    token = django_request_ctx.set(request)
+    try:
+        result = _invoke(params["name"], params.get("arguments") or {}, structured_requested())
+    finally:
+        django_request_ctx.reset(token)
+    body = {
+        "jsonrpc": "2.0",
+        "id": message["id"],
+        "result": result.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+    return HttpResponse(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        content_type="application/json",
+    )
 
 
 def _notes_uri(name: str) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 
 from cs_platform.core.authentication import BearerTokenAuthentication
 from mcp_bridge.jsonrpc import envelope_error, http_error_as_jsonrpc
+from mcp_bridge.server import tool_call_direct
 
 
 def mcp_www_authenticate(request: HttpRequest) -> str:
@@ -53,6 +55,9 @@ class McpView(MCPServerStreamableHttpView):
         refusal = envelope_error(request.body)
         if refusal is not None:
             return refusal
+        direct = tool_call_direct(request, json.loads(request.body))
+        if direct is not None:
+            return direct
         return super().post(request, *args, **kwargs)
 
     def get_authenticate_header(self, request: Request) -> str:

@@ -202,3 +202,42 @@ def test_mcp_inspector_strict_reports_no_schema_problems(live_server, staff, mak
         listed = json.loads(done.stdout)
         assert {t["name"] for t in listed["tools"]} == set(tool_registry())
         assert done.stderr.strip() == "", done.stderr[-3000:]
+
+
+def _rpc(client, token: str, name: str, arguments: dict, query: str = "") -> dict:
+    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": name, "arguments": arguments}}  # fmt: skip
+    resp = client.post(
+        "/mcp" + query, json.dumps(body), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="application/json, text/event-stream",
+    )  # fmt: skip
+    assert resp.status_code == 200, resp.content[:300]
+    answer = resp.json()
+    text = answer["result"]["content"][0]["text"]
+    answer["result"]["content"][0]["text"] = {
+        k: v for k, v in json.loads(text).items() if k != "as_of"
+    }
+    answer["result"].get("structuredContent", {}).pop("as_of", None)
+    return answer
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "?structured=1"])
+def test_direct_tool_calls_answer_exactly_as_the_sdk_does(
+    client, portfolio, staff, make_token, settings, query
+):
+    """tools/call is answered in the request thread (no SDK event loop); the SDK's own
+    answer to the same message is the reference, for a result and for a tool error."""
+    token = make_token(staff["csm1"], scopes=["read"])
+    url_calls = [
+        ("get_client_overview", {"account_id": portfolio["declining"].pk}),
+        ("get_client_overview", {"account_id": 999999}),
+        ("list_clients", {"limit": 1, "sort": "arr"}),
+    ]
+    for name, arguments in url_calls:
+        settings.MCP_DIRECT_TOOL_CALLS = True
+        direct = _rpc(client, token, name, arguments, query)
+        settings.MCP_DIRECT_TOOL_CALLS = False
+        through_sdk = _rpc(client, token, name, arguments, query)
+        assert direct == through_sdk, name
+        assert ("structuredContent" in direct["result"]) is bool(query), name
