@@ -135,6 +135,10 @@ class AccountProfile:
     contacts: int
     owner_index: int
     parent_number: int | None
+    # A declining account in crisis (up to two of the three per block of 20): usage
+    # falling hard over the last months, severe tickets, detractors, late payment, and
+    # its renewal within 90 days — the red accounts a CSM must see on day one.
+    crisis: bool = False
 
     @property
     def usage_start(self) -> date:
@@ -161,6 +165,34 @@ def plan_status_of(seed: int, number: int) -> str:
     rank = block[:slot].count(A.ONBOARDING)
     per_block = block.count(A.ONBOARDING)
     return PLAN_CYCLE[(((number - 1) // len(BLOCK)) * per_block + rank) % len(PLAN_CYCLE)]
+
+
+CRISIS_PER_BLOCK = 2
+
+
+def crisis_of(seed: int, number: int) -> bool:
+    """Two of each block's three declining accounts may be in crisis (those that closed no
+    renewal in the last 90 days are): enough that every CSM's book has red accounts
+    renewing soon, and that most red accounts in the demo are live customers rather than
+    churned ones."""
+    block, slot = _block(seed, number), (number - 1) % len(BLOCK)
+    return block[slot] == A.DECLINING and block[:slot].count(A.DECLINING) < CRISIS_PER_BLOCK
+
+
+def _crisis_terms(
+    seed: int, number: int, today: date, arr: Decimal, seats: int
+) -> tuple[Term, Term, date, str, float]:
+    """A crisis account's current term (renewing in 12-85 days), the one before, when it
+    became a customer, its payment status and where its usage decline starts. Its own
+    random stream: the other generators' draws stay as they were."""
+    cr = stream(seed, "crisis", number)
+    end = today + timedelta(days=cr.randint(12, 85))
+    start = add_years(end, -1)
+    factor = cr.uniform(0.95, 1.1)
+    previous = Term(add_years(start, -1), start, money(float(arr) / factor), seats)
+    since = add_years(start, -cr.randint(1, 3))
+    payment = P.DELINQUENT if cr.random() < 0.5 else P.LATE
+    return Term(start, end, arr, seats), previous, since, payment, cr.uniform(0.45, 0.65)
 
 
 def tier_of(seed: int, number: int) -> str:
@@ -255,6 +287,12 @@ def profile_build(*, seed: int, number: int, cal: Calendar, csm_count: int) -> A
         candidate = r.randint(1, number - 1)
         if tier_of(seed, candidate) == Tier.ENTERPRISE:
             parent = candidate
+    # A renewal closed in the last 90 days stays as it was (the backtest scores it).
+    crisis = crisis_of(seed, number) and past is None
+    if crisis:
+        term, previous, since, payment, decline_from = _crisis_terms(
+            seed, number, today, arr, seats
+        )
     return AccountProfile(
         number=number,
         archetype=archetype,
@@ -279,6 +317,7 @@ def profile_build(*, seed: int, number: int, cal: Calendar, csm_count: int) -> A
         contacts=contacts_of(seed, number, tier),
         owner_index=owner_index,
         parent_number=parent,
+        crisis=crisis,
     )
 
 

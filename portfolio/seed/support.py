@@ -54,12 +54,16 @@ def strained(p: AccountProfile) -> bool:
 def _volume(p: AccountProfile) -> float:
     if p.archetype == A.CHURNED:
         return 2.0 if p.visible else 0.9
+    if p.crisis:
+        return 3.0
     return VOLUME[p.archetype]
 
 
 def _priority(p: AccountProfile, t: float, r: random.Random) -> str:
     severe = 0.18
-    if p.archetype == A.DECLINING:
+    if p.crisis:
+        severe = 0.25 + 0.7 * t
+    elif p.archetype == A.DECLINING:
         severe = 0.15 + 0.45 * t
     elif strained(p):
         severe = 0.45

@@ -47,7 +47,8 @@ def _level(p: AccountProfile, day: date, first_day: date, plan_status: str | Non
         return s * (1 + 0.04 * math.sin((day - first_day).days / 7.0))
     if arch == A.DECLINING:
         t0 = p.decline_from
-        return s * (1 - 0.65 * max(0.0, (t - t0) / (1 - t0)))
+        drop = 0.9 if p.crisis else 0.65  # a crisis: most users gone by now
+        return s * (1 - drop * max(0.0, (t - t0) / (1 - t0)))
     if arch == A.GONE_QUIET:
         return QUIET if p.quiet_from is not None and day >= p.quiet_from else s
     if arch == A.CHURNED:

@@ -46,6 +46,8 @@ COMPLAINT_SHARE = {A.GROWING: 5, A.FLAT: 10, A.DECLINING: 35, A.GONE_QUIET: 10, 
 def _mood(p: AccountProfile, t: float, scale: str) -> float:
     """Mean answer at window position t (0..1) on the NPS (0-10) or CSAT (1-5) scale."""
     nps = scale == SurveyKind.NPS
+    if p.crisis:
+        return 6.8 - 5.5 * t if nps else 3.4 - 2.2 * t
     if p.archetype == A.DECLINING:
         return 7.2 - 3.5 * t if nps else 3.6 - 1.4 * t
     if p.archetype == A.CHURNED:
