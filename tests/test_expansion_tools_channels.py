@@ -35,6 +35,9 @@ CASES = [
     ("track_revenue_expansion", {}, "read", "overall"),
     ("optimize_customer_lifetime_value", {}, "read", "tiers"),
     ("automate_communications", {"action": "list"}, "read", "rules"),
+    ("automate_newsletters", {"action": "list"}, "read", "newsletters"),
+    ("manage_community", {"action": "list_programs"}, "read", "programs"),
+    ("manage_advocacy_program", {"action": "list_programs"}, "read", "programs"),
 ]
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from integrations.models import EmailEvent, EmailMessage, EmailStatus
 
 # SendGrid event name → the message status it proves. Events not listed (deferred,
-# spamreport, unsubscribe, group_*) are recorded without changing the status.
+# spamreport, group_resubscribe) are recorded without changing the status; unsubscribes
+# on a newsletter edition's e-mail end that newsletter subscription.
 EVENT_STATUS = {
     "processed": EmailStatus.SENT,
     "delivered": EmailStatus.DELIVERED,
@@ -30,6 +31,7 @@ EVENT_STATUS = {
 # The status is the highest-ranked one any event proved, so the result does not depend
 # on the order events arrive in. An open outranks a bounce: the message demonstrably
 # arrived (a bounce then is a late or spurious report).
+UNSUBSCRIBE_EVENTS = ("unsubscribe", "group_unsubscribe")
 _RANK = {
     EmailStatus.PENDING: 0,
     EmailStatus.UNCONFIRMED: 0,
@@ -90,6 +92,12 @@ def email_event_record(*, event_id: str, event: dict[str, Any], now: datetime) -
     )
     if message is None:
         return "unmatched"
+    if name in UNSUBSCRIBE_EVENTS:
+        # Imported here: newsletters sends through email, which reads this module.
+        from integrations.services.newsletters import newsletter_unsubscribe_from_event
+
+        newsletter_unsubscribe_from_event(message, name, now)
+        return "applied"
     proved = EVENT_STATUS.get(name)
     if proved is None:
         return "unchanged"

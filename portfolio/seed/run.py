@@ -22,6 +22,9 @@ from customers.models import (
     OnboardingPlan,
     OnboardingTemplate,
     OnboardingTemplateMilestone,
+    Program,
+    ProgramContribution,
+    ProgramMember,
     Renewal,
     TrainingAttendance,
     TrainingCompletion,
@@ -43,6 +46,8 @@ from integrations.models import (
     KnowledgeArticle,
     KnowledgeArticleVersion,
     KnowledgeArticleVote,
+    NewsletterEdition,
+    NewsletterSubscription,
     SlaPolicy,
     SupportTicket,
     TicketRoutingRule,
@@ -50,7 +55,7 @@ from integrations.models import (
 from portfolio.seed.accounts import account_rows, catalogue_rows, contact_rows
 from portfolio.seed.adoption import adoption_rows
 from portfolio.seed.commercial import commercial_rows
-from portfolio.seed.communication import communication_rule_rows
+from portfolio.seed.communication import communication_rule_rows, program_rows
 from portfolio.seed.context import SeedContext
 from portfolio.seed.expansion import addon_contract_rows
 from portfolio.seed.insights import insight_rows
@@ -116,6 +121,12 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(LifecycleStageChange, stage_change_rows(ctx))
     loader.load(CTA, cta_rows(ctx))
     loader.load(CommunicationRule, communication_rule_rows(ctx))
+    programs = program_rows(ctx)
+    loader.load(Program, programs.programs)
+    loader.load(ProgramMember, programs.members)
+    loader.load(ProgramContribution, programs.contributions)
+    loader.load(NewsletterSubscription, programs.subscriptions)
+    loader.load(NewsletterEdition, programs.editions)
     _load_support_desk(ctx, loader)
     loader.finish()
 

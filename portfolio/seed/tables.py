@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.db import models
 
-from customers.models import Account, OnboardingTemplate, TrainingModule
+from customers.models import Account, OnboardingTemplate, Program, TrainingModule
 from health.models import Feature, ProductInsight, Survey
 from integrations.models import (
     CommunicationRule,
     KnowledgeArticle,
+    NewsletterEdition,
     SlaPolicy,
     TicketRoutingRule,
 )
@@ -29,6 +30,8 @@ def seeded_models() -> list[type[models.Model]]:
             ProductInsight,
             CommunicationRule,
             OnboardingTemplate,
+            Program,
+            NewsletterEdition,
         ]
     )
 
