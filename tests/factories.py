@@ -17,6 +17,7 @@ from cs_platform.core import clock
 from cs_platform.core.models import Role, StaffProfile
 from customers.models import CTA, Account, Contact, Contract, Renewal
 from health.models import HealthScore, Scorecard, UsageDaily
+from health.scoring import default_scorecard_dict
 from integrations.models import SupportTicket
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105 (test fixture)
@@ -154,7 +155,9 @@ class ScorecardFactory(DjangoModelFactory):
     key = "default"
     version = 1
     name = "Default"
-    definition = factory.LazyFunction(dict)
+    # A valid definition: snapshots that point at it are expanded against it on read (the
+    # default's v1 row only exists on databases migrated before v2 became the default).
+    definition = factory.LazyFunction(lambda: default_scorecard_dict() | {"version": 1})
 
 
 class HealthScoreFactory(DjangoModelFactory):

@@ -13,9 +13,10 @@ from audit.models import AuditEvent
 from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput
 from cs_platform.core.tools import invoke_tool
-from customers.models import Account, ExchangeRate
+from customers.models import Account, Contract, ExchangeRate
 from customers.selectors.money import money_to_reporting, rates_on
 from customers.services.accounts import account_update
+from customers.services.contracts import contract_update
 from customers.services.money import account_arr_reporting_refresh, exchange_rate_set
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
@@ -85,10 +86,17 @@ def test_value_tiers_compare_in_the_reporting_currency(mixed_book, actors):
 def test_changing_an_accounts_amount_or_currency_reconverts_it(mixed_book, actors):
     exchange_rate_set(actor=None, base="EUR", rate=Decimal("1.08"), valid_from=clock.today())
     account = Account.objects.get(pk=mixed_book["USD"])
-    account_update(actor=actors["manager"], account=account, changes={"currency": "EUR"})
+    # The account's ARR follows its contract (customers.services.contracts): the change is
+    # made there, and the account is re-converted in the same transaction.
+    contract = Contract.objects.get(account=account)
+    contract_update(actor=actors["manager"], instance=contract, changes={"currency": "EUR"})
     assert Account.objects.get(pk=account.pk).arr_reporting == Decimal("108000.00")
-    account_update(actor=actors["manager"], account=account, changes={"arr": Decimal("1000")})
+    contract_update(actor=actors["manager"], instance=contract, changes={"arr": Decimal("1000")})
     assert Account.objects.get(pk=account.pk).arr_reporting == Decimal("1080.00")
+    # An account without contracts keeps its typed ARR, re-converted when it changes.
+    bare = Account.objects.create(name="No contract", arr=Decimal("10"), currency="USD")
+    account_update(actor=actors["manager"], account=bare, changes={"currency": "EUR"})
+    assert Account.objects.get(pk=bare.pk).arr_reporting == Decimal("10.80")
 
 
 def test_a_future_rate_is_not_used_before_its_day(mixed_book, travel):

@@ -10,8 +10,9 @@ from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import json_block, money_text
 from customers.admin.assignees import AssigneeChoicesMixin
 from customers.models import Contract, ExchangeRate, ExpansionOpportunity, Renewal, RenewalStage
+from customers.services.contracts import CONTRACT_WRITES
 from customers.services.money import EXCHANGE_RATE_WRITES
-from customers.services.records import CONTRACT_WRITES, EXPANSION_WRITES, RENEWAL_WRITES
+from customers.services.records import EXPANSION_WRITES, RENEWAL_WRITES
 
 
 @admin.register(Contract)

@@ -228,6 +228,29 @@ def account_create(
     return account
 
 
+def _arr_follows_contracts(account: Account, changes: dict[str, Any]) -> None:
+    """An account with contracts takes its ARR and currency from them
+    (`customers.services.contracts`): typing another amount would make two truths."""
+    moved = []
+    if "arr" in changes and not _same_amount(changes["arr"], account.arr):
+        moved.append("arr")
+    if "currency" in changes and changes["currency"] != account.currency:
+        moved.append("currency")
+    if moved and Contract.objects.filter(account=account).exists():
+        raise field_error(
+            moved[0],
+            "follows the account's active contracts: change a contract instead",
+            code="derived",
+        )
+
+
+def _same_amount(value: Any, current: Decimal) -> bool:
+    try:
+        return Decimal(str(value)) == current
+    except ArithmeticError:
+        return False
+
+
 def account_update(
     *,
     actor: Actor | None,
@@ -242,6 +265,7 @@ def account_update(
     and needs `stage_reason`; its history row and event are the lifecycle service's."""
     fields_check(changes, UPDATABLE_FIELDS)
     changes = dict(changes)
+    _arr_follows_contracts(account, changes)
     if "owner_id" in changes and changes["owner_id"] != account.owner_id:
         if not _may_reassign(actor):
             raise field_error(
