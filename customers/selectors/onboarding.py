@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from statistics import median
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import NotFound
@@ -240,3 +240,59 @@ def completions_for_actor(
     if contact_id is not None:
         qs = qs.filter(contact_id=contact_id)
     return qs.order_by("contact_id", "module__key")
+
+
+def stalled_onboarding_by_account(
+    *, accounts: QuerySet[Account], overdue_before: date, idle_since: datetime, today: date
+) -> list[dict[str, Any]]:
+    """Accounts with an active, started plan that has a blocked milestone, an unfinished
+    milestone due before `overdue_before`, or no milestone started/finished since
+    `idle_since` (the plan's start counts as progress). One query grouped by plan."""
+    unfinished = ~Q(milestones__status__in=FINISHED)
+    rows = (
+        OnboardingPlan.objects.filter(
+            account__in=accounts, status__in=ACTIVE_PLAN, started_on__isnull=False
+        )
+        .values("id", "account_id", "account__owner_id", "started_on")
+        .annotate(
+            blocked=Count("milestones", filter=Q(milestones__status=MilestoneStatus.BLOCKED)),
+            overdue=Count(
+                "milestones", filter=unfinished & Q(milestones__due_date__lt=overdue_before)
+            ),
+            oldest_due=Min(
+                "milestones__due_date", filter=unfinished & Q(milestones__due_date__lt=today)
+            ),
+            last_started=Max("milestones__started_at"),
+            last_completed=Max("milestones__completed_at"),
+        )
+        .order_by("account_id", "id")
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        start = datetime.combine(r["started_on"], time.min, tzinfo=idle_since.tzinfo)
+        last = max(t for t in (r["last_started"], r["last_completed"], start) if t is not None)
+        idle = last < idle_since
+        if not (r["blocked"] or r["overdue"] or idle):
+            continue
+        a = out.setdefault(
+            r["account_id"],
+            {
+                "account_id": r["account_id"],
+                "owner_id": r["account__owner_id"],
+                "plan_ids": [],
+                "blocked": 0,
+                "overdue": 0,
+                "max_days_overdue": None,
+                "idle": False,
+                "last_progress_at": None,
+            },
+        )
+        a["plan_ids"].append(r["id"])
+        a["blocked"] += r["blocked"]
+        a["overdue"] += r["overdue"]
+        if r["overdue"] and r["oldest_due"] is not None:
+            late = (today - r["oldest_due"]).days
+            a["max_days_overdue"] = max(a["max_days_overdue"] or 0, late)
+        a["idle"] = a["idle"] or idle
+        a["last_progress_at"] = max(filter(None, [a["last_progress_at"], last]))
+    return list(out.values())

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput
-from customers.models import CTA, Activity, CtaStatus
+from customers.models import CTA, Activity, CtaStatus, OnboardingMilestone, OnboardingPlan
 from customers.services.ctas import CtaFinding, cta_raise, cta_raise_bulk
 from health.models import MonitorConfig, MonitorRun
 from health.monitor_tasks import monitor_run_task, monitors_run_due_task
@@ -32,6 +32,7 @@ from health.tests.builders import (
     create_survey_answer,
     create_usage_days,
 )
+from integrations.models import SupportTicket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
@@ -48,6 +49,8 @@ def test_configs_are_created_once_with_documented_defaults():
         "nps_csat_monitor",
         "retention_analyzer",
         "upsell_detector",
+        "support_sla_tracker",
+        "onboarding_progress",
     }
     usage = configs["usage_drop_alerts"]
     assert usage.thresholds["drop_pct"] == 30.0 and usage.thresholds["window_days"] == 30
@@ -241,6 +244,28 @@ def test_run_due_respects_interval_and_enabled_flag(staff):
     assert MonitorRun.objects.filter(status="succeeded").count() == len(MONITORS)
 
 
+def create_overdue_ticket(account) -> None:
+    SupportTicket.objects.create(
+        account=account,
+        subject="Down",
+        priority="urgent",
+        status="open",
+        opened_at=clock.now() - timedelta(hours=3),
+        sla_first_response_minutes=60,
+        sla_resolution_minutes=480,
+    )
+
+
+def create_blocked_onboarding_plan(account) -> None:
+    plan = OnboardingPlan.objects.create(
+        account=account,
+        template="t",
+        status="stalled",
+        started_on=clock.today() - timedelta(days=30),
+    )
+    OnboardingMilestone.objects.create(plan=plan, key="sso", name="SSO", status="blocked")
+
+
 def _portfolio(staff, n: int, offset: int) -> None:
     for i in range(n):
         # 40 licensed seats for 40 peak users: full, so the upsell detector finds seats.
@@ -250,6 +275,8 @@ def _portfolio(staff, n: int, offset: int) -> None:
         create_health_score(a, 30, "red")
         create_churn_prediction(a, "0.7000")
         create_survey_answer(a, "nps", 2)
+        create_overdue_ticket(a)
+        create_blocked_onboarding_plan(a)
 
 
 @pytest.mark.parametrize("key", sorted(MONITORS))

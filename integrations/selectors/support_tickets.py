@@ -11,10 +11,12 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Count,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
+    Min,
     Q,
     QuerySet,
     Value,
@@ -23,6 +25,7 @@ from django.db.models import (
 from cs_platform.core.actors import Actor
 from cs_platform.core.contracts import cursor_decode, cursor_encode
 from cs_platform.core.errors import NotFound, field_error
+from cs_platform.core.tickets import TICKET_OPEN_STATUSES
 from customers.selectors import account_list_for_actor
 from integrations.models import SupportTicket
 
@@ -113,3 +116,29 @@ def ticket_page_for_actor(
         rows = rows[:limit]
         next_cursor = cursor_encode({"o": rows[-1].opened_at.isoformat(), "i": rows[-1].pk})
     return rows, next_cursor
+
+
+def sla_breaches_open_by_account(
+    *, now: datetime, priorities: list[str], accounts: QuerySet
+) -> QuerySet:
+    """Per account, its open tickets overdue now (first response or resolution due time
+    passed without it), one grouped query: counts, how many urgent/high, the oldest due
+    ticket's opening time."""
+    overdue_first = Q(first_response_at__isnull=True, first_response_due__lt=now)
+    overdue_resolution = Q(resolved_at__isnull=True, resolution_due__lt=now)
+    return (
+        _annotated(
+            SupportTicket.objects.filter(
+                account__in=accounts, status__in=TICKET_OPEN_STATUSES, priority__in=priorities
+            )
+        )
+        .filter(overdue_first | overdue_resolution)
+        .order_by()
+        .values("account_id", "account__owner_id")
+        .annotate(
+            breached=Count("id"),
+            unanswered=Count("id", filter=overdue_first),
+            urgent_or_high=Count("id", filter=Q(priority__in=["urgent", "high"])),
+            oldest_opened_at=Min("opened_at"),
+        )
+    )

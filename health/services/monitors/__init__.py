@@ -1,8 +1,8 @@
 """Monitors: set-based scans over all active accounts whose findings become CTAs.
 
-One module per monitor (churn_risk, usage_drop, nps_csat, retention, upsell), each declaring a
-`SPEC` (key, CTA reason, thresholds with defaults, scan); `runner` holds the registry,
-the config rows and the run bookkeeping.
+One module per monitor (churn_risk, usage_drop, nps_csat, retention, upsell,
+support_sla, onboarding), each declaring a `SPEC` (key, CTA reason, thresholds with
+defaults, scan); `runner` holds the registry, the config rows and the run bookkeeping.
 """
 
 from health.services.monitors.runner import (

@@ -23,14 +23,30 @@ from cs_platform.core.records import WriteServices
 from cs_platform.core.services import model_update
 from customers.services.ctas import cta_raise_bulk
 from health.models import MonitorConfig, MonitorRun, MonitorRunStatus
-from health.services.monitors import churn_risk, nps_csat, retention, upsell, usage_drop
+from health.services.monitors import (
+    churn_risk,
+    nps_csat,
+    onboarding,
+    retention,
+    support_sla,
+    upsell,
+    usage_drop,
+)
 from health.services.monitors.base import MonitorSpec
 
 logger = logging.getLogger(__name__)
 
 MONITORS: dict[str, MonitorSpec] = {
     spec.key: spec
-    for spec in (churn_risk.SPEC, usage_drop.SPEC, nps_csat.SPEC, retention.SPEC, upsell.SPEC)
+    for spec in (
+        churn_risk.SPEC,
+        usage_drop.SPEC,
+        nps_csat.SPEC,
+        retention.SPEC,
+        upsell.SPEC,
+        support_sla.SPEC,
+        onboarding.SPEC,
+    )
 }
 _IDS_KEPT = 500  # run details keep at most this many CTA ids (counts are always complete)
 
