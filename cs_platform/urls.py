@@ -32,6 +32,8 @@ urlpatterns = [
     path("api/docs/", ApiDocsSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", ApiDocsRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/redoc/redoc.standalone.js", redoc_bundle_view, name="api-redoc-bundle"),
+    # OAuth for MCP clients: /.well-known/ metadata, /o/ consent, token, registration.
+    path("", include("cs_platform.core.oauth.urls")),
     # Our own MCP view first: it fixes the package's GET spin (see mcp_bridge.views).
     path("", include("mcp_bridge.urls")),
 ]

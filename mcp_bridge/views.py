@@ -13,17 +13,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 
 from cs_platform.core.authentication import BearerTokenAuthentication
+from cs_platform.core.oauth.authentication import McpOAuthAuthentication
 from mcp_bridge.jsonrpc import envelope_error, http_error_as_jsonrpc
 from mcp_bridge.server import tool_call_direct
 
 
 def mcp_www_authenticate(request: HttpRequest) -> str:
     """The challenge of a 401 on /mcp (RFC 6750): MCP clients read it to sign in again;
-    `error="invalid_token"` when a token was offered and refused."""
+    `error="invalid_token"` when a token was offered and refused; `resource_metadata`
+    (RFC 9728) points at the document from which they find the OAuth server."""
     challenge = 'Bearer realm="mcp"'
     if request.META.get("HTTP_AUTHORIZATION"):
         challenge += ', error="invalid_token"'
-    return challenge
+    metadata = request.build_absolute_uri(f"/.well-known/oauth-protected-resource{request.path}")
+    return f'{challenge}, resource_metadata="{metadata}"'
 
 
 @extend_schema(exclude=True)  # JSON-RPC, described by MCP's own tools/list
@@ -38,7 +41,8 @@ class McpView(MCPServerStreamableHttpView):
     (`WWW-Authenticate`, `Retry-After`) with a JSON-RPC error body.
     """
 
-    authentication_classes = [BearerTokenAuthentication]
+    # OAuth access tokens (MCP clients' sign-in) and API tokens (`csp_…`), one Actor rule.
+    authentication_classes = [McpOAuthAuthentication, BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
     # DRF's plain parser: text the database cannot store is refused per tool call (an
     # `isError` result naming the argument), not for the whole JSON-RPC message.

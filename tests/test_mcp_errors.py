@@ -78,7 +78,9 @@ def test_401_carries_www_authenticate_and_a_json_rpc_body(client, staff, make_to
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     missing = rpc(client, ping)
     assert missing.status_code == 401
-    assert missing["WWW-Authenticate"] == 'Bearer realm="mcp"'
+    # resource_metadata (RFC 9728) leads MCP clients to the OAuth sign-in.
+    metadata = 'resource_metadata="http://testserver/.well-known/oauth-protected-resource/mcp"'
+    assert missing["WWW-Authenticate"] == f'Bearer realm="mcp", {metadata}'
     body = missing.json()
     assert body["jsonrpc"] == "2.0" and body["id"] is None
     assert body["error"]["code"] == -32001
@@ -86,7 +88,7 @@ def test_401_carries_www_authenticate_and_a_json_rpc_body(client, staff, make_to
     assert body["error"]["data"]["retryable"] is False
     refused = rpc(client, ping, "csp_not_a_token")
     assert refused.status_code == 401
-    assert refused["WWW-Authenticate"] == 'Bearer realm="mcp", error="invalid_token"'
+    assert refused["WWW-Authenticate"] == f'Bearer realm="mcp", error="invalid_token", {metadata}'
     # The envelope is checked only once the caller is known: no probing of tool names.
     assert rpc(client, "{not json").status_code == 401
 

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before core, whose admin module unregisters the toolkit's admins (see oauth below).
+    "oauth2_provider",
     "cs_platform.core",
     "audit",
     "customers",
@@ -310,9 +312,56 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- OAuth 2.1 for MCP clients (cs_platform/core/oauth/) -----------------------
+# Sign-in for the consent screen is the admin's (staff users).
+LOGIN_URL = "admin:login"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "read": "read the accounts in your book and run read-only tools",
+        "write": "change records in your book through the tools, as your role allows",
+    },
+    "DEFAULT_SCOPES": ["read"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_SECONDS", default=30 * 86400),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes the family
+    "REQUEST_APPROVAL_PROMPT": "force",  # the consent screen every time
+    # http only to a loopback address (a native client's local callback, RFC 8252 §7.3):
+    # the registration view refuses any other http redirect URI.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+    # OAuth 2.1 / RFC 9700: authorization code with S256 PKCE only, tokens only in the
+    # Authorization header, the issuer in the authorization response, tokens hashed at rest.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "none",
+        "client_secret_basic",
+        "client_secret_post",
+    ],
+    # Open dynamic client registration (MCP clients register themselves), rate-limited
+    # per address by cs_platform.core.oauth.views.ClientRegistrationView.
+    "DCR_ENABLED": True,
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauth2_provider.dcr.AllowAllDCRPermission",),
+    # Issuer and resource ids follow the request's origin unless set (behind a proxy that
+    # rewrites the host, set both: OAUTH_ISSUER=https://cs.example.com).
+    "OIDC_ISS_ENDPOINT": env.str("OAUTH_ISSUER", default=""),
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "Customer Success platform MCP tools",
+}
+OAUTH_REGISTRATIONS_PER_HOUR = env.int("OAUTH_REGISTRATIONS_PER_HOUR", default=30)
+
 # --- MCP --------------------------------------------------------------------
 DJANGO_MCP_ENDPOINT = "mcp"
-DJANGO_MCP_AUTHENTICATION_CLASSES = ["cs_platform.core.authentication.BearerTokenAuthentication"]
+DJANGO_MCP_AUTHENTICATION_CLASSES = [
+    "cs_platform.core.oauth.authentication.McpOAuthAuthentication",
+    "cs_platform.core.authentication.BearerTokenAuthentication",
+]
 DJANGO_MCP_GET_SERVER_INSTRUCTIONS_TOOL = False
 DJANGO_MCP_GLOBAL_SERVER_CONFIG = {
     "name": "cs-platform",

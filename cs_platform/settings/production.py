@@ -88,3 +88,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# The OAuth toolkit warns that http redirect URIs are allowed: they are, for loopback
+# addresses only (native MCP clients' local callbacks, RFC 8252 §7.3), which the client
+# registration view enforces (cs_platform.core.oauth.views); no other way creates clients.
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -83,6 +84,12 @@ class CsUserAdmin(NamelessLogMixin, ServiceWriteMixin, UserAdmin):
 class CsGroupAdmin(NamelessLogMixin, ServiceWriteMixin, GroupAdmin):
     writes = GROUP_WRITES
 
+
+# The OAuth toolkit's own admins edit clients and tokens with no role check or audit:
+# not served (OAuth clients register themselves; see cs_platform/core/oauth/).
+for _model in apps.get_app_config("oauth2_provider").get_models():
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 admin.site.unregister(User)
 admin.site.register(User, CsUserAdmin)
