@@ -38,6 +38,7 @@ CASES = [
     ("automate_newsletters", {"action": "list"}, "read", "newsletters"),
     ("manage_community", {"action": "list_programs"}, "read", "programs"),
     ("manage_advocacy_program", {"action": "list_programs"}, "read", "programs"),
+    ("conduct_executive_review", {"action": "list"}, "read", "reviews"),
 ]
 
 

@@ -28,6 +28,7 @@ ALL_TOOLS = [
     "backtest_scorecard",
     "calculate_health_score",
     "collect_feedback",
+    "conduct_executive_review",
     "configure_autonomous_worker",
     "create_onboarding_plan",
     "deliver_training_session",

@@ -134,3 +134,53 @@ def program_rows(ctx: SeedContext) -> ProgramRows:
         }
     )
     return out
+
+
+@dataclass
+class ReviewRows:
+    reviews: list[Row] = field(default_factory=list)
+    attendees: list[Row] = field(default_factory=list)
+    staff: list[Row] = field(default_factory=list)
+
+
+REVIEW_OBJECTIVES = (
+    "Agree the success plan for next year",
+    "Confirm renewal intent and scope",
+    "Name an executive sponsor on both sides",
+    "Review adoption against the goals set at kickoff",
+)
+
+
+def review_rows(ctx: SeedContext) -> ReviewRows:
+    """Upcoming executive reviews for about one active enterprise or mid-market account in
+    three: the owner and the account's first contact attend."""
+    out = ReviewRows()
+    for p in ctx.profiles:
+        r = stream(ctx.seed, "reviews", p.number)
+        if not p.active or p.tier not in ("enterprise", "mid_market") or r.random() >= 0.34:
+            continue
+        rid = len(out.reviews) + 1
+        when = ctx.cal.today + timedelta(days=r.randint(3, 60))
+        out.reviews.append(
+            {
+                "id": rid,
+                "account_id": p.number,
+                "title": f"Executive business review {when:%b %Y}",
+                "scheduled_for": at(when, 15),
+                "status": "scheduled",
+                "agenda": ["Results since the last review", "Usage and adoption", "Roadmap"],
+                "objectives": r.sample(REVIEW_OBJECTIVES, 2),
+                "objectives_met": [],
+                "outcome": "",
+                "held_at": None,
+                "activity_id": None,
+                "follow_up_cta_id": None,
+                "created_by_id": ctx.owner_id(p),
+                "created_at": at(ctx.cal.today, 9),
+            }
+        )
+        out.attendees.append(
+            {"id": rid, "executivereview_id": rid, "contact_id": ctx.contact_ids(p)[0]}
+        )
+        out.staff.append({"id": rid, "executivereview_id": rid, "user_id": ctx.owner_id(p)})
+    return out

@@ -17,6 +17,7 @@ from customers.models import (
     Activity,
     Contact,
     Contract,
+    ExecutiveReview,
     LifecycleStageChange,
     OnboardingMilestone,
     OnboardingPlan,
@@ -55,7 +56,7 @@ from integrations.models import (
 from portfolio.seed.accounts import account_rows, catalogue_rows, contact_rows
 from portfolio.seed.adoption import adoption_rows
 from portfolio.seed.commercial import commercial_rows
-from portfolio.seed.communication import communication_rule_rows, program_rows
+from portfolio.seed.communication import communication_rule_rows, program_rows, review_rows
 from portfolio.seed.context import SeedContext
 from portfolio.seed.expansion import addon_contract_rows
 from portfolio.seed.insights import insight_rows
@@ -127,6 +128,10 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(ProgramContribution, programs.contributions)
     loader.load(NewsletterSubscription, programs.subscriptions)
     loader.load(NewsletterEdition, programs.editions)
+    reviews = review_rows(ctx)
+    loader.load(ExecutiveReview, reviews.reviews)
+    loader.load(ExecutiveReview.attendees.through, reviews.attendees)
+    loader.load(ExecutiveReview.staff_attendees.through, reviews.staff)
     _load_support_desk(ctx, loader)
     loader.finish()
 
