@@ -31,6 +31,7 @@ BAND_COLOURS = {
     "yellow": "#bf8700",
     "red": "#cf222e",
     "unknown": "#8c959f",
+    "insufficient_data": "#afb8c1",
     "not_scored": "#d0d7de",
 }
 
@@ -46,6 +47,10 @@ def account_list_url(**filters: Any) -> str:
     return reverse("admin:customers_account_changelist") + ("?" + query if query else "")
 
 
+def _short(row: Any) -> str:
+    return row.band.replace("_", " ").split(" ")[0].capitalize()
+
+
 def _charts(board: Dashboard, owner_id: int | None) -> dict[str, SvgMarkup]:
     owner = {"owner__id__exact": owner_id} if owner_id else {}
 
@@ -57,7 +62,8 @@ def _charts(board: Dashboard, owner_id: int | None) -> dict[str, SvgMarkup]:
     def money_axis(value: float) -> str:
         return money_human(value, board.currency)
 
-    bars = [b for b in board.bands if b.accounts or b.band != "not_scored"]
+    # Short labels under the bars (the table beside the chart has the full ones).
+    bars = [b for b in board.bands if b.accounts or b.band in ("green", "yellow", "red")]
     return {
         "accounts_by_band": bar_chart(
             [Bar(b.label, b.accounts, BAND_COLOURS.get(b.band), band_link(b.band)) for b in bars],
@@ -66,7 +72,10 @@ def _charts(board: Dashboard, owner_id: int | None) -> dict[str, SvgMarkup]:
             height=220,
         ),
         "arr_by_band": bar_chart(
-            [Bar(b.label, float(b.arr), BAND_COLOURS.get(b.band), band_link(b.band)) for b in bars],
+            [
+                Bar(_short(b), float(b.arr), BAND_COLOURS.get(b.band), band_link(b.band))
+                for b in bars
+            ],
             title=f"ARR by health band ({board.currency})",
             width=420,
             height=220,

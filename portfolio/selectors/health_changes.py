@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from health.models import HealthScore
 from health.scoring import explain_change
@@ -45,8 +46,12 @@ def _older(days: int) -> QuerySet:
     )
 
 
-def _previous_id(days: int) -> Subquery:
-    return Subquery(_older(days).order_by("-as_of", "-id").values("id")[:1])
+def _previous_id(days: int) -> Coalesce:
+    """The newest snapshot at least `days` older; when the history is shorter than that,
+    the oldest earlier one (the change over the whole history there is)."""
+    newest_old_enough = Subquery(_older(days).order_by("-as_of", "-id").values("id")[:1])
+    oldest_earlier = Subquery(_older(0).order_by("as_of", "id").values("id")[:1])
+    return Coalesce(newest_old_enough, oldest_earlier)
 
 
 def previous_band(days: int = 0) -> Subquery:
@@ -88,8 +93,8 @@ def _top_reason(explanation: object) -> str:
 
 def health_changes_explained(snapshot_ids: Iterable[int], *, days: int) -> dict[int, HealthChange]:
     """For each latest snapshot id: the change against the newest snapshot at least
-    `days` older (0: the one before it), keyed by account id. Two queries whatever the
-    number of ids."""
+    `days` older (0: the one before it; the oldest earlier one when the history is
+    shorter), keyed by account id. Two queries whatever the number of ids."""
     ids = list(snapshot_ids)
     if not ids:
         return {}
@@ -115,11 +120,7 @@ def health_changes_explained(snapshot_ids: Iterable[int], *, days: int) -> dict[
                 previous_score=None,
                 previous_band=None,
                 delta=None,
-                reason=(
-                    f"No snapshot {days} days older to compare with"
-                    if days
-                    else "First snapshot: nothing to compare with"
-                ),
+                reason="First snapshot: nothing to compare with",
                 summary="",
             )
             continue

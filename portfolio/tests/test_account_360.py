@@ -17,7 +17,7 @@ from cs_platform.core import clock
 from customers.models import CTA, LifecycleStageChange
 from health.models import HealthScore
 from integrations.models import EmailMessage, SupportTicket
-from portfolio.tests.test_dashboard import score_history, sign_in
+from portfolio.tests.histories import score_history, sign_in
 from tests.builders import build_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]

@@ -11,24 +11,11 @@ from django.test.utils import CaptureQueriesContext
 
 from cs_platform.core import clock
 from customers.models import CTA
-from health.services.scoring import health_recompute_accounts
 from integrations.models import Connection, SyncRun
+from portfolio.tests.histories import score_history, sign_in
 from tests.builders import build_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
-
-
-def score_history(*accounts) -> None:
-    """Snapshots 40 days ago (before the declining accounts fell) and now."""
-    ids = [a.pk for a in accounts]
-    health_recompute_accounts(account_ids=ids, as_of=clock.now() - timedelta(days=40))
-    health_recompute_accounts(account_ids=ids, as_of=clock.now())
-
-
-def sign_in(client, user) -> None:
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    client.force_login(user)
 
 
 def dashboard(client, user, query: str = ""):

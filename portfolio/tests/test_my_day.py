@@ -11,46 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from cs_platform.core import clock
 from customers.models import CTA
-from health.models import Survey, SurveyResponse, UsageDaily
-from health.services.scoring import health_recompute_accounts
-from integrations.models import SupportTicket
-from portfolio.tests.test_dashboard import sign_in
+from portfolio.tests.histories import sign_in, turn_red
 from tests.builders import build_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 MY_DAY = "/admin/workspace/my-day/"
-
-
-def turn_red(account) -> None:
-    """Scored yellow-or-better a week ago; then usage stops, urgent tickets breach their
-    SLA and the sponsor answers NPS 0: scored again now, it is red."""
-    health_recompute_accounts(account_ids=[account.pk], as_of=clock.now() - timedelta(days=7))
-    now = clock.now()
-    UsageDaily.objects.filter(account=account, date__gt=clock.today() - timedelta(days=6)).update(
-        active_users=0, sessions=0, events=0, minutes=0
-    )
-    for n in range(8):
-        SupportTicket.objects.create(
-            account=account,
-            subject=f"Outage {n}",
-            priority="urgent",
-            status="open",
-            opened_at=now - timedelta(days=1, hours=n),
-            sla_breached=True,
-        )
-    survey = Survey.objects.get(key="nps")
-    for n in range(4):
-        SurveyResponse.objects.create(
-            survey=survey,
-            kind="nps",
-            account=account,
-            score=0,
-            responded_at=now - timedelta(hours=n),
-        )
-    account.payment_status = "delinquent"
-    account.save(update_fields=["payment_status"])
-    health_recompute_accounts(account_ids=[account.pk], as_of=now)
 
 
 def test_my_day_lists_what_to_act_on(client, staff, portfolio):
