@@ -113,7 +113,6 @@ class ActivateOnboardingAutomationInput(ToolInput):
     plan_id: Id = Field(description="The onboarding plan.")
     remind_days_before: int | None = Field(default=None, ge=0, le=30, description="enable.")
     escalate_days_overdue: int | None = Field(default=None, ge=0, le=60, description="enable.")
-    idempotency_key: IdempotencyKey
 
 
 class ActivateOnboardingAutomationOutput(ToolOutput):
@@ -216,7 +215,6 @@ class ManageCertificationProgramInput(ToolInput):
     account_id: AccountId | None = Field(default=None, description="list filter.")
     module_key: Key | None = Field(default=None, description="issue/revoke.")
     valid_days: int = Field(default=365, ge=1, le=1825, description="issue: validity.")
-    idempotency_key: IdempotencyKey
 
 
 class ManageCertificationProgramOutput(ToolOutput):

@@ -135,7 +135,6 @@ class ManageVoiceOfCustomerInput(ToolInput):
     kind: KindName | None = Field(default=None, description="triage.")
     product_area: str | None = Field(default=None, max_length=80, description="triage.")
     tags: list[Tag] | None = Field(default=None, max_length=20, description="triage: all tags.")
-    idempotency_key: IdempotencyKey
 
 
 class VocSummaryOut(ToolOutput):

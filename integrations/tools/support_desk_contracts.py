@@ -22,10 +22,7 @@ class RouteTicketsInput(ToolInput):
 
     action: Literal[
         "list_rules", "load", "dry_run", "route", "create_rule", "update_rule", "delete_rule"
-    ] = Field(
-        description="dry_run: where each unassigned open ticket would go; route: assign them; "
-        "load: open tickets per agent; *_rule: manage rules."
-    )
+    ] = Field(description="dry_run: placements, no writes; route: assign; load: open per agent.")
     rule_id: int | None = Field(default=None, ge=1, description="update_rule/delete_rule.")
     name: Name | None = Field(default=None, description="Rule name (unique).")
     position: int | None = Field(default=None, ge=0, le=1000, description="Lower is tried first.")
@@ -39,10 +36,9 @@ class RouteTicketsInput(ToolInput):
     )
     account_id: AccountId | None = Field(default=None, description="dry_run/route: one account.")
     ticket_ids: list[Annotated[int, Field(ge=1)]] | None = Field(
-        default=None, max_length=200, description="dry_run/route: these (even if assigned)."
+        default=None, max_length=200, description="dry_run/route: these tickets."
     )
     limit: int = Field(default=50, ge=1, le=200, description="dry_run/route: max tickets.")
-    idempotency_key: IdempotencyKey
 
 
 class RoutingRuleOut(ToolOutput):
@@ -124,7 +120,6 @@ class ManageKnowledgeBaseInput(ToolInput):
     voter: str | None = Field(default=None, min_length=1, max_length=120, description="vote.")
     helpful: bool | None = Field(default=None, description="vote.")
     limit: int = Field(default=10, ge=1, le=100, description="search/list: max articles.")
-    idempotency_key: IdempotencyKey
 
 
 class ManageKnowledgeBaseOutput(ToolOutput):
@@ -193,7 +188,6 @@ class ManageCustomerPortalInput(ToolInput):
     allow_ticket_creation: bool | None = Field(default=None, description="Portal setting.")
     show_knowledge_base: bool | None = Field(default=None, description="Portal setting.")
     welcome_message: str | None = Field(default=None, max_length=500, description="Shown first.")
-    idempotency_key: IdempotencyKey
 
 
 class PortalOut(ToolOutput):
