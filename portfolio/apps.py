@@ -1,4 +1,17 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def _install_version_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    # After every migrate, like the list triggers: idempotent, survives table rebuilds.
+    from portfolio.services.overview_cache import overview_version_triggers_install
+
+    connection = connections[using]
+    if "portfolio_accountdataversion" in connection.introspection.table_names():
+        overview_version_triggers_install(connection)
 
 
 class PortfolioConfig(AppConfig):
@@ -7,3 +20,6 @@ class PortfolioConfig(AppConfig):
 
     name = "portfolio"
     verbose_name = "Portfolio"
+
+    def ready(self) -> None:
+        post_migrate.connect(_install_version_triggers, sender=self)

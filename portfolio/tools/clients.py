@@ -22,6 +22,11 @@ from portfolio.selectors.listing import (
 )
 from portfolio.selectors.overview import account_overview, health_component_rows
 from portfolio.selectors.timeline import account_timeline
+from portfolio.services.overview_cache import (
+    overview_cache_get,
+    overview_cache_key,
+    overview_cache_set,
+)
 from portfolio.tools.clients_contracts import (
     ClientOverviewOutput,
     ClientRow,
@@ -46,6 +51,18 @@ def get_client_overview(ctx: ToolContext, params: GetClientOverviewInput) -> Cli
     """
     account = account_get_for_actor(ctx.actor, params.account_id)
     today = ctx.now.date()
+    # Served from Redis when nothing the overview reads changed since the entry was
+    # filled (its key carries the account's data version); `as_of` is then the fill time.
+    key = overview_cache_key(account.pk, ctx.now)
+    cached = overview_cache_get(key)
+    if cached is not None:
+        return ClientOverviewOutput.model_validate(cached)
+    answer = _client_overview(ctx, account, today)
+    overview_cache_set(key, answer.model_dump(mode="json"))
+    return answer
+
+
+def _client_overview(ctx: ToolContext, account: Any, today: date) -> ClientOverviewOutput:
     data = account_overview(account, today=today)
     missing = []
     health = data["health"]
