@@ -34,4 +34,9 @@ personal_data_register(
     PersonalModel("customers.Escalation", {"summary": R}),
     PersonalModel("customers.LifecycleStageChange", {"reason": R}),
     PersonalModel("customers.ExpansionOpportunity", {"rationale": R}),
+    # An executive review's text may name people (its attendees link to the contact rows).
+    PersonalModel(
+        "customers.ExecutiveReview",
+        {"title": R, "outcome": R, "agenda": R, "objectives": R},
+    ),
 )  # fmt: skip

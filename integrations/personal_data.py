@@ -1,6 +1,6 @@
 """Personal data held by the integrations app (see `cs_platform.core.personal_data`)."""
 
-from cs_platform.core.personal_data import PersonalModel, Rule, personal_data_register
+from cs_platform.core.personal_data import PersonalModel, RowRule, Rule, personal_data_register
 
 A, B, R = Rule.ANONYMISE, Rule.BLANK, Rule.REDACT
 
@@ -46,4 +46,9 @@ personal_data_register(
         basis="the vote stays counted on its article",
     ),
     PersonalModel("integrations.CustomerPortalSettings", {"welcome_message": R}),
+    # A subscription and an edition's delivery exist only for the person: deleted.
+    PersonalModel(
+        "integrations.NewsletterSubscription", {}, subject="contact", rows=RowRule.DELETE
+    ),
+    PersonalModel("integrations.NewsletterDelivery", {}, subject="contact", rows=RowRule.DELETE),
 )

@@ -27,14 +27,17 @@ from customers.models import (
     Activity,
     Contact,
     Escalation,
+    ExecutiveReview,
     ExpansionOpportunity,
     LifecycleStageChange,
     Program,
     ProgramContribution,
     ProgramMember,
     Renewal,
+    TrainingAttendance,
     TrainingCompletion,
     TrainingModule,
+    TrainingSession,
 )
 from gdpr.models import ConsentRecord, DataSubjectRequest
 from gdpr.services.requests import request_receive
@@ -54,6 +57,9 @@ from integrations.models import (
     EmailMessage,
     KnowledgeArticle,
     KnowledgeArticleVote,
+    NewsletterDelivery,
+    NewsletterEdition,
+    NewsletterSubscription,
     OutboxMessage,
     SupportTicket,
     SyncRun,
@@ -145,6 +151,15 @@ def subject(staff, sendgrid_connection):
                                            note=f"{FIRST} spoke at the meetup"))  # fmt: skip
     module = TrainingModule.objects.create(key="basics", title="Basics")
     add(TrainingCompletion.objects.create(module=module, contact=zelda, completed_at=now))
+    session = TrainingSession.objects.create(module=module, account_id=account_id,
+                                             scheduled_at=now)  # fmt: skip
+    add(TrainingAttendance.objects.create(session=session, contact=zelda))
+    review = add(ExecutiveReview.objects.create(
+        account_id=account_id, scheduled_for=now, title=f"EBR with {FULL}",
+        agenda=[f"{FIRST}'s goals"], objectives=[f"{FULL} signs off"],
+        outcome=f"{FIRST} agreed; call {PHONE}",
+    ))  # fmt: skip
+    review.attendees.add(zelda)
     add(CTA.objects.create(account_id=account_id, reason="risk", title=f"Call {FULL}",
                            source="manual", details={"who": EMAIL}))  # fmt: skip
     add(Escalation.objects.create(account_id=account_id, severity="high", summary=f"{EMAIL} upset",
@@ -219,6 +234,11 @@ def subject(staff, sendgrid_connection):
     add(portal)
     add(ProductInsight.objects.create(title="Exports", summary=f"{FULL} needs CSV exports",
                                       product_area="exports", shared_with="product"))  # fmt: skip
+    add(NewsletterSubscription.objects.create(contact=zelda, newsletter="news",
+                                              subscribed_at=now))  # fmt: skip
+    edition = NewsletterEdition.objects.create(newsletter="news", subject="News", body="Hi")
+    add(NewsletterDelivery.objects.create(edition=edition, contact=zelda, status="skipped",
+                                          skip_reason="consent_missing"))  # fmt: skip
     add(ConsentRecord.objects.create(contact=zelda, purpose="marketing_email", granted=False,
                                      source="preference centre", recorded_at=now))  # fmt: skip
     add(request_receive(actor=None, kind="export", email=EMAIL))
@@ -270,6 +290,7 @@ def test_export_holds_every_row_then_erasure_leaves_no_trace(subject, tmp_path, 
     assert erasure.result["models"]["customers.contact"]["rows"] == 1
     # Rows the registry deletes are gone; the others stay, anonymised.
     assert not ProgramMember.objects.filter(contact=zelda).exists()
+    assert not NewsletterSubscription.objects.filter(contact=zelda).exists()
     assert SupportTicket.objects.filter(pk__in=made["integrations.supportticket"]).count() == 2
     assert not Contact.objects.filter(email__icontains="quist").exists()
 
