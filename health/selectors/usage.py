@@ -11,7 +11,19 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from health.models import UsageDaily
@@ -136,14 +148,21 @@ def _as_date(value: Any) -> date:
 
 
 def usage_change_by_account(
-    *, today: date, window_days: int, account_qs: QuerySet | None = None
+    *,
+    today: date,
+    window_days: int,
+    account_qs: QuerySet | None = None,
+    covered: Q | None = None,
 ) -> QuerySet:
     """Per account: active-user days in the last `window_days` and in the window before.
 
     Rows: account_id, account__owner_id, users_last, users_prev, days_last, days_prev,
-    change_pct. Only accounts with active users in the prior window (a baseline) are
-    returned; no rows in the last window count as zero usage, as in the account overview.
-    One grouped query.
+    covered, change_pct. Only accounts with active users in the prior window (a baseline)
+    are returned. For accounts matching `covered` (a reporting analytics source, see
+    `usage_sources.usage_source_q`) a day without a row is a measured zero, so
+    change_pct compares the windows' sums; for the others it is a gap, so change_pct
+    compares the mean over the days that have rows, and an account with no row at all in
+    the last window has no change_pct (no data). One grouped query.
     """
     last_start = today - timedelta(days=window_days - 1)
     prev_start = today - timedelta(days=2 * window_days - 1)
@@ -151,6 +170,16 @@ def usage_change_by_account(
     qs = UsageDaily.objects.filter(date__gte=prev_start, date__lte=today)
     if account_qs is not None:
         qs = qs.filter(account_id__in=account_qs.values("pk"))
+    covered_q = covered if covered is not None else Q(pk__in=[])
+    as_float = FloatField()
+    by_sum = (
+        (Cast(Coalesce("users_last", 0), as_float) - Cast("users_prev", as_float))
+        * 100.0
+        / Cast("users_prev", as_float)
+    )
+    mean_last = Cast("users_last", as_float) / Cast("days_last", as_float)
+    mean_prev = Cast("users_prev", as_float) / Cast("days_prev", as_float)
+    by_mean = (mean_last - mean_prev) * 100.0 / mean_prev
     return (
         qs.order_by()
         .values("account_id", "account__owner_id")
@@ -159,13 +188,18 @@ def usage_change_by_account(
             users_prev=Sum("active_users", filter=prev),
             days_last=Count("id", filter=last),
             days_prev=Count("id", filter=prev),
+            covered=Max(
+                Case(When(covered_q, then=Value(1)), default=Value(0)),
+                output_field=IntegerField(),
+            ),
         )
         .annotate(
-            change_pct=(
-                Cast(Coalesce("users_last", 0), FloatField()) - Cast("users_prev", FloatField())
+            change_pct=Case(
+                When(covered=1, then=by_sum),
+                When(days_last__gt=0, then=by_mean),
+                default=None,
+                output_field=as_float,
             )
-            * 100.0
-            / Cast("users_prev", FloatField())
         )
         .filter(users_prev__gt=0)
     )

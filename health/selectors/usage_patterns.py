@@ -17,6 +17,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -193,3 +194,48 @@ def engagement_anomaly_skipped(
         .values("account_id")
     )
     return accounts.exclude(pk__in=judged).count()
+
+
+def engagement_silent(
+    accounts: QuerySet,
+    *,
+    today: date,
+    baseline_weeks: int,
+    min_baseline_days: int,
+    covered: Q,
+) -> list[dict[str, Any]]:
+    """Accounts with a baseline but no usage row at all in the last 7 days (rows of zero
+    are measured and judged by ``engagement_anomalies``): ``status`` is
+    ``no_usage`` when a reporting analytics source covers the account (silence is zero
+    usage: a drop) and ``no_data`` otherwise (nothing measured). Rows: account_id, name,
+    status, last_usage_date, silent_days, baseline_mean. Worst (longest silent) first."""
+    recent_start = today - timedelta(days=6)
+    base_start = recent_start - timedelta(weeks=baseline_weeks)
+    rows = (
+        UsageDaily.objects.filter(
+            account__in=accounts.values("pk"), date__gte=base_start, date__lte=today
+        )
+        .order_by()
+        .values("account_id", "account__name")
+        .annotate(
+            recent_days=Count("id", filter=Q(date__gte=recent_start)),
+            baseline_days=Count("id", filter=Q(date__lt=recent_start)),
+            baseline_mean=Avg(Cast("active_users", FloatField()), filter=Q(date__lt=recent_start)),
+            last_usage=Max("date", filter=Q(active_users__gt=0)),
+            covered=Max(Case(When(covered, then=Value(1)), default=Value(0))),
+        )
+        .filter(baseline_days__gte=min_baseline_days, recent_days=0)
+    )
+    out = [
+        {
+            "account_id": r["account_id"],
+            "name": r["account__name"],
+            "status": "no_usage" if r["covered"] else "no_data",
+            "last_usage_date": r["last_usage"],
+            "silent_days": (today - r["last_usage"]).days if r["last_usage"] else None,
+            "baseline_mean": round_half_up(r["baseline_mean"] or 0.0, 2),
+        }
+        for r in rows
+    ]
+    out.sort(key=lambda r: (-(r["silent_days"] or 0), r["account_id"]))
+    return out

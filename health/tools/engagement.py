@@ -32,7 +32,9 @@ from health.selectors.usage_patterns import (
     engagement_anomalies,
     engagement_anomaly_skipped,
     engagement_cohorts,
+    engagement_silent,
 )
+from health.selectors.usage_sources import usage_source_q
 from health.tools.engagement_contracts import (
     AnalyzeEngagementPatternsInput,
     AnalyzeEngagementPatternsOutput,
@@ -313,7 +315,9 @@ def analyze_engagement_patterns(
     with active users) in each month since start. Anomalies: accounts whose mean daily
     active users over the last 7 days deviates from their own baseline (the preceding
     `baseline_weeks`) by more than `sigma` standard deviations, worst first, with the
-    numbers. Accounts with too little history are counted, not judged. Paged anomalies.
+    numbers. Silent accounts (a baseline, no usage in 7 days) are listed apart: `no_usage`
+    when a reporting analytics source covers them (a drop), `no_data` when none does.
+    Accounts with too little history are counted, not judged. Paged anomalies.
     """
     today = ctx.now.date()
     scope = account_list_for_actor(ctx.actor)
@@ -331,6 +335,13 @@ def analyze_engagement_patterns(
             anomalies = anomaly_after(anomalies, z_abs=z, account_id=int(raw["id"]))
         except (TypeError, ValueError):
             raise field_error("cursor", "is not a cursor returned by this tool") from None
+    silent = engagement_silent(
+        scope,
+        today=today,
+        baseline_weeks=params.baseline_weeks,
+        min_baseline_days=params.min_baseline_days,
+        covered=usage_source_q(ctx.now, prefix="account__"),
+    )
     rows = list(anomalies[: params.limit + 1])
     page_rows, has_next = rows[: params.limit], len(rows) > params.limit
     last = page_rows[-1] if page_rows else None
@@ -355,12 +366,17 @@ def analyze_engagement_patterns(
             }
             for r in page_rows
         ],
+        silent=silent[: params.limit],
+        accounts_silent_no_usage=sum(1 for r in silent if r["status"] == "no_usage"),
+        accounts_silent_no_data=sum(1 for r in silent if r["status"] == "no_data"),
+        # Silent accounts are reported above, not counted as lacking history.
         accounts_skipped_insufficient_history=engagement_anomaly_skipped(
             scope,
             today=today,
             baseline_weeks=params.baseline_weeks,
             min_baseline_days=params.min_baseline_days,
-        ),
+        )
+        - len(silent),
         page=_page(
             page_rows,
             has_next,

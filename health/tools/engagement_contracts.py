@@ -252,10 +252,27 @@ class AnomalyRow(ToolOutput):
     z_score: float | None = Field(description="deviation / baseline_std; null if std is 0.")
 
 
+class SilentRow(ToolOutput):
+    account_id: int
+    name: str
+    status: str = Field(
+        description="no_usage: a reporting analytics source saw nothing (a drop); "
+        "no_data: no reporting source, nothing measured."
+    )
+    last_usage_date: date | None
+    silent_days: int | None
+    baseline_mean: float
+
+
 class AnalyzeEngagementPatternsOutput(ToolOutput):
     as_of: AsOf
     definitions: dict[str, str]
     cohorts: list[CohortRow]
     anomalies: list[AnomalyRow]
+    silent: list[SilentRow] = Field(
+        description="Baseline but no usage in the last 7 days, longest silent first (≤ limit)."
+    )
+    accounts_silent_no_usage: int
+    accounts_silent_no_data: int
     accounts_skipped_insufficient_history: int
     page: PageInfo

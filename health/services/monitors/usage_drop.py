@@ -11,13 +11,19 @@ from customers.services.ctas import CtaFinding
 from health.models import MonitorKey
 from health.scoring.numbers import round_half_up
 from health.selectors.usage import usage_change_by_account
+from health.selectors.usage_sources import usage_source_q
 from health.services.monitors.base import MonitorScan, MonitorSpec, Threshold, due_in
 
 
 def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
     window = thresholds["window_days"]
     active = Account.objects.filter(status=AccountStatus.ACTIVE)
-    rows = usage_change_by_account(today=now.date(), window_days=window, account_qs=active)
+    rows = usage_change_by_account(
+        today=now.date(),
+        window_days=window,
+        account_qs=active,
+        covered=usage_source_q(now, prefix="account__"),
+    )
     hits = rows.filter(
         change_pct__lte=-thresholds["drop_pct"],
         users_prev__gte=thresholds["min_prior_avg_dau"] * window,
@@ -44,6 +50,10 @@ def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
                     "avg_dau_prior": round_half_up(prev / window, 1),
                     "days_with_data_last": r["days_last"],
                     "days_with_data_prior": r["days_prev"],
+                    # covered: a reporting analytics source, so days without rows are
+                    # zero usage; otherwise only days with data are compared.
+                    "usage_source_reporting": bool(r["covered"]),
+                    "days_without_usage_last": window - r["days_last"] if r["covered"] else 0,
                     "threshold_drop_pct": thresholds["drop_pct"],
                     "as_of": now.date(),
                 },
@@ -53,7 +63,11 @@ def scan(*, thresholds: dict[str, Any], now: datetime) -> MonitorScan:
     return MonitorScan(
         accounts_scanned=active.count(),
         findings=findings,
-        details={"accounts_with_baseline": rows.count()},
+        details={
+            "accounts_with_baseline": rows.count(),
+            # Silent with no reporting source: no data, not a drop (nothing to judge).
+            "accounts_silent_no_data": rows.filter(covered=0, days_last=0).count(),
+        },
     )
 
 
@@ -61,7 +75,9 @@ SPEC = MonitorSpec(
     key=MonitorKey.USAGE_DROP,
     reason=CtaReason.USAGE_DROP,
     description="Active-user days in the last window fell by at least drop_pct % against the "
-    "window before (accounts without a prior-window baseline are not judged).",
+    "window before (accounts without a prior-window baseline are not judged). With a "
+    "reporting analytics source a silent day counts as zero usage; without one, only days "
+    "with data are compared and a silent account is 'no data', not a drop.",
     interval_minutes=360,
     thresholds={
         "window_days": Threshold(30, "Length of each compared window, in days.", 7, 90),
