@@ -23,7 +23,14 @@ from django.utils import timezone
 from customers.models import Renewal, RenewalStage
 from health.models import HealthScore
 from health.models import Scorecard as ScorecardRow
-from health.scoring import BacktestRow, BacktestSummary, backtest_summary
+from health.scoring import (
+    FEATURE_KEYS,
+    BacktestRow,
+    BacktestSummary,
+    backtest_summary,
+    churn_risk_predict,
+)
+from health.scoring.calibration import Calibration, calibration_report
 from health.selectors.health_inputs import health_inputs_for_accounts
 from health.selectors.scorecards import compiled_for
 
@@ -34,6 +41,7 @@ SNAPSHOT_TOLERANCE = timedelta(days=7)
 @dataclass
 class BacktestReport:
     summary: BacktestSummary
+    calibration: Calibration
     renewals_considered: int
     skipped_low_coverage: int
     from_stored_snapshots: int
@@ -69,12 +77,14 @@ def scorecard_backtest(
     compiled = compiled_for(card_row)
     bands = compiled.scorecard.score_bands
     rows: list[BacktestRow] = []
+    probabilities: list[float] = []
+    churned: list[bool] = []
     stored_n = recomputed_n = low_n = 0
     for day, items in sorted(by_day.items()):
         as_of = _moment(day)
         ids = sorted({a for a, _ in items})
         stored: dict[int, Any] = {}
-        for account_id, computed, coverage in (
+        for account_id, computed, coverage, stored_inputs in (
             HealthScore.objects.filter(
                 account_id__in=ids,
                 scorecard=card_row,
@@ -82,30 +92,41 @@ def scorecard_backtest(
                 as_of__gt=as_of - SNAPSHOT_TOLERANCE,
             )
             .order_by("account_id", "-as_of")
-            .values_list("account_id", "computed_score", "coverage")
+            .values_list("account_id", "computed_score", "coverage", "inputs")
         ):
             score = None if computed is None else float(computed)
-            stored.setdefault(account_id, (score, float(coverage)))
+            values = {
+                k: (v.get("value") if isinstance(v, dict) else v)
+                for k, v in (stored_inputs or {}).items()
+            }
+            stored.setdefault(account_id, (score, float(coverage), values))
         missing = [a for a in ids if a not in stored]
-        recomputed: dict[int, tuple[float | None, float]] = {}
+        recomputed: dict[int, tuple[float | None, float, dict[str, Any]]] = {}
         if missing:
             inputs = health_inputs_for_accounts(missing, as_of=as_of, now=now)
             for account_id, acc in inputs.items():
                 fast = compiled.score(acc.values)
-                recomputed[account_id] = (fast.computed_score, fast.coverage)
+                recomputed[account_id] = (fast.computed_score, fast.coverage, acc.values)
         for account_id, outcome in items:
             if account_id in stored:
-                score, coverage = stored[account_id]
+                score, coverage, values = stored[account_id]
                 stored_n += 1
             else:
-                score, coverage = recomputed.get(account_id, (None, 0.0))
+                score, coverage, values = recomputed.get(account_id, (None, 0.0, {}))
                 recomputed_n += 1
+            # The churn model's probability from the same moment's data, for calibration.
+            features = {k: values.get(k) for k in FEATURE_KEYS if k != "health_score"}
+            prediction = churn_risk_predict({"health_score": score, **features})
+            if prediction.probability is not None:
+                probabilities.append(prediction.probability)
+                churned.append(outcome == "churned")
             if score is not None and coverage < min_coverage:
                 score = None
                 low_n += 1
             rows.append(BacktestRow(score, bands.band_for(score, coverage), outcome))
     return BacktestReport(
         summary=backtest_summary(rows),
+        calibration=calibration_report(probabilities, churned),
         renewals_considered=len(renewals),
         skipped_low_coverage=low_n,
         from_stored_snapshots=stored_n,

@@ -130,6 +130,13 @@ def test_backtest_scorecard_auc_and_share_green(actors, staff):
         "unknown": {"renewed": 0, "expanded": 0, "churned": 1, "downgraded": 0},
         "insufficient_data": {"renewed": 3, "expanded": 0, "churned": 3, "downgraded": 0},
     }
+    # Calibration of the churn model at the same moments: every renewal got a probability.
+    assert out["churn_model"] == "churn-logit-v1"
+    assert sum(r["rows"] for r in out["reliability"]) == 7 and len(out["reliability"]) == 7
+    assert sum(r["churned"] for r in out["reliability"]) == 4
+    assert 0 <= out["brier"] <= 1 and out["brier_base_rate"] == 0.2449  # 4/7 x 3/7
+    predicted = [r["mean_predicted"] for r in out["reliability"]]
+    assert predicted == sorted(predicted)
     assert not HealthScore.objects.exists()  # read-only
 
 

@@ -199,3 +199,23 @@ def test_backtest_one_class_and_bad_outcome():
     assert s.auc is None and "undefined" in s.auc_note and s.churned_green_share is None
     with pytest.raises(ValueError, match="row 1"):
         backtest_summary([(80, "green", "renewed"), (60, "yellow", "lost")])
+
+
+def test_calibration_brier_and_reliability_by_hand():
+    from health.scoring.calibration import calibration_report
+
+    # (0.1-0)² + (0.2-0)² + (0.8-1)² + (0.9-1)² = 0.01 + 0.04 + 0.04 + 0.01 = 0.1; /4 = 0.025.
+    # Base rate 2/4: always answering 0.5 scores 0.5 x 0.5 = 0.25.
+    c = calibration_report([0.9, 0.1, 0.8, 0.2], [True, False, True, False])
+    assert (c.rows, c.churned, c.brier, c.brier_base_rate) == (4, 2, 0.025, 0.25)
+    assert [(b.decile, b.rows, b.mean_predicted, b.observed_rate) for b in c.table] == [
+        (1, 1, 0.1, 0.0), (2, 1, 0.2, 0.0), (3, 1, 0.8, 1.0), (4, 1, 0.9, 1.0)
+    ]  # fmt: skip
+    # 20 rows -> ten deciles of two, sorted by prediction: decile 10 = the two highest.
+    probs = [i / 20 for i in range(20)]
+    outcomes = [i >= 15 for i in range(20)]
+    table = calibration_report(probs, outcomes).table
+    assert len(table) == 10 and all(b.rows == 2 for b in table)
+    assert (table[9].mean_predicted, table[9].observed_rate) == (0.925, 1.0)
+    assert (table[7].mean_predicted, table[7].observed_rate, table[7].churned) == (0.725, 0.5, 1)
+    assert calibration_report([], []).brier is None

@@ -173,7 +173,8 @@ def backtest_scorecard(ctx: ToolContext, params: BacktestScorecardInput) -> Back
     taken then, else from the data as it was — and reports the AUC of the score for
     churned/downgraded versus renewed/expanded (0.5 is chance), how many churned accounts
     looked green, outcome counts per band, and renewals skipped for lack of data (never
-    scored as 50). Read-only: stores nothing.
+    scored as 50); and the churn model's calibration at that moment: Brier score (with
+    the base-rate bar) and a reliability table by decile. Read-only: stores nothing.
     """
     card = scorecard_row_get(params.scorecard_key, params.scorecard_version)
     report = scorecard_backtest(
@@ -202,6 +203,10 @@ def backtest_scorecard(ctx: ToolContext, params: BacktestScorecardInput) -> Back
         churned_green=s.churned_green,
         churned_green_share=s.churned_green_share,
         band_outcomes=s.band_outcomes,
+        churn_model=MODEL_VERSION,
+        brier=report.calibration.brier,
+        brier_base_rate=report.calibration.brier_base_rate,
+        reliability=[b.to_dict() for b in report.calibration.table],
         truncated=report.truncated,
     )
 

@@ -231,6 +231,14 @@ class BacktestScorecardInput(ToolInput):
     )
 
 
+class ReliabilityRow(ToolOutput):
+    decile: int
+    rows: int
+    mean_predicted: float
+    observed_rate: float
+    churned: int
+
+
 class BacktestScorecardOutput(ToolOutput):
     as_of: AsOf
     scorecard: str
@@ -251,6 +259,16 @@ class BacktestScorecardOutput(ToolOutput):
         "accounts that had a band."
     )
     band_outcomes: dict[str, dict[str, int]]
+    churn_model: str = Field(description="Model whose probabilities are checked below.")
+    brier: float | None = Field(
+        description="Mean (p − churned)² of the churn probability at the same moment; 0 best."
+    )
+    brier_base_rate: float | None = Field(
+        description="Brier of always answering the observed churn rate: the bar to beat."
+    )
+    reliability: list[ReliabilityRow] = Field(
+        description="By decile of predicted probability: mean predicted vs observed rate."
+    )
     truncated: bool = Field(description="True when only the most recent renewals were tested.")
 
 
