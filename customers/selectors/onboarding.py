@@ -19,6 +19,7 @@ from customers.models import (
     MilestoneStatus,
     OnboardingMilestone,
     OnboardingPlan,
+    OnboardingReminder,
     OnboardingTemplate,
     PlanStatus,
     TrainingCompletion,
@@ -83,6 +84,15 @@ def milestone_get_for_actor(actor: Actor, milestone_id: int) -> OnboardingMilest
             f"no milestone {milestone_id} in your book", details={"field": "milestone_id"}
         )
     return m
+
+
+def plan_reminders(plan: OnboardingPlan) -> list[OnboardingReminder]:
+    """The plan's reminders, newest first (one query)."""
+    return list(
+        OnboardingReminder.objects.filter(milestone__plan=plan)
+        .select_related("milestone", "recipient")
+        .order_by("-sent_at", "-id")
+    )
 
 
 @dataclass(frozen=True)

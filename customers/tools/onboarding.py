@@ -15,6 +15,7 @@ from customers.selectors.onboarding import (
     milestone_get_for_actor,
     plan_get_for_actor,
     plan_progress,
+    plan_reminders,
     session_get_for_actor,
     sessions_for_actor,
     template_get,
@@ -212,10 +213,8 @@ def activate_onboarding_automation(
             cta_id=r.cta_id,
             sent_at=r.sent_at,
         )
-        for m in plan.milestones.all()
-        for r in m.reminders.select_related("recipient").all()
+        for r in plan_reminders(plan)
     ]
-    reminders.sort(key=lambda r: (r.sent_at, r.milestone, r.kind), reverse=True)
     return ActivateOnboardingAutomationOutput(
         as_of=ctx.now,
         action=params.action,

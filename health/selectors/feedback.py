@@ -132,14 +132,14 @@ def feedback_counts(qs: QuerySet[Feedback]) -> dict[str, dict[str, int]]:
 
 
 def insight_list(*, status: str | None, limit: int) -> list[ProductInsight]:
-    qs = ProductInsight.objects.all()
+    qs = ProductInsight.objects.select_related("created_by")
     if status:
         qs = qs.filter(status=status)
     return list(qs[:limit])
 
 
 def insight_get(insight_id: int) -> ProductInsight:
-    row = ProductInsight.objects.filter(pk=insight_id).first()
+    row = ProductInsight.objects.select_related("created_by").filter(pk=insight_id).first()
     if row is None:
         raise NotFound(f"no insight {insight_id}", details={"field": "insight_id"})
     return row

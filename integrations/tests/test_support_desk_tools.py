@@ -308,3 +308,24 @@ def test_new_tickets_take_their_targets_from_the_stored_policy(two_books, staff)
         },
     )
     assert out["ticket"]["sla"]["first_response_target_minutes"] == 15
+
+
+def test_knowledge_base_search_without_postgresql_counts_word_hits(staff, monkeypatch):
+    from django.db import connection
+
+    from integrations.selectors.support_desk import article_search
+
+    def kb(slug, title, body):
+        call_tool(
+            staff["csm1"],
+            "update_knowledge_base",
+            {"action": "create", "slug": slug, "title": title, "body": body, "status": "published"},
+        )
+
+    kb("export", "Export reports", "Export any report to CSV.")
+    kb("csv", "CSV files", "Open an export in a spreadsheet.")
+    kb("sso", "Single sign-on", "Configure SAML.")
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    hits = article_search("export csv")
+    # Every word must appear; a title hit counts 2, a body hit 1 (export: 2 + 1 + 1).
+    assert [(h.article.slug, h.rank) for h in hits] == [("export", 4.0), ("csv", 3.0)]
