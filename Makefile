@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cs_platform
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-dates test-operations deploy-check lint fmt install install-dev services browser lock seed bench smoke-embedded clean
+.PHONY: bench-api run test test-fast test-dates test-operations deploy-check lint fmt install install-dev services browser lock seed bench smoke-embedded clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -105,6 +105,12 @@ smoke-embedded: install
 	  $(BIN)/python manage.py check --database default --fail-level WARNING
 	env -u DATABASE_URL -u REDIS_URL SQLITE_PATH=/tmp/cs-platform-smoke.sqlite3 \
 	  $(BIN)/python manage.py makemigrations --check --dry-run
+
+# REST and MCP under load (1, 8, 32 clients) against gunicorn as production runs it, on a
+# 100,000-account portfolio (database cs_bench_api: seeded once, then reused), beside a
+# /healthz floor; bench/results/api.json. Unattended; about 12 minutes with the seed.
+bench-api: install-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python bench/api_bench.py
 
 # Benchmarks write their figures to bench/results/*.json (not run by CI: minutes each).
 bench: install-dev services
