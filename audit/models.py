@@ -71,3 +71,21 @@ class AuditChainCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"
+
+
+class AuditCheckpoint(models.Model):
+    """The chain's head at a moment, signed with a key kept outside the database
+    (`settings.AUDIT_CHECKPOINT_KEY`). Whoever can delete the newest events cannot forge
+    a checkpoint, so `verify_audit_chain` notices when the signed head is gone."""
+
+    created_at = models.DateTimeField()
+    event_id = models.BigIntegerField()
+    event_hash = models.CharField(max_length=64)
+    events = models.PositiveBigIntegerField(help_text="Events up to and including the head")
+    mac = models.CharField(max_length=64, help_text="HMAC-SHA256 of the fields above")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} head {self.event_id}"

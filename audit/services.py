@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model
 
 from audit.canonical import canonical_json, canonical_value
-from audit.models import AuditChainCheck, AuditEvent
+from audit.models import AuditChainCheck, AuditCheckpoint, AuditEvent
 from cs_platform.core import clock
 from cs_platform.core.personal_data import personal_fields
 from cs_platform.core.services import REDACTED
@@ -201,7 +203,18 @@ class ChainVerification:
 
 
 def audit_chain_verify(batch_size: int = 5000) -> ChainVerification:
-    """Recompute every hash in order; report the first event that does not match."""
+    """Recompute every hash in order and report the first event that does not match;
+    then check the signed head checkpoints (`audit_checkpoints_verify`)."""
+    links = _links_verify(batch_size)
+    if not links.ok:
+        return links
+    signed = audit_checkpoints_verify()
+    if not signed.ok:
+        return ChainVerification(False, links.checked, signed.first_bad_id, signed.reason)
+    return links
+
+
+def _links_verify(batch_size: int) -> ChainVerification:
     prev = GENESIS_HASH
     checked = 0
     last_id = 0
@@ -220,10 +233,67 @@ def audit_chain_verify(batch_size: int = 5000) -> ChainVerification:
     return ChainVerification(True, checked, None, "ok")
 
 
-def audit_chain_check_record() -> AuditChainCheck:
-    """Verify the chain and store the outcome (read by ``/metrics`` and its alert)."""
+def _checkpoint_key() -> bytes:
+    key = settings.AUDIT_CHECKPOINT_KEY
+    if key:
+        return key.encode()
+    # Derived from SECRET_KEY (also outside the database) when no key of its own is set.
+    return hmac.new(settings.SECRET_KEY.encode(), b"audit-checkpoint", hashlib.sha256).digest()
+
+
+def _checkpoint_mac(event_id: int, event_hash: str, events: int, created_at: Any) -> str:
+    message = f"{event_id}:{event_hash}:{events}:{created_at.astimezone(UTC).isoformat()}"
+    return hmac.new(_checkpoint_key(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def audit_checkpoint_write() -> AuditCheckpoint | None:
+    """Sign the chain's current head (daily, after a successful verification). None when
+    the chain is empty."""
+    head = AuditEvent.objects.order_by("-id").values("id", "hash").first()
+    if head is None:
+        return None
+    events = AuditEvent.objects.filter(id__lte=head["id"]).count()
+    created_at = clock.now()
+    return AuditCheckpoint.objects.create(
+        created_at=created_at,
+        event_id=head["id"],
+        event_hash=head["hash"],
+        events=events,
+        mac=_checkpoint_mac(head["id"], head["hash"], events, created_at),
+    )
+
+
+def audit_checkpoints_verify() -> ChainVerification:
+    """Every checkpoint is signed with our key and its head is still in the chain, with
+    the same hash and as many events up to it: deleting or rewriting the newest events
+    (which the chain alone cannot show) is detected up to the last checkpoint."""
+    checkpoints = list(AuditCheckpoint.objects.order_by("id"))
+    heads = {
+        row["id"]: row["hash"]
+        for row in AuditEvent.objects.filter(id__in=[c.event_id for c in checkpoints]).values(
+            "id", "hash"
+        )
+    }
+    for cp in checkpoints:
+        expected = _checkpoint_mac(cp.event_id, cp.event_hash, cp.events, cp.created_at)
+        if not hmac.compare_digest(expected, cp.mac):
+            return ChainVerification(False, 0, cp.event_id, "checkpoint signature mismatch")
+        if heads.get(cp.event_id) != cp.event_hash:
+            return ChainVerification(False, 0, cp.event_id, "checkpointed head missing")
+    if checkpoints:
+        newest = checkpoints[-1]
+        if AuditEvent.objects.filter(id__lte=newest.event_id).count() != newest.events:
+            return ChainVerification(False, 0, newest.event_id, "events before checkpoint missing")
+    return ChainVerification(True, len(checkpoints), None, "ok")
+
+
+def audit_chain_check_record(*, checkpoint: bool = False) -> AuditChainCheck:
+    """Verify the chain and store the outcome (read by ``/metrics`` and its alert); with
+    `checkpoint`, sign the verified head (the daily task does)."""
     started = time.perf_counter()
     result = audit_chain_verify()
+    if result.ok and checkpoint:
+        audit_checkpoint_write()
     return AuditChainCheck.objects.create(
         checked_at=clock.now(),
         ok=result.ok,

@@ -1,12 +1,34 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 
-from audit.models import AuditEvent
-from audit.services import GENESIS_HASH, audit_chain_verify, audit_event_record
+from audit.models import AuditCheckpoint, AuditEvent
+from audit.services import (
+    GENESIS_HASH,
+    audit_chain_verify,
+    audit_checkpoint_write,
+    audit_event_record,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def tampering() -> Iterator[None]:
+    """What an attacker with the database superuser's rights can do: write with triggers
+    off (`session_replication_role = replica`). The application's role cannot."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def _record(n: int) -> list[AuditEvent]:
@@ -35,7 +57,8 @@ def test_chain_links_and_verifies():
 
 def test_edited_event_is_detected():
     events = _record(3)
-    AuditEvent.objects.filter(pk=events[1].pk).update(changes={"i": 99})
+    with tampering():
+        AuditEvent.objects.filter(pk=events[1].pk).update(changes={"i": 99})
     result = audit_chain_verify()
     assert not result.ok and result.first_bad_id == events[1].pk
     assert result.reason == "content hash mismatch" and result.checked == 1
@@ -45,7 +68,8 @@ def test_edited_event_is_detected():
 
 def test_deleted_event_is_detected():
     events = _record(3)
-    AuditEvent.objects.filter(pk=events[1].pk).delete()
+    with tampering():
+        AuditEvent.objects.filter(pk=events[1].pk).delete()
     result = audit_chain_verify()
     assert not result.ok and result.first_bad_id == events[2].pk
     assert result.reason == "predecessor hash mismatch"
@@ -99,3 +123,46 @@ def test_legacy_rows_verify_with_their_own_hash_form():
     legacy.save()
     _record(1)
     assert audit_chain_verify().ok and audit_chain_verify().checked == 3
+
+
+REFUSED = (InternalError, ProgrammingError, IntegrityError)
+
+
+@pytest.mark.parametrize("model", [AuditEvent, AuditCheckpoint])
+def test_postgresql_refuses_update_and_delete_of_audit_rows(model):
+    events = _record(2)
+    audit_checkpoint_write()
+    rows = model.objects.filter(pk=model.objects.order_by("id").first().pk)
+    with pytest.raises(REFUSED, match="append-only: UPDATE"), transaction.atomic():
+        rows.update(**({"action": "x"} if model is AuditEvent else {"events": 99}))
+    with pytest.raises(REFUSED, match="append-only: DELETE"), transaction.atomic():
+        rows.delete()
+    assert AuditEvent.objects.get(pk=events[0].pk).action == "test.0"
+    assert audit_chain_verify().ok
+
+
+def test_deleting_the_newest_events_is_detected_by_the_signed_checkpoint():
+    events = _record(6)
+    call_command("verify_audit_chain", "--checkpoint")
+    assert AuditCheckpoint.objects.get().event_id == events[-1].pk
+    with tampering():
+        AuditEvent.objects.filter(pk__in=[e.pk for e in events[-3:]]).delete()
+    result = audit_chain_verify()
+    assert not result.ok and result.reason == "checkpointed head missing"
+    with pytest.raises(CommandError, match="checkpointed head missing"):
+        call_command("verify_audit_chain")
+
+
+def test_a_forged_checkpoint_is_detected(settings):
+    _record(3)
+    audit_checkpoint_write()
+    settings.AUDIT_CHECKPOINT_KEY = "another key than the one that signed"
+    result = audit_chain_verify()
+    assert not result.ok and result.reason == "checkpoint signature mismatch"
+
+
+def test_events_after_the_checkpoint_still_verify():
+    _record(2)
+    audit_checkpoint_write()
+    _record(2)
+    assert audit_chain_verify().ok

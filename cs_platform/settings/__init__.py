@@ -56,6 +56,10 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The embedded/test fallback only; production.py refuses to start without a real key.
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or "dev-only-insecure-key-change-me"
 SECRET_KEY_FALLBACKS = env_secret_list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+# Signs the audit chain's head checkpoints (audit.AuditCheckpoint). It lives outside the
+# database so that whoever can rewrite the database cannot re-sign a shortened chain.
+# Defaults to a key derived from SECRET_KEY; set it apart to rotate them separately.
+AUDIT_CHECKPOINT_KEY = env_secret("AUDIT_CHECKPOINT_KEY") or ""
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Demo-only commands (ensure_demo_admin, …) run unless production settings switch them off.
