@@ -28,26 +28,28 @@ SEED_STATEMENTS = [
     FROM generate_series(%(lo)s::int, %(hi)s::int) AS i
     """,
     """
-    INSERT INTO customers_contract (name, start_date, end_date, arr, currency, seats, status,
-        auto_renew, created_at, account_id)
-    SELECT 'Subscription', %(today)s::date - (30 + i %% 300), %(today)s::date + 335 - i %% 300,
+    INSERT INTO customers_contract (name, product, start_date, end_date, arr, currency, seats,
+        status, auto_renew, created_at, account_id)
+    SELECT 'Subscription', '', %(today)s::date - (30 + i %% 300), %(today)s::date + 335 - i %% 300,
            10000 + (i %% 50) * 1000, 'USD', 20 + abs(hashint4(i)) %% 480, 'active', false,
            now(), i
     FROM generate_series(%(lo)s::int, %(hi)s::int) AS i
     """,
     """
     INSERT INTO customers_renewal (renewal_date, current_arr, currency, forecast_category,
-        stage, notes, created_at, account_id)
+        stage, notes, probability_override_reason, proposal_status, proposal_reason,
+        created_at, account_id)
     SELECT %(today)s::date + 335 - i %% 300, 10000 + (i %% 50) * 1000, 'USD', 'pipeline',
-           'upcoming', '', now(), i
+           'upcoming', '', '', '', '', now(), i
     FROM generate_series(%(lo)s::int, %(hi)s::int) AS i
     """,
     """
     INSERT INTO customers_renewal (renewal_date, current_arr, currency, forecast_category,
-        stage, outcome, closed_on, notes, created_at, account_id)
+        stage, outcome, closed_on, notes, probability_override_reason, proposal_status,
+        proposal_reason, created_at, account_id)
     SELECT %(today)s::date - (30 + i %% 300), 10000, 'USD', 'commit', 'closed',
            CASE WHEN i %% 5 = 0 THEN 'churned' ELSE 'renewed' END,
-           %(today)s::date - (30 + i %% 300), '', now(), i
+           %(today)s::date - (30 + i %% 300), '', '', '', '', now(), i
     FROM generate_series(%(lo)s::int, %(hi)s::int) AS i WHERE i %% 10 < 3
     """,
     """
@@ -106,8 +108,9 @@ SEED_STATEMENTS = [
     WHERE k <= 1 + i %% 8
     """,
     """
-    INSERT INTO customers_onboardingplan (template, status, started_on, created_at, account_id)
-    SELECT 'standard', 'in_progress', %(today)s::date - 40, now(), i
+    INSERT INTO customers_onboardingplan (template, status, started_on, automation_enabled,
+        remind_days_before, escalate_days_overdue, created_at, account_id)
+    SELECT 'standard', 'in_progress', %(today)s::date - 40, false, 3, 2, now(), i
     FROM generate_series(%(lo)s::int, %(hi)s::int) AS i WHERE i %% 10 = 0
     """,
     """
