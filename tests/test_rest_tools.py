@@ -62,13 +62,21 @@ def test_read_scope_token_cannot_write(client, portfolio, staff, make_token):
     assert resp.status_code == 403 and resp.json()["code"] == "permission_denied"
 
 
-def test_metrics_count_tool_calls_and_need_staff(client, portfolio, staff, make_token, make_user):
+def test_metrics_count_tool_calls_and_need_the_metrics_scope(
+    client, portfolio, staff, make_token, make_user
+):
     token = make_token(staff["manager"])
     post(client, "list_clients", {}, token)
     assert client.get("/metrics").status_code == 401
+    # Any staff token is not enough, not even a manager's or a superuser's: the scope is.
     assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
-    admin = make_user("ops", is_staff=True)
-    body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {make_token(admin)}").content.decode()
+    admin = make_user("ops", is_staff=True, is_superuser=True)
+    refused = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {make_token(admin)}")
+    assert refused.status_code == 403 and "metrics scope" in refused.json()["message"]
+    scraper = make_token(make_user("scraper", is_staff=False), scopes=["metrics"])
+    # The metrics scope opens /metrics and nothing else.
+    assert post(client, "list_clients", {}, scraper).status_code == 403
+    body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {scraper}").content.decode()
     line = next(
         row
         for row in body.splitlines()

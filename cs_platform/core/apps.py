@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform core"
 
     def ready(self) -> None:
-        # Registers the OpenAPI extension for bearer tokens.
+        # signin connects the lock-out audit receiver; schema registers the OpenAPI
+        # extension for bearer tokens.
+        from cs_platform.core import signin  # noqa: F401
         from cs_platform.core.api import schema  # noqa: F401
         from cs_platform.core.telemetry.metrics import scrape_collector_register
         from cs_platform.core.telemetry.queues import collect_queue_lengths

@@ -1,7 +1,9 @@
 """`/metrics` for Prometheus — for operators only.
 
 Scrapers send ``Authorization: Bearer`` with ``METRICS_BEARER_TOKEN`` (compared without the
-database) or an API token of a staff user; browsers use a staff session. The answer holds
+database) or an API token with the dedicated ``metrics`` scope (``create_api_token --scopes
+metrics``; a ``read``/``write`` token, even a manager's, is refused); browsers use a CS
+manager's session. The answer holds
 the process metrics of every gunicorn worker of this server (``PROMETHEUS_MULTIPROC_DIR``;
 see ``core.telemetry.metrics``) and the scrape-time state the apps register (sync lag,
 breakers, queues, GDPR, audit).
@@ -16,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from cs_platform.core.actors import role_of
+from cs_platform.core.models import Role, TokenScope
 from cs_platform.core.telemetry.metrics import exposition
 from cs_platform.core.tokens import api_token_authenticate
 
@@ -33,16 +37,25 @@ def metrics(request: HttpRequest) -> HttpResponse:
         # Checked before anything touches the database: a scrape during a database
         # outage still answers (the database-backed collectors then report up == 0).
         return _exposition()
-    user = None
     if offered:
         token = api_token_authenticate(offered)
-        user = token.user if token is not None else None
-    elif request.user.is_authenticated:
-        user = request.user
-    if user is None:
+        if token is None:
+            return JsonResponse(
+                {"code": "unauthenticated", "message": "token required"}, status=401
+            )
+        if TokenScope.METRICS not in token.scopes or not token.user.is_active:
+            return JsonResponse(
+                {"code": "permission_denied", "message": "needs a token with the metrics scope"},
+                status=403,
+            )
+        return _exposition()
+    user = request.user
+    if not user.is_authenticated:
         return JsonResponse({"code": "unauthenticated", "message": "token required"}, status=401)
-    if not user.is_staff:
-        return JsonResponse({"code": "permission_denied", "message": "staff only"}, status=403)
+    if not (user.is_active and user.is_staff and role_of(user) == Role.MANAGER):
+        return JsonResponse(
+            {"code": "permission_denied", "message": "CS managers only"}, status=403
+        )
     return _exposition()
 
 

@@ -28,6 +28,8 @@ class StaffProfile(models.Model):
 class TokenScope(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
+    # Only /metrics: a scraper's token reads operations metrics and nothing else.
+    METRICS = "metrics", "Metrics"
 
 
 class ApiToken(models.Model):

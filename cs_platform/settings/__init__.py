@@ -9,6 +9,7 @@ read here is listed, with a comment, in ``.env.example``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -80,6 +81,8 @@ CLV_MAX_YEARS = env.float("CLV_MAX_YEARS", default=10.0)
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    # Sign-in lock-out after repeated failures (cs_platform/core/signin.py).
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -132,6 +135,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Answers a locked-out sign-in with 429 (after authentication middleware).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Request body limits (cs_platform.core.limits): Django's own upload limit is the same
@@ -292,7 +297,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_THROTTLE_RATE", default="600/min")},
     "EXCEPTION_HANDLER": "cs_platform.core.api.exception_handler",
 }
+# Whether the OpenAPI document and the API docs pages are open to anyone (default) or only
+# to signed-in callers (cs_platform.core.api.docs_access.ApiDocsPermission, read per request).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["cs_platform.core.api.docs_access.ApiDocsPermission"],
     "TITLE": "Customer Success Platform API",
     # The guide on the document's root is cs_platform/core/api/guide.md (document_api).
     "DESCRIPTION": "REST API and tool endpoints of the self-hosted Customer Success platform.",
@@ -318,6 +327,23 @@ SPECTACULAR_SETTINGS = {
         "BulkRowOutcomeEnum": ["created", "updated", "unchanged", "error"],
     },
 }
+
+# --- sign-in hardening (cs_platform/core/signin.py) ------------------------------
+AUTHENTICATION_BACKENDS = [
+    "cs_platform.core.signin.SignInLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# SIGNIN_FAILURE_LIMIT failed sign-ins for one username from one address lock that pair
+# out for SIGNIN_LOCKOUT_MINUTES (429); counted in the cache as a hash, nothing stored.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "cs_platform.core.signin.client_description"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False  # its tables stay empty with the cache handler
 
 # --- OAuth 2.1 for MCP clients (cs_platform/core/oauth/) -----------------------
 # Sign-in for the consent screen is the admin's (staff users).
