@@ -11,7 +11,8 @@ from typing import Any
 from django.db import transaction
 
 from cs_platform.core.actors import Actor
-from cs_platform.core.errors import field_error
+from cs_platform.core.errors import PermissionDenied, field_error
+from cs_platform.core.models import Role
 from cs_platform.core.records import (
     RecordSpec,
     WriteServices,
@@ -70,7 +71,16 @@ def _agents_check(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "agents": cleaned}
 
 
+def _manager_only(actor: Actor | None) -> None:
+    """Routing rules decide every book's queue: CS managers change them, CSMs read them."""
+    if actor is not None and not (actor.role == Role.MANAGER or actor.user.is_superuser):
+        raise PermissionDenied(
+            "routing rules are changed by CS managers", details={"field": "action"}
+        )
+
+
 def routing_rule_create(*, actor: Actor | None, fields: dict[str, Any]) -> TicketRoutingRule:
+    _manager_only(actor)
     fields_check(fields, ROUTING_RULE_FIELDS)
     if "agents" not in fields:
         raise field_error("agents", "must list at least one agent", code="required")
@@ -80,12 +90,14 @@ def routing_rule_create(*, actor: Actor | None, fields: dict[str, Any]) -> Ticke
 def routing_rule_update(
     *, actor: Actor | None, rule: TicketRoutingRule, changes: dict[str, Any]
 ) -> Diff:
+    _manager_only(actor)
     return record_update(
         ROUTING_RULE_RECORD, actor=actor, instance=rule, changes=_agents_check(changes)
     )
 
 
 def routing_rule_delete(*, actor: Actor | None, rule: TicketRoutingRule) -> None:
+    _manager_only(actor)
     record_delete(ROUTING_RULE_RECORD, actor=actor, instance=rule)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from audit.models import AuditEvent
 from cs_platform.core import clock
-from cs_platform.core.errors import InvalidInput, NotFound
+from cs_platform.core.errors import InvalidInput, NotFound, PermissionDenied
 from integrations.models import (
     CustomerPortalSettings,
     KnowledgeArticle,
@@ -128,6 +128,12 @@ def test_route_rule_bad_input_names_the_field_and_writes_nothing(desk, staff):
     with pytest.raises(InvalidInput) as err:
         call_tool(staff["manager"], "route_tickets", {"action": "load", "rule_id": 3})
     assert err.value.details["errors"][0]["field"] == "rule_id"
+    with pytest.raises(PermissionDenied):
+        call_tool(
+            staff["csm1"],
+            "route_tickets",
+            {"action": "create_rule", "name": "Mine", "agents": ["z"]},
+        )
     assert TicketRoutingRule.objects.count() == 2
 
 

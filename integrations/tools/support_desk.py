@@ -75,7 +75,8 @@ def route_tickets(ctx: ToolContext, params: RouteTicketsInput) -> RouteTicketsOu
     all of a rule's non-empty conditions (priority, account tier, tag, keyword) goes to the
     rule's agent with the fewest open tickets now (ties by name; each placement counts
     toward the next). dry_run shows the placement of unassigned open tickets (or
-    ticket_ids) in your book without writing; route assigns them (audited, mirrored)."""
+    ticket_ids) in your book without writing; route assigns them (audited, mirrored).
+    Rules are changed by CS managers."""
     action_fields_check(
         params,
         required={
