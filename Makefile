@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cs_platform
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: bench-api run test test-fast test-dates test-operations deploy-check lint fmt install install-dev services browser lock seed bench smoke-embedded clean
+.PHONY: bench-api run test fuzz test-fast test-dates test-operations deploy-check lint fmt install install-dev services browser lock seed bench smoke-embedded clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -49,7 +49,16 @@ browser:
 test: install-dev services browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
 	CELERY_TASK_ALWAYS_EAGER=true \
-	$(BIN)/pytest -q -n 2 --create-db -m "not operations" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 --create-db -m "not operations and not fuzz" $(PYTEST_ARGS)
+
+# Bounded fuzzing (tests/fuzz, marker `fuzz`) on PostgreSQL: schemathesis over the OpenAPI
+# document (every operation; no server error, documented statuses and bodies) and every
+# MCP tool's input schema through /mcp (no server error). One file per worker, each about
+# 3 minutes on 2 cores; FUZZ_REST_EXAMPLES / FUZZ_MCP_EXAMPLES raise the example counts.
+fuzz: install-dev services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
+	CELERY_TASK_ALWAYS_EAGER=true \
+	$(BIN)/pytest -q -n 2 --dist loadfile --create-db -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 # The production topology on loopback (tests/operations): its own PostgreSQL and Redis
 # (restarted by the fault tests, so the machine's services are never touched), sandbox
@@ -77,7 +86,7 @@ deploy-check: install-dev
 test-fast: install-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
 	CELERY_TASK_ALWAYS_EAGER=true \
-	$(BIN)/pytest -q -n 2 --create-db -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 --create-db -m "not slow and not fuzz" $(PYTEST_ARGS)
 
 # The date-sensitive tests again, with "today" set to a month end, 29 February, 31 December,
 # a Sunday, a Monday and the real date (CS_TODAY, read by cs_platform/core/clock.py).

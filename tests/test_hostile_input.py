@@ -278,3 +278,37 @@ def test_openapi_documents_413_on_every_operation_with_a_body(client, staff):
                 error = operation["responses"].get("413")
                 assert error, (method, path)
                 assert error["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+
+
+def test_longest_account_name_registers_with_its_contract(staff):
+    # The contract is named after the account with a suffix: found by the REST fuzzer as
+    # a 500 (value too long) for a 200-character name.
+    answer = call_tool(
+        staff["manager"],
+        "register_client",
+        {
+            "name": "N" * 200,
+            "tier": "smb",
+            "seats_licensed": 10,
+            "contact_email": "long@example.com",
+            "arr": "1000",
+            "contract_start": "2026-01-01",
+            "contract_end": "2026-12-31",
+        },
+    )
+    account = Account.objects.get(pk=answer["account_id"])
+    assert account.name == "N" * 200
+    contract = account.contracts.get()
+    assert len(contract.name) == 200 and contract.name.endswith(" subscription")
+
+
+def test_query_numbers_and_times_the_database_cannot_take(client, staff, make_token):
+    # Found by the REST fuzzer: an id past bigint, a UTC offset past PostgreSQL's ±15:59.
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(staff['manager'])}"}
+    huge = client.get("/api/v1/survey-responses/?account=99999999999999999999", **auth)
+    assert huge.status_code == 400
+    assert huge.json()["details"]["errors"][0]["field"] == "account"
+    offset = client.get("/api/v1/survey-responses/?since=2160-09-05T21:16:29%2B20:41", **auth)
+    assert offset.status_code == 200, offset.content
+    early = client.get("/api/v1/survey-responses/?since=0001-01-01T00:00:00%2B05:00", **auth)
+    assert early.status_code == 400

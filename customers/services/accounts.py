@@ -93,6 +93,10 @@ def _audited(actor: Actor | None, action: str, account: Account, diff: dict[str,
     )
 
 
+SUBSCRIPTION = " subscription"
+CONTRACT_NAME_MAX = Contract._meta.get_field("name").max_length
+
+
 def account_register(
     *,
     actor: Actor,
@@ -145,7 +149,8 @@ def account_register(
             )
             contract = Contract.objects.create(
                 account=account,
-                name=f"{name} subscription",
+                # An account name may be as long as a contract's: the suffix must fit too.
+                name=f"{name[: CONTRACT_NAME_MAX - len(SUBSCRIPTION)]}{SUBSCRIPTION}",
                 start_date=contract_start,
                 end_date=contract_end,
                 arr=arr,

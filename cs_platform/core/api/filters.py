@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -34,7 +34,11 @@ class ParamType:
     schema: dict[str, Any]
 
 
-def integer(min_value: int = 1) -> ParamType:
+# The largest id a bigint column holds: a larger number would be a database error.
+BIGINT_MAX = 2**63 - 1
+
+
+def integer(min_value: int = 1, max_value: int = BIGINT_MAX) -> ParamType:
     def parse(raw: str) -> int:
         try:
             value = int(raw)
@@ -42,9 +46,11 @@ def integer(min_value: int = 1) -> ParamType:
             raise ValueError("must be an integer") from None
         if value < min_value:
             raise ValueError(f"must be at least {min_value}")
+        if value > max_value:
+            raise ValueError(f"must be at most {max_value}")
         return value
 
-    return ParamType(parse, {"type": "integer", "minimum": min_value})
+    return ParamType(parse, {"type": "integer", "minimum": min_value, "maximum": max_value})
 
 
 def choice(choices: type[Choices]) -> ParamType:
@@ -116,7 +122,12 @@ def iso_datetime() -> ParamType:
         value = _datetime_or_date(raw.strip())
         if value is None:
             raise ValueError("must be an ISO 8601 date or date-time")
-        return timezone.make_aware(value) if timezone.is_naive(value) else value
+        try:
+            aware = timezone.make_aware(value) if timezone.is_naive(value) else value
+            # In UTC: PostgreSQL refuses offsets Python accepts (beyond ±15:59).
+            return aware.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValueError("is out of range") from None
 
     return ParamType(parse, {"type": "string", "format": "date-time"})
 

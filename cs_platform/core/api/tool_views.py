@@ -51,12 +51,13 @@ def _documented_view(spec: ToolSpec) -> type[ToolInvokeView]:
         responses={200: OpenApiResponse(response=output_schema, description="The answer.")},
         examples=examples,
     )(post)
-    # Errors with their bodies (cs_platform.core.api.schema.ApiAutoSchema): 400, 404 and,
-    # for tools that change data, 409 (idempotency_key reuse), besides those of every call.
+    # Errors with their bodies (cs_platform.core.api.schema.ApiAutoSchema): 400, 404 and
+    # 409 (idempotency_key reuse; a state a read cannot serve, e.g. a monitor that is not
+    # implemented), besides those of every call.
     attrs = {
         "tool_name": spec.name,
         "post": documented,
-        "error_statuses": (400, 404, 409) if spec.mutating else (400, 404),
+        "error_statuses": (400, 404, 409),
         "error_examples": error_examples(spec),
     }
     return type(f"Tool_{spec.name}", (ToolInvokeView,), attrs)
