@@ -57,6 +57,7 @@ class CtaReason(models.TextChoices):
     EXPANSION = "expansion", "Expansion signal"
     RETENTION_CAMPAIGN = "retention_campaign", "Retention campaign"
     EBR_FOLLOW_UP = "ebr_follow_up", "Executive review follow-up"
+    COHORT_DRIFT = "cohort_drift", "Cohort drift"
     MANUAL = "manual", "Manual"
 
 

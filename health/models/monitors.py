@@ -13,6 +13,7 @@ class MonitorKey(models.TextChoices):
     SUPPORT_SLA = "support_sla_tracker", "Support SLA tracker"
     UPSELL = "upsell_detector", "Upsell detector"
     RETENTION = "retention_analyzer", "Retention analyzer"
+    COHORT_DRIFT = "cohort_drift_monitor", "Cohort drift monitor"
 
 
 class MonitorConfig(models.Model):

@@ -1,4 +1,4 @@
-"""Monitor controls: the seven monitors' configuration rows and run history, manual runs
+"""Monitor controls: the monitors' configuration rows and run history, manual runs
 through the Celery task, and their status. A monitor without a scan yet is reported as
 `implemented: false` and refuses to be configured or triggered (`not_implemented`)."""
 
@@ -99,7 +99,7 @@ def _thresholds(key: str, config: MonitorConfig) -> list[dict[str, Any]]:
 def list_available_workers(
     ctx: ToolContext, params: ListAvailableWorkersInput
 ) -> ListAvailableWorkersOutput:
-    """The seven monitors (Celery beat workers) with whether each is implemented, what it
+    """The monitors (Celery beat workers) with whether each is implemented, what it
     looks for, the CTA reason it raises, enabled flag, interval, last and next run."""
     configs = monitor_configs_ensure()
     return ListAvailableWorkersOutput(

@@ -25,6 +25,7 @@ from customers.services.ctas import cta_raise_bulk
 from health.models import MonitorConfig, MonitorRun, MonitorRunStatus
 from health.services.monitors import (
     churn_risk,
+    cohort_drift,
     nps_csat,
     onboarding,
     retention,
@@ -46,6 +47,7 @@ MONITORS: dict[str, MonitorSpec] = {
         upsell.SPEC,
         support_sla.SPEC,
         onboarding.SPEC,
+        cohort_drift.SPEC,
     )
 }
 _IDS_KEPT = 500  # run details keep at most this many CTA ids (counts are always complete)
