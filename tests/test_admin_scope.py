@@ -273,6 +273,9 @@ def books():
     theirs_csm = UserFactory(username="csm-theirs", role=Role.CSM)
     shared = _shared()
     mine, theirs = Book(mine_csm, "Ours", shared), Book(theirs_csm, "Zyxtheirs", shared)
+    # A parent company in the other book: the CSM's pages must not name it either.
+    mine.account.parent = theirs.account
+    mine.account.save(update_fields=["parent"])
     now = clock.now()
     leak = {
         "org": theirs.account.name,
