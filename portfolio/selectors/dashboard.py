@@ -1,6 +1,11 @@
 """The home dashboard: one book of business (a CSM's own, or everyone's / one owner's for a
 manager) in a fixed number of queries, whatever the number of accounts.
 
+Band, score, coverage and next renewal date are read from the account's own columns,
+which database triggers keep equal to its latest snapshot and next open renewal
+(`Account.latest_health_*`, `next_open_renewal_date`): grouping 100,000 accounts by band
+then reads one table instead of running a subquery per account.
+
 Every section starts from `customers.selectors.account_list_for_actor`; money is in the
 reporting currency (`Account.arr_reporting`), and an account with no exchange rate is
 counted, not added as if its ARR were zero.
@@ -14,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from cs_platform.core.actors import Actor
@@ -22,7 +27,6 @@ from cs_platform.core.models import Role
 from customers.models import CTA, OPEN_CTA, Account, AccountStatus
 from customers.selectors import account_list_for_actor
 from customers.selectors.money import reporting_currency
-from customers.selectors.renewals import next_renewal
 from health.models import HealthBand
 from health.selectors.satisfaction import satisfaction_monthly, survey_responses_in_window
 from health.selectors.snapshots import latest_health
@@ -101,12 +105,13 @@ def dashboard_owners() -> list[Any]:
 
 
 def health_by_band(accounts: QuerySet[Account]) -> list[BandRow]:
-    """Accounts, ARR and mean coverage per band of the latest snapshot (one query)."""
+    """Accounts, ARR and mean coverage per band of the latest snapshot (one query, over
+    the account's trigger-kept copy of its latest snapshot's band and coverage)."""
     rows = (
         accounts.order_by()
         .annotate(
-            _band=Coalesce(latest_health("band"), Value(NOT_SCORED)),
-            _coverage=latest_health("coverage"),
+            _band=Coalesce("latest_health_band", Value(NOT_SCORED)),
+            _coverage=F("latest_health_coverage"),
         )
         .values("_band")
         .annotate(
@@ -138,7 +143,7 @@ def renewal_windows(accounts: QuerySet[Account], *, today: date) -> list[dict[st
     """Accounts whose next open renewal falls within 30/60/90 days (overdue ones too:
     they need care first), their ARR and the ARR of those red or yellow (one query)."""
     annotated = accounts.order_by().annotate(
-        _renews=next_renewal("renewal_date"), _band=latest_health("band")
+        _renews=F("next_open_renewal_date"), _band=F("latest_health_band")
     )
     risky = Q(_band__in=AT_RISK_BANDS)
     aggregates: dict[str, Any] = {}
@@ -172,9 +177,9 @@ def renewals_at_risk(
     horizon = today + timedelta(days=days)
     rows = list(
         accounts.annotate(
-            _renews=next_renewal("renewal_date"),
-            _band=latest_health("band"),
-            _score=latest_health("score"),
+            _renews=F("next_open_renewal_date"),
+            _band=F("latest_health_band"),
+            _score=F("latest_health_score"),
             _snapshot=latest_health("id"),
         )
         .filter(_renews__lte=horizon, _band__in=AT_RISK_BANDS)

@@ -7,13 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from cs_platform.core.actors import Actor
 from customers.models import CTA, OPEN_CTA, Account
-from customers.selectors.renewals import next_renewal
 from health.models import HealthScore
-from health.selectors.snapshots import latest_health
 from portfolio.selectors.dashboard import dashboard_accounts
 from portfolio.selectors.health_changes import (
     HealthChange,
@@ -66,9 +64,9 @@ def renewals_coming(accounts: QuerySet[Account], *, today: date) -> list[Account
     """Accounts whose next open renewal is within 90 days (overdue too), soonest first."""
     return list(
         accounts.annotate(
-            renews_on=next_renewal("renewal_date"),
-            band=latest_health("band"),
-            score=latest_health("score"),
+            renews_on=F("next_open_renewal_date"),
+            band=F("latest_health_band"),
+            score=F("latest_health_score"),
         )
         .filter(renews_on__lte=today + timedelta(days=RENEWAL_DAYS))
         .order_by("renews_on", "id")[:ROWS]
