@@ -3,6 +3,7 @@ indexed columns, and a query count per page that does not grow with the portfoli
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -306,3 +307,22 @@ def test_a_cursor_from_another_sort_is_refused(staff):
             {"sort": "name", "cursor": first["page"]["next_cursor"]},
         )
     assert err.value.details["errors"][0]["field"] == "cursor"
+
+
+@pytest.mark.django_db
+def test_fields_give_the_compact_row_form_with_the_same_values(staff):
+    _grow(40, [staff["csm1"]])
+    full = call_tool(staff["manager"], "list_clients", {"sort": "health", "limit": 10})
+    compact = call_tool(
+        staff["manager"],
+        "list_clients",
+        {"sort": "health", "limit": 10, "fields": ["health_band", "name", "health_coverage"]},
+    )
+    assert compact["clients"] is None
+    assert compact["columns"] == ["account_id", "name", "health_band", "health_coverage"]
+    assert compact["rows"] == [[c[k] for k in compact["columns"]] for c in full["clients"]]
+    assert compact["totals"] == full["totals"] and compact["page"] == full["page"]
+    assert full["columns"] is None and full["rows"] is None
+    assert len(json.dumps(compact["rows"])) < len(json.dumps(full["clients"])) / 3
+    with pytest.raises(InvalidInput):
+        call_tool(staff["manager"], "list_clients", {"fields": ["notes"]})

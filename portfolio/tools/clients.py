@@ -209,9 +209,20 @@ def list_clients(ctx: ToolContext, params: ListClientsInput) -> ListClientsOutpu
         next_cursor = cursor_encode(
             {"s": params.sort, "v": None if value is None else str(value), "i": last.pk}
         )
+    columns = rows_compact = None
+    if params.fields:
+        # The compact row form: the asked-for fields (and account_id) as arrays, each value
+        # as the object form shows it.
+        wanted = {"account_id", *params.fields}
+        columns = [key for key in ClientRow.model_fields if key in wanted]
+        dumped = [c.model_dump(mode="json") for c in clients]
+        rows_compact = [[row[key] for key in columns] for row in dumped]
+        clients = None
     return ListClientsOutput(
         as_of=ctx.now,
         clients=clients,
+        columns=columns,
+        rows=rows_compact,
         totals=account_portfolio_totals(ctx.actor, filters, qs),
         page=PageInfo(next_cursor=next_cursor, has_next=has_next, limit=params.limit),
     )

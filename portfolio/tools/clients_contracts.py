@@ -158,6 +158,13 @@ class ClientOverviewOutput(ToolOutput):
 
 
 # --- list_clients ------------------------------------------------------------------
+ClientField = Literal[
+    "name", "tier", "lifecycle_stage", "status", "arr", "currency", "arr_reporting", "owner",
+    "health_score", "health_band", "health_coverage", "next_renewal_date", "days_to_renewal",
+    "open_tickets",
+]  # fmt: skip
+
+
 class ListClientsInput(ToolInput):
     model_config = ConfigDict(
         json_schema_extra={
@@ -174,6 +181,11 @@ class ListClientsInput(ToolInput):
         default=None, ge=0, le=730, description="Open renewal due within N days from today."
     )
     search: str | None = Field(default=None, max_length=100, description="Name/domain contains.")
+    fields: list[ClientField] | None = Field(
+        default=None,
+        max_length=20,
+        description="Compact form: only these row fields, as `columns` + `rows` (arrays).",
+    )
     sort: Literal["name", "arr", "health", "renewal"] = Field(
         default="name",
         description="name A–Z; arr highest first; health lowest first; renewal soonest first.",
@@ -216,7 +228,13 @@ class PortfolioTotals(ToolOutput):
 
 class ListClientsOutput(ToolOutput):
     as_of: AsOf
-    clients: list[ClientRow]
+    clients: list[ClientRow] | None = Field(description="Rows as objects; null with `fields`.")
+    columns: list[str] | None = Field(
+        default=None, description="With `fields`: account_id, then the fields asked for."
+    )
+    rows: list[list[AnyScalar]] | None = Field(
+        default=None, description="With `fields`: one array per account, in `columns` order."
+    )
     totals: PortfolioTotals = Field(description="Over every account matching the filter.")
     page: PageInfo
 
