@@ -36,6 +36,11 @@ def beat_schedule() -> dict[str, dict]:
             "schedule": crontab(minute=45, hour=2),
         },
         # The outcome is stored and exported as cs_audit_chain_ok (alert: AuditChainBroken).
+        # Overdue data-subject requests become CTAs for the DPO (gdpr.services.requests).
+        "gdpr-requests-overdue": {
+            "task": "gdpr.requests_overdue",
+            "schedule": crontab(minute=15, hour=7),
+        },
         "audit-verify-chain": {
             "task": "audit.verify_chain",
             "schedule": crontab(minute=40, hour=3),

@@ -61,6 +61,9 @@ SECRET_KEY_FALLBACKS = env_secret_list("DJANGO_SECRET_KEY_FALLBACKS", default=[]
 # database so that whoever can rewrite the database cannot re-sign a shortened chain.
 # Defaults to a key derived from SECRET_KEY; set it apart to rotate them separately.
 AUDIT_CHECKPOINT_KEY = env_secret("AUDIT_CHECKPOINT_KEY") or ""
+# Username of the data-protection officer: owner of the CTAs raised for overdue GDPR
+# requests (empty: the CTA keeps the account owner).
+GDPR_DPO_USERNAME = env.str("GDPR_DPO_USERNAME", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Demo-only commands (ensure_demo_admin, …) run unless production settings switch them off.

@@ -58,6 +58,7 @@ class CtaReason(models.TextChoices):
     RETENTION_CAMPAIGN = "retention_campaign", "Retention campaign"
     EBR_FOLLOW_UP = "ebr_follow_up", "Executive review follow-up"
     COHORT_DRIFT = "cohort_drift", "Cohort drift"
+    GDPR_REQUEST = "gdpr_request", "GDPR request overdue"
     MANUAL = "manual", "Manual"
 
 

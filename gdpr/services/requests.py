@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from audit.services import audit_record
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, field_error
+from customers.models import Contact, CtaReason
+from customers.services.ctas import cta_raise, cta_update
 from gdpr.models import DataSubjectRequest, RequestKind, RequestStatus
 
 # GDPR Art. 12(3): "without undue delay and in any event within one month".
@@ -85,3 +89,50 @@ def requests_complete(
             system="gdpr",
         )
     return [dsr.pk for dsr in requests]
+
+
+def requests_overdue_raise_ctas(*, now: datetime | None = None) -> dict[str, int]:
+    """For requests still open past their due date, one CTA per account of the subject's
+    contacts (reason `gdpr_request`, refreshed while any stays overdue), owned by the DPO
+    (`settings.GDPR_DPO_USERNAME`) when one is named. The CTA names the requests by id and
+    kind, never the address. A request whose address no contact has is counted in
+    `without_account` (the `cs_gdpr_requests_overdue` metric and its alert still show it)."""
+    now = now or clock.now()
+    overdue = list(
+        DataSubjectRequest.objects.filter(status=RequestStatus.RECEIVED, due_at__lt=now).order_by(
+            "due_at", "pk"
+        )
+    )
+    by_account: dict[int, list[DataSubjectRequest]] = {}
+    without_account = 0
+    for dsr in overdue:
+        accounts = set(
+            Contact.objects.filter(
+                email__iexact=dsr.subject_email, erased_at__isnull=True
+            ).values_list("account_id", flat=True)
+        )
+        if not accounts:
+            without_account += 1
+        for account_id in accounts:
+            by_account.setdefault(account_id, []).append(dsr)
+    dpo = None
+    if settings.GDPR_DPO_USERNAME:
+        dpo = get_user_model().objects.filter(username=settings.GDPR_DPO_USERNAME).first()
+    accounts = Contact._meta.get_field("account").related_model.objects.in_bulk(list(by_account))
+    for account_id, requests in sorted(by_account.items()):
+        raised = cta_raise(
+            account=accounts[account_id],
+            reason=CtaReason.GDPR_REQUEST,
+            title=f"{len(requests)} GDPR request(s) overdue: answer with gdpr_export/gdpr_erase",
+            priority="high",
+            source="gdpr",
+            details={
+                "requests": [
+                    {"id": r.pk, "kind": r.kind, "due_at": r.due_at.isoformat()} for r in requests
+                ]
+            },
+            due_date=now.date(),
+        )
+        if dpo is not None and raised.cta.owner_id != dpo.pk:
+            cta_update(actor=None, cta=raised.cta, changes={"owner_id": dpo.pk})
+    return {"overdue": len(overdue), "ctas": len(by_account), "without_account": without_account}

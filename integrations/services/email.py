@@ -22,6 +22,8 @@ from cs_platform.core.actors import Actor
 from cs_platform.core.errors import Conflict, DomainError, InvalidInput, NotFound, field_error
 from customers.models import Contact
 from customers.selectors import account_list_for_actor
+from gdpr.models import ConsentPurpose
+from gdpr.selectors import consent_in_force
 from integrations.clients import OutgoingEmail, SendGridClient
 from integrations.models import (
     Connection,
@@ -87,22 +89,19 @@ def email_reachable_check(contact: Contact | None, category: str) -> None:
             code="contact_opted_out",
             details=details,
         )
-    if category == "marketing":
-        from gdpr.models import ConsentPurpose, ConsentRecord
-
-        latest = (
-            ConsentRecord.objects.filter(contact=contact, purpose=ConsentPurpose.MARKETING_EMAIL)
-            .order_by("-recorded_at", "-id")
-            .values_list("granted", flat=True)
-            .first()
+    # Consent per purpose: marketing needs it given; any other mail is refused once the
+    # contact withdrew their consent to product e-mail.
+    purpose = (
+        ConsentPurpose.MARKETING_EMAIL if category == "marketing" else ConsentPurpose.PRODUCT_EMAIL
+    )
+    latest = consent_in_force(contact.pk, purpose)
+    if latest is False or (purpose == ConsentPurpose.MARKETING_EMAIL and latest is None):
+        why = "withdrew" if latest is False else "never gave"
+        raise Conflict(
+            f"contact {contact.pk} {why} consent to {purpose.label.lower()}",
+            code="consent_missing",
+            details=details,
         )
-        if latest is not True:
-            why = "withdrew" if latest is False else "never gave"
-            raise Conflict(
-                f"contact {contact.pk} {why} consent to marketing e-mail",
-                code="consent_missing",
-                details=details,
-            )
 
 
 def _sendgrid_connection(connection_id: int | None) -> Connection:
