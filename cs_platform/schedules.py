@@ -41,6 +41,11 @@ def beat_schedule() -> dict[str, dict]:
             "task": "gdpr.requests_overdue",
             "schedule": crontab(minute=15, hour=7),
         },
+        # Retention policies enforced (gdpr.services.retention; `gdpr_retention --dry-run`).
+        "gdpr-retention-apply": {
+            "task": "gdpr.retention_apply",
+            "schedule": crontab(minute=30, hour=2),
+        },
         "audit-verify-chain": {
             "task": "audit.verify_chain",
             "schedule": crontab(minute=40, hour=3),

@@ -7,9 +7,16 @@ from typing import Any
 from celery import shared_task
 
 from gdpr.services.requests import requests_overdue_raise_ctas
+from gdpr.services.retention import retention_apply
 
 
 @shared_task(name="gdpr.requests_overdue", acks_late=True)
 def requests_overdue() -> dict[str, Any]:
     """Beat entry: a CTA for the DPO on each account with an overdue data-subject request."""
     return requests_overdue_raise_ctas()
+
+
+@shared_task(name="gdpr.retention_apply", acks_late=True)
+def retention_apply_task() -> dict[str, Any]:
+    """Beat entry: enforce the enabled retention policies (report in the audit event)."""
+    return retention_apply()
