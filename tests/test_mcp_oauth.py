@@ -164,7 +164,7 @@ def test_an_mcp_client_signs_in_with_oauth_and_sees_only_the_users_book(
     event = AuditEvent.objects.get(action="escalation.opened")
     client_prefix = storage.client.client_id[:8]
     assert (event.actor_id, event.channel) == (csm1.pk, "mcp")
-    assert event.actor_label == f"user:csm1 token:oauth-{client_prefix}"
+    assert event.actor_label == f"user:csm1 token:oauth-{client_prefix}-{csm1.pk}"
     # So is the token's issue: who, which client, which scopes.
     issued = AuditEvent.objects.get(action="oauth.token_issued")
     assert (issued.actor_id, issued.actor_label) == (csm1.pk, event.actor_label)

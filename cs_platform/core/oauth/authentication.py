@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import authentication, exceptions
@@ -16,10 +17,18 @@ from cs_platform.core.tokens import TOKEN_PREFIX
 OAUTH_SCOPES = (TokenScope.READ.value, TokenScope.WRITE.value)
 
 
+def oauth_label(access_token: Any) -> str:
+    """The public name of a user's OAuth grant: client id prefix and user id."""
+    client = access_token.application.client_id[:8] if access_token.application_id else "none"
+    return f"oauth-{client}-{access_token.user_id}"
+
+
 @dataclass(frozen=True)
 class OAuthGrant:
-    """An OAuth access token as the `Actor` sees a token: its scopes and a public label
-    (the client's id prefix, never the token)."""
+    """An OAuth access token as the `Actor` sees a token: its scopes and a public label,
+    `oauth-<client id prefix>-<user id>` (never the token): per user and client, so the
+    token rate limit (`TokenRateThrottle`, keyed by it) is not shared by everyone who
+    signs in through one client registration."""
 
     pk: int
     prefix: str
@@ -45,5 +54,4 @@ class McpOAuthAuthentication(OAuth2Authentication):
         if user is None or not user.is_active or not scopes:
             raise exceptions.AuthenticationFailed("This token does not grant tool access.")
         log_context_set(actor_id=user.pk, oauth_token_id=access_token.pk)
-        client = access_token.application.client_id if access_token.application_id else "none"
-        return user, OAuthGrant(pk=access_token.pk, prefix=f"oauth-{client[:8]}", scopes=scopes)
+        return user, OAuthGrant(pk=access_token.pk, prefix=oauth_label(access_token), scopes=scopes)

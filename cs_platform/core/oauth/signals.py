@@ -8,6 +8,7 @@ from typing import Any
 from django.dispatch import receiver
 from oauth2_provider.signals import app_authorized
 
+from cs_platform.core.oauth.authentication import oauth_label
 from cs_platform.core.ports import audit_event_record
 
 
@@ -19,7 +20,7 @@ def audit_oauth_token_issued(sender: Any, request: Any, token: Any, **kwargs: An
     client = token.application.client_id[:8] if token.application_id else "none"
     audit_event_record(
         actor=user,
-        actor_label=f"user:{user.get_username()} token:oauth-{client}",
+        actor_label=f"user:{user.get_username()} token:{oauth_label(token)}",
         channel="mcp",
         action="oauth.token_issued",
         changes={
