@@ -132,7 +132,8 @@ def test_tool_never_answers_a_server_error(mcp_call, portfolio, name):
             return
         result = answer["result"]
         if result.get("isError"):
-            error = result.get("structuredContent") or {}
+            # The error body is the JSON text block (structuredContent only on request).
+            error = result.get("structuredContent") or json.loads(result["content"][0]["text"])
             assert error.get("code"), (args, result)
             assert error["code"] not in SERVER_ERRORS, (args, error)
 
