@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cs_platform.core.contracts import AsOf, Email, ToolInput, ToolOutput
 
 
 class ExportPersonalDataInput(ToolInput):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ana.silva@example.com", "request_id": 7}]}
+    )
+
     email: Email | None = Field(default=None, description="The subject's e-mail address.")
     contact_id: int | None = Field(default=None, ge=1, description="A contact id of the subject.")
     request_id: int | None = Field(
