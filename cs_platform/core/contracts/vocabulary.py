@@ -72,9 +72,19 @@ ScalarOrList = Annotated[
 ]
 
 
+# A changed field's value: a scalar, a list, or an object (a monitor's thresholds); the
+# REST fuzzer found an object answered against a schema that allowed none.
+FieldValue = Annotated[
+    Any,
+    WithJsonSchema(
+        {"anyOf": [*_SCALARS, {"type": "array", "items": {"anyOf": _SCALARS}}, {"type": "object"}]}
+    ),
+]
+
+
 # One changed field of an update, as mutating tools report it. (A comment, not a
 # docstring: pydantic would publish a docstring in every schema that lists changes.)
 class FieldChange(ToolOutput):
     field: str
-    before: ScalarOrList
-    after: ScalarOrList
+    before: FieldValue
+    after: FieldValue
