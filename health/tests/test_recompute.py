@@ -124,6 +124,18 @@ def test_recompute_same_as_of_twice_replaces_instead_of_duplicating(portfolio):
     assert ChurnPrediction.objects.filter(as_of=as_of).count() == 3
 
 
+def test_an_insufficient_data_score_recomputed_at_the_same_as_of_is_replaced(staff):
+    """The second write at one as_of goes through the staging table, whose band column
+    must hold the longest band name."""
+    thin = Account.objects.create(name="Thin data", owner=staff["csm1"], payment_status="current")
+    as_of = clock.now()
+    for _ in range(2):
+        health_recompute_accounts(account_ids=[thin.pk], as_of=as_of)
+    assert list(HealthScore.objects.filter(account=thin).values_list("band", flat=True)) == [
+        "insufficient_data"
+    ]
+
+
 def test_exactly_one_latest_per_account_and_backfill_keeps_newest(portfolio):
     ids = [a.pk for a in portfolio.values()]
     now = clock.now()

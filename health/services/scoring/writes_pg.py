@@ -25,9 +25,10 @@ from health.services.scoring.scored_row import (
     ScoredRow,
 )
 
+# The staging columns are as wide as the table's (band: up to "insufficient_data").
 _STAGE_SQL = """
 CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_scores (
-    account_id bigint, score numeric(4,1), computed_score numeric(4,1), band varchar(8),
+    account_id bigint, score numeric(4,1), computed_score numeric(4,1), band varchar(20),
     coverage numeric(4,3), confidence varchar(8), inputs json, result json,
     override_id bigint
 ) ON COMMIT DELETE ROWS;
