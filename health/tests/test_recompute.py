@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
@@ -134,6 +135,39 @@ def test_an_insufficient_data_score_recomputed_at_the_same_as_of_is_replaced(sta
     assert list(HealthScore.objects.filter(account=thin).values_list("band", flat=True)) == [
         "insufficient_data"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_scorings_of_one_account_both_succeed(staff):
+    """The second scoring waits for the first (it would otherwise fail on the one-latest
+    index once the first commits) and then stores the newest snapshot as the latest."""
+    account = Account.objects.create(name="Raced", owner=staff["csm1"], payment_status="current")
+    scored, release, errors = threading.Event(), threading.Event(), []
+
+    def first_scoring() -> None:
+        try:
+            with transaction.atomic():
+                health_recompute_accounts(account_ids=[account.pk], as_of=clock.now())
+                scored.set()
+                release.wait(5)
+        except Exception as exc:  # pragma: no cover - surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_scoring)
+    thread.start()
+    assert scored.wait(10)
+    timer = threading.Timer(0.3, release.set)
+    timer.start()
+    second_as_of = clock.now()
+    health_recompute_accounts(account_ids=[account.pk], as_of=second_as_of)
+    thread.join(10)
+    timer.cancel()
+    assert errors == []
+    latest = HealthScore.objects.filter(account=account, is_latest=True)
+    assert [s.as_of for s in latest] == [second_as_of]
+    assert HealthScore.objects.filter(account=account).count() == 2
 
 
 def test_exactly_one_latest_per_account_and_backfill_keeps_newest(portfolio):

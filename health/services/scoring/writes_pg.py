@@ -124,6 +124,19 @@ WHERE account_id = ANY(%(ids)s::bigint[]) AND model_version = %(model_version)s
   AND as_of = %(as_of)s
 """
 
+# Concurrent scorings of one account (two agents asking calculate_health_score at once)
+# would both insert a latest row and the second would fail on the one-latest index. A small
+# chunk (the tool's, a handful of accounts) takes a transaction lock per account first, in
+# id order, so the second waits and then sees the first's row. The daily recompute's chunks
+# are disjoint and large (1,000 locks each would fill the lock table): they skip it.
+_LOCK_NAMESPACE = 0x48534331  # "HSC1": health score chunk
+_LOCKED_CHUNK_MAX = 100
+_LOCK_ACCOUNTS_SQL = """
+SELECT pg_advisory_xact_lock(%(ns)s, k)
+FROM (SELECT DISTINCT (id %% 2147483647)::int AS k
+      FROM unnest(%(ids)s::bigint[]) AS id ORDER BY k) AS keys
+"""
+
 _CLEAR_OLDER_LATEST_SQL = """
 UPDATE health_healthscore SET is_latest = false
 WHERE account_id = ANY(%(ids)s::bigint[]) AND is_latest AND as_of <= %(as_of)s
@@ -158,6 +171,8 @@ def write_postgresql(
         "model_version": model_version,
     }  # fmt: skip
     with connection.cursor() as cursor:
+        if len(ids) <= _LOCKED_CHUNK_MAX:
+            cursor.execute(_LOCK_ACCOUNTS_SQL, {"ns": _LOCK_NAMESPACE, "ids": params["ids"]})
         cursor.execute(_EXISTING_SQL, params)
         existing = cursor.fetchall()
         kinds = {kind for _, kind in existing}
