@@ -77,14 +77,26 @@ def health_drops_latest(
     cutoff = moment - timedelta(days=days)
     scope_sql, scope_params = accounts.order_by().values("pk").query.sql_with_params()
     table = HealthScore._meta.db_table
-    sql = f"""
-        WITH before AS (
+    if connection.vendor == "postgresql":
+        before = f"""
             SELECT DISTINCT ON (h.account_id) h.account_id, h.score
             FROM {table} h
             WHERE h.account_id IN ({scope_sql}) AND h.as_of <= %s AND h.as_of > %s
               AND h.score IS NOT NULL
             ORDER BY h.account_id, h.as_of DESC, h.id DESC
-        )
+        """  # noqa: S608
+    else:  # SQLite (make run) has no DISTINCT ON: the same row by a window function
+        before = f"""
+            SELECT account_id, score FROM (
+                SELECT h.account_id, h.score, ROW_NUMBER() OVER (
+                    PARTITION BY h.account_id ORDER BY h.as_of DESC, h.id DESC) AS n
+                FROM {table} h
+                WHERE h.account_id IN ({scope_sql}) AND h.as_of <= %s AND h.as_of > %s
+                  AND h.score IS NOT NULL
+            ) ranked WHERE n = 1
+        """  # noqa: S608
+    sql = f"""
+        WITH before AS ({before})
         SELECT l.id FROM {table} l JOIN before b ON b.account_id = l.account_id
         WHERE l.is_latest AND l.score IS NOT NULL AND l.score < b.score
         ORDER BY l.score - b.score, l.account_id

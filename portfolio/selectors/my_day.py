@@ -56,7 +56,7 @@ def my_ctas(actor: Actor, accounts: QuerySet[Account], *, today: date) -> list[C
             ),
             _priority=PRIORITY_RANK,
         )
-        .order_by("_overdue", "due_date", "_priority", "id")[:ROWS]
+        .order_by("_overdue", F("due_date").asc(nulls_last=True), "_priority", "id")[:ROWS]
     )
 
 
