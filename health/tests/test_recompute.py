@@ -273,13 +273,13 @@ def test_recompute_health_command(portfolio):
 
     from django.core.management import CommandError, call_command
 
+    # An explicit moment inside the fixture's history (which ends today, whatever today is).
+    as_of = (clock.start_of_day(clock.today() - timedelta(days=5)) + timedelta(hours=6)).isoformat()
     out = StringIO()
-    call_command("recompute_health", "--all", "--as-of", "2026-01-05T06:00:00+00:00", stdout=out)
+    call_command("recompute_health", "--all", "--as-of", as_of, stdout=out)
     report = json.loads(out.getvalue())
-    assert (report["accounts"], report["scored"], report["as_of"]) == (
-        3, 3, "2026-01-05T06:00:00+00:00"
-    )  # fmt: skip
-    assert HealthScore.objects.filter(as_of="2026-01-05T06:00:00+00:00").count() == 3
+    assert (report["accounts"], report["scored"], report["as_of"]) == (3, 3, as_of)
+    assert HealthScore.objects.filter(as_of=as_of).count() == 3
     out = StringIO()
     call_command("recompute_health", "--account", str(portfolio["healthy"].pk), stdout=out)
     assert json.loads(out.getvalue())["accounts"] == 1
