@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the date-sensitive tests (marker `date_sensitive`) once per awkward "today":
-# a month end, 29 February, 31 December, a Sunday and a Monday, then the real date.
+# a month end, 29 February, 31 December, a Sunday and a Monday. The real date is the main
+# suite's own run (`make test`, which runs these tests too); DATES="… real" adds it here.
 # "Today" reaches every process through CS_TODAY (cs_platform/core/clock.py).
 # Usage: scripts/test_dates.sh [extra pytest args]; DATES="2027-01-31 …" overrides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATES=${DATES:-"2027-01-31 2028-02-29 2026-12-31 2027-01-03 2027-01-04 real"}
+DATES=${DATES:-"2027-01-31 2028-02-29 2026-12-31 2027-01-03 2027-01-04"}
 # The first run builds the test databases; the others reuse them (the schema does not
 # depend on the date, and every test cleans up after itself).
 db=--create-db
