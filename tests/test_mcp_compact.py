@@ -183,12 +183,15 @@ def test_mcp_inspector_strict_reports_no_schema_problems(live_server, staff, mak
         pytest.fail("npm is required for the MCP Inspector check (apt-get install npm)")
     binary = INSPECTOR_DIR / "node_modules" / ".bin" / "mcp-inspector"
     if not binary.exists():
+        # stdin from /dev/null: under xdist the worker's stdin is its channel to the
+        # controller, and npm reading from it hung the whole suite.
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"],
             cwd=INSPECTOR_DIR,
             check=True,
-            timeout=600,
+            timeout=300,
             capture_output=True,
+            stdin=subprocess.DEVNULL,
         )
     token = make_token(staff["csm1"], scopes=["read"])
     # With ?structured=1 the list carries the output schemas too, so both are checked.
@@ -197,6 +200,7 @@ def test_mcp_inspector_strict_reports_no_schema_problems(live_server, staff, mak
             [str(binary), "--cli", url, "--transport", "http",
              "--header", f"Authorization: Bearer {token}", "--method", "tools/list", "--strict"],
             capture_output=True, text=True, timeout=180, env={**os.environ, "CI": "true"},
+            stdin=subprocess.DEVNULL,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
         listed = json.loads(done.stdout)
