@@ -1,9 +1,13 @@
 """A transparent churn-risk model: logistic regression over standardised features.
 
-``churn-logit-v1`` is an *expert-set prior*, not a fitted model: the coefficients encode the
+``churn-logit-v2`` is an *expert-set prior*, not a fitted model: the coefficients encode the
 direction and rough strength CS teams observe, on a log-odds-per-standard-deviation scale so
-their sizes are comparable. Backtest it against recorded outcomes (``backtest.py``) before
-trusting its probabilities; a fitted v2 should replace it once enough outcomes exist.
+their sizes are comparable. Its probabilities are mapped onto observed renewal outcomes by a
+stored calibration (``health.scoring.calibration``: Platt scaling of the logit) when enough
+outcomes exist; without one the probability is the prior's and says so.
+
+v2 drops v1's ``days_to_renewal``: renewal proximity is urgency (``health.scoring.urgency``),
+which risk lists multiply in beside the probability; as a feature as well it counted twice.
 
     z_i     = clamp((x_i - mean_i) / std_i, -3, 3)     # clamped so one outlier cannot dominate
     logit   = intercept + Σ coefficient_i × z_i
@@ -28,7 +32,7 @@ from typing import Any
 from health.scoring.bands import coerce_numeric, normalise_category
 from health.scoring.numbers import round_half_up
 
-MODEL_VERSION = "churn-logit-v1"
+MODEL_VERSION = "churn-logit-v2"
 # logit(0.10) ≈ -2.197: an account at the reference mean on every feature has a ~10 %
 # probability of churning at its next renewal, a typical B2B SaaS annual logo churn rate.
 INTERCEPT = -2.2
@@ -68,16 +72,6 @@ FEATURES: tuple[FeatureSpec, ...] = (
         25.0,
         -0.5,
         "shrinking usage precedes churn by months; growth means value",
-    ),
-    FeatureSpec(
-        "days_to_renewal",
-        "Days to renewal",
-        180.0,
-        105.0,
-        -0.3,
-        "churn happens at a renewal decision: fewer days left, less time to recover "
-        "(capped to -90..365 days)",
-        cap=(-90.0, 365.0),
     ),
     FeatureSpec(
         "open_high_severity_tickets",

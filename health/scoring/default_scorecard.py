@@ -246,7 +246,7 @@ def default_scorecard() -> Scorecard:
 def default_input_specs() -> dict[str, dict[str, str]]:
     """``{input_key: {"unit", "description", "measure"}}`` for the aggregation code and docs:
     the default scorecard's inputs and ``days_to_renewal`` (still computed for operator
-    scorecards that include renewal proximity, and for the churn model)."""
+    scorecards that include renewal proximity, and for risk-list urgency)."""
     measures = [m for g in default_scorecard_dict()["groups"] for m in g["measures"]]
     return {
         m["input_key"]: {"unit": m["unit"], "description": m["description"], "measure": m["key"]}

@@ -17,6 +17,7 @@ from health.models import (
     SurveyResponse,
     UsageDaily,
 )
+from health.scoring import MODEL_VERSION
 
 
 def create_account(owner, name: str, **fields) -> Account:
@@ -92,7 +93,7 @@ def create_churn_prediction(
         predicted_at=at,
         probability=Decimal(probability),
         risk_level="critical" if Decimal(probability) >= Decimal("0.5") else "high",
-        model_version="churn-logit-v1",
+        model_version=MODEL_VERSION,
         factors=[],
         coverage=Decimal("1.000"),
     )

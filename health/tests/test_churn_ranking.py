@@ -33,9 +33,9 @@ def test_ranking_is_risk_times_arr_times_urgency_and_churned_are_absent(actors, 
     Account.objects.filter(pk=gone.pk).update(status="churned", churned_on=clock.today())
     lead = Account.objects.create(name="Lead", owner=staff["csm1"], status="prospect")
     today = clock.today()
-    # healthy: low risk but 2,000,000 ARR renewing in 10 days (urgency 1);
+    # healthy: low risk but 4,000,000 ARR renewing in 10 days (urgency 1);
     # declining: critical risk, 120,000 ARR renewing in 300 days (urgency 0.25).
-    Account.objects.filter(pk=healthy.pk).update(arr_reporting=Decimal("2000000.00"))
+    Account.objects.filter(pk=healthy.pk).update(arr_reporting=Decimal("4000000.00"))
     Renewal.objects.filter(account=healthy).update(renewal_date=today + timedelta(days=10))
     Renewal.objects.filter(account=declining).update(renewal_date=today + timedelta(days=300))
 
@@ -43,7 +43,7 @@ def test_ranking_is_risk_times_arr_times_urgency_and_churned_are_absent(actors, 
     rows = {r["account_id"]: r for r in out["accounts"]}
     assert set(rows) == {healthy.pk, declining.pk}  # churned and prospect accounts absent
     h, d = rows[healthy.pk], rows[declining.pk]
-    assert (h["days_to_renewal"], h["urgency"], h["arr"]) == (10, 1.0, 2000000.0)
+    assert (h["days_to_renewal"], h["urgency"], h["arr"]) == (10, 1.0, 4000000.0)
     assert (d["days_to_renewal"], d["urgency"], d["arr"]) == (300, 0.25, 120000.0)
     for r in (h, d):
         assert r["priority"] == round(r["probability"] * r["arr"] * r["urgency"], 2)

@@ -131,7 +131,7 @@ def test_backtest_scorecard_auc_and_share_green(actors, staff):
         "insufficient_data": {"renewed": 3, "expanded": 0, "churned": 3, "downgraded": 0},
     }
     # Calibration of the churn model at the same moments: every renewal got a probability.
-    assert out["churn_model"] == "churn-logit-v1"
+    assert out["churn_model"] == "churn-logit-v2"
     assert sum(r["rows"] for r in out["reliability"]) == 7 and len(out["reliability"]) == 7
     assert sum(r["churned"] for r in out["reliability"]) == 4
     assert 0 <= out["brier"] <= 1 and out["brier_base_rate"] == 0.2449  # 4/7 x 3/7

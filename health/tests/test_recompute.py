@@ -319,7 +319,7 @@ def test_aggregation_provides_every_default_scorecard_input():
     from health.scoring import default_scorecard
     from health.selectors.health_inputs import PROVIDED_INPUT_KEYS, SCORECARD_INPUT_KEYS
 
-    # days_to_renewal is still aggregated (churn model, operator scorecards that include
+    # days_to_renewal is still aggregated (urgency, operator scorecards that include
     # renewal proximity) but is no longer a default health measure (version 2).
     assert set(default_scorecard().input_keys()) == set(SCORECARD_INPUT_KEYS) - {"days_to_renewal"}
     assert set(SCORECARD_INPUT_KEYS) < set(PROVIDED_INPUT_KEYS)

@@ -19,7 +19,6 @@ from health.scoring import (
 GOOD = {
     "health_score": 85,
     "usage_trend_pct": 10,
-    "days_to_renewal": 300,
     "open_high_severity_tickets": 0,
     "nps_answer_avg_180d": 9,
     "days_since_last_activity": 2,
@@ -28,7 +27,6 @@ GOOD = {
 BAD = {
     "health_score": 30,
     "usage_trend_pct": -45,
-    "days_to_renewal": 20,
     "open_high_severity_tickets": 3,
     "nps_answer_avg_180d": 4,
     "days_since_last_activity": 45,
@@ -40,7 +38,6 @@ def test_feature_keys_are_documented_and_signed_as_explained():
     assert FEATURE_KEYS == (
         "health_score",
         "usage_trend_pct",
-        "days_to_renewal",
         "open_high_severity_tickets",
         "nps_answer_avg_180d",
         "days_since_last_activity",
@@ -51,13 +48,23 @@ def test_feature_keys_are_documented_and_signed_as_explained():
     assert signs == {
         "health_score": -1,
         "usage_trend_pct": -1,
-        "days_to_renewal": -1,
         "open_high_severity_tickets": 1,
         "nps_answer_avg_180d": -1,
         "days_since_last_activity": 1,
         "payment_status": 1,
     }
     assert not any(f.why.startswith(("Negative", "Positive")) for f in FEATURES)
+
+
+def test_renewal_proximity_is_not_a_churn_feature():
+    # Proximity is urgency (health.scoring.urgency), multiplied into risk lists beside the
+    # probability; as a model feature too it would count twice. A days_to_renewal value
+    # passed in is ignored: the same prediction near and far from the renewal.
+    assert "days_to_renewal" not in FEATURE_KEYS
+    near = churn_risk_predict({**BAD, "days_to_renewal": 5})
+    far = churn_risk_predict({**BAD, "days_to_renewal": 400})
+    assert near == far == churn_risk_predict(BAD)
+    assert all("renewal" not in f.why.lower() for f in near.factors)
 
 
 def test_reason_line_agrees_with_the_effect_one_line_per_factor():
@@ -86,7 +93,7 @@ def test_reason_line_agrees_with_the_effect_one_line_per_factor():
 
 def test_worse_features_give_higher_probability():
     good, bad = churn_risk_predict(GOOD), churn_risk_predict(BAD)
-    assert good.model_version == MODEL_VERSION == "churn-logit-v1"
+    assert good.model_version == MODEL_VERSION == "churn-logit-v2"
     assert 0 <= good.probability < bad.probability <= 1
     assert good.risk_level == "low" and bad.risk_level == "critical"
     assert good.coverage == 1.0 and good.missing_features == ()
@@ -120,10 +127,10 @@ def test_missing_features_are_listed_zero_log_odds_and_lower_coverage():
     assert all(f.log_odds == 0 and f.effect == "missing" for f in missing.values())
     assert missing["usage_trend_pct"].missing_reason == "null"
     assert missing["payment_status"].missing_reason == "unrecognised"
-    assert missing["days_to_renewal"].missing_reason == "absent"
+    assert missing["days_since_last_activity"].missing_reason == "absent"
     assert p.factors[0].key == "health_score"  # present factors first
-    # coverage = |coef| present / Σ|coef| = 0.8 / 3.35
-    assert p.coverage == pytest.approx(0.8 / 3.35, abs=1e-4)
+    # coverage = |coef| present / Σ|coef| = 0.8 / 3.05 (0.8+0.5+0.4+0.45+0.4+0.5)
+    assert p.coverage == pytest.approx(0.8 / 3.05, abs=1e-4)
     assert "contribute 0 log-odds" in p.note and "reference mean" in p.note
 
 

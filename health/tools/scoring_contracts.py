@@ -123,7 +123,7 @@ class CalculateHealthScoreOutput(ToolOutput):
     missing_inputs: list[MissingInput]
     override: OverrideInfo | None
     trend: TrendBlock = Field(description="Computed-score trend from stored snapshots.")
-    churn_probability: float | None = Field(description="churn-logit-v1, persisted alongside.")
+    churn_probability: float | None = Field(description="The churn model's, persisted alongside.")
     churn_risk_level: str
 
 

@@ -10,7 +10,7 @@ from health.scoring import FEATURES, ChurnPrediction, churn_risk_predict
 from health.scoring.churn import factor_reason
 
 _FEATURE_BY_KEY = {f.key: f for f in FEATURES}
-# Everything churn-logit-v1 reads besides the health score comes straight from the inputs.
+# Everything the churn model reads besides the health score comes straight from the inputs.
 _INPUT_FEATURES = tuple(f.key for f in FEATURES if f.key != "health_score")
 
 
