@@ -42,6 +42,7 @@ class AuditEventAdmin(CsModelAdmin):
         "object_id",
         "account_id",
         "changes_pretty",
+        "chain",
         "prev_hash",
         "hash",
     )

@@ -1,7 +1,8 @@
 """Append-only, hash-chained audit events (DESIGN.md 8).
 
-Each event stores the hash of its predecessor; `verify_audit_chain` recomputes the chain,
-so an edited or deleted row is detectable. Account/object ids are plain values rather
+Each event stores the hash of its predecessor in its chain (the trail is a fixed number of
+independent chains, see `audit.services.AUDIT_CHAINS`); `verify_audit_chain` recomputes
+every chain, so an edited or deleted row is detectable. Account/object ids are plain values rather
 than foreign keys: deleting an account must not rewrite (and so break) its audit rows.
 """
 
@@ -40,6 +41,11 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     changes = models.JSONField(default=dict, blank=True)
+    chain = models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Which of the hash chains the event links into (audit.services.AUDIT_CHAINS)",
+    )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
     hash_version = models.PositiveSmallIntegerField(
@@ -48,7 +54,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The writer reads its chain's newest event under the chain's lock.
+            models.Index(fields=["chain", "-id"], name="audit_event_chain_head"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
@@ -79,6 +89,7 @@ class AuditCheckpoint(models.Model):
     a checkpoint, so `verify_audit_chain` notices when the signed head is gone."""
 
     created_at = models.DateTimeField()
+    chain = models.PositiveSmallIntegerField(default=0, db_default=0)
     event_id = models.BigIntegerField()
     event_hash = models.CharField(max_length=64)
     events = models.PositiveBigIntegerField(help_text="Events up to and including the head")
@@ -88,4 +99,4 @@ class AuditCheckpoint(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} head {self.event_id}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} chain {self.chain} head {self.event_id}"

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Max, Model
 
 from audit.canonical import canonical_json, canonical_value
 from audit.models import AuditChainCheck, AuditCheckpoint, AuditEvent
@@ -25,11 +26,16 @@ if TYPE_CHECKING:
     from cs_platform.core.actors import Actor
 
 GENESIS_HASH = "0" * 64
-# Any constant works; it names the lock that serialises appends to the chain.
-_CHAIN_LOCK_ID = 0x0C5A_0D17
+# The trail is AUDIT_CHAINS independent hash chains: appends to one chain are serialised
+# by its own advisory lock, so unrelated writes do not wait for each other. Changing the
+# number only changes where new events go (verification follows each row's `chain`).
+AUDIT_CHAINS = 16
+# The first key of the two-key advisory lock (any constant; the second is the chain).
+_CHAIN_LOCK_NAMESPACE = 0x0C5A_0D17
 # How an event's hash is computed. 1: the first form (it hashed the mutable `actor_id`
-# and plain JSON); 2: the actor's label only, canonical JSON. Old rows keep theirs.
-CHAIN_VERSION = 2
+# and plain JSON); 2: the actor's label only, canonical JSON; 3: as 2 plus the chain.
+# Old rows keep theirs.
+CHAIN_VERSION = 3
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
         }
     # The actor's id is not hashed: it points at a row that may be deleted, and the label
     # already says who acted.
-    return {
+    fields = {
         "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
         "actor_label": event.actor_label,
         "channel": event.channel,
@@ -57,6 +63,9 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
         "account_id": event.account_id,
         "changes": event.changes,
     }
+    if event.hash_version >= 3:
+        fields["chain"] = event.chain  # moving an event to another chain breaks its hash
+    return fields
 
 
 def _event_hash(prev_hash: str, event: AuditEvent) -> str:
@@ -138,10 +147,10 @@ def audit_event_record(
                 account_id = obj.pk
     stored = canonical_value(audit_changes_redact(object_type, _jsonable(changes or {})))
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        chain = _chain_of_transaction(_chain_for(account_id, object_type, object_id, action))
+        last = (
+            AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True)
+        ).first()
         event = AuditEvent(
             occurred_at=clock.now(),
             actor_id=getattr(actor, "pk", None),
@@ -152,12 +161,61 @@ def audit_event_record(
             object_id=str(object_id),
             account_id=account_id,
             changes=stored,
+            chain=chain,
             prev_hash=last or GENESIS_HASH,
             hash_version=CHAIN_VERSION,
         )
         event.hash = _event_hash(event.prev_hash, event)
         event.save()
     return event
+
+
+def _chain_for(account_id: int | None, object_type: str, object_id: str | int, action: str) -> int:
+    """The chain of an event, from a key that is stable across processes (not `hash()`):
+    the account, else the object, else the action. One account's events share a chain."""
+    if account_id is not None:
+        key = f"account:{account_id}"
+    elif object_id not in ("", None):
+        key = f"{object_type}:{object_id}"
+    else:
+        key = f"action:{action}"
+    return zlib.crc32(key.encode()) % AUDIT_CHAINS
+
+
+class _ChainHeld:
+    """Marks, in the transaction's on-commit hooks, the chain this transaction locked.
+    Django drops the hooks when the transaction commits or rolls back (or the savepoint
+    that registered them rolls back), so a marker still listed means the lock is held."""
+
+    def __init__(self, chain: int) -> None:
+        self.chain = chain
+
+    def __call__(self) -> None:  # run at commit: nothing to do, the lock is gone
+        return None
+
+
+def _chain_of_transaction(wanted: int) -> int:
+    """Lock `wanted`'s chain, unless this transaction already holds one: then its events
+    stay in that chain. A transaction so never holds two chain locks, and two
+    transactions that audit the same accounts in opposite orders cannot deadlock."""
+    held = getattr(connection, "_audit_chain_held", None)
+    if held is not None and any(hook[1] is held for hook in connection.run_on_commit):
+        return held.chain
+    audit_chain_lock(wanted)
+    marker = _ChainHeld(wanted)
+    connection._audit_chain_held = marker  # type: ignore[attr-defined]
+    transaction.on_commit(marker)
+    return wanted
+
+
+def audit_chain_lock(chain: int) -> None:
+    """Take the chain's transaction-level advisory lock (PostgreSQL; SQLite serialises
+    every write anyway). Re-entrant within a transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::int, %s::int)", [_CHAIN_LOCK_NAMESPACE, chain]
+            )
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
@@ -203,8 +261,8 @@ class ChainVerification:
 
 
 def audit_chain_verify(batch_size: int = 5000) -> ChainVerification:
-    """Recompute every hash in order and report the first event that does not match;
-    then check the signed head checkpoints (`audit_checkpoints_verify`)."""
+    """Recompute every hash of every chain in order and report the first event that does
+    not match; then check the signed head checkpoints (`audit_checkpoints_verify`)."""
     links = _links_verify(batch_size)
     if not links.ok:
         return links
@@ -215,7 +273,9 @@ def audit_chain_verify(batch_size: int = 5000) -> ChainVerification:
 
 
 def _links_verify(batch_size: int) -> ChainVerification:
-    prev = GENESIS_HASH
+    # One pass in id order; each chain's ids grow in commit order (the id is drawn under
+    # the chain's lock), so each event links to the previous one of its chain.
+    prev: dict[int, str] = {}
     checked = 0
     last_id = 0
     while True:
@@ -223,11 +283,12 @@ def _links_verify(batch_size: int) -> ChainVerification:
         if not batch:
             break
         for event in batch:
-            if event.prev_hash != prev:
+            expected_prev = prev.get(event.chain, GENESIS_HASH)
+            if event.prev_hash != expected_prev:
                 return ChainVerification(False, checked, event.id, "predecessor hash mismatch")
-            if _event_hash(prev, event) != event.hash:
+            if _event_hash(expected_prev, event) != event.hash:
                 return ChainVerification(False, checked, event.id, "content hash mismatch")
-            prev = event.hash
+            prev[event.chain] = event.hash
             checked += 1
             last_id = event.id
     return ChainVerification(True, checked, None, "ok")
@@ -241,49 +302,67 @@ def _checkpoint_key() -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), b"audit-checkpoint", hashlib.sha256).digest()
 
 
-def _checkpoint_mac(event_id: int, event_hash: str, events: int, created_at: Any) -> str:
+def _checkpoint_mac(
+    chain: int, event_id: int, event_hash: str, events: int, created_at: Any
+) -> str:
     message = f"{event_id}:{event_hash}:{events}:{created_at.astimezone(UTC).isoformat()}"
+    # Chain 0 keeps the form of the checkpoints signed when there was one chain (they stay
+    # valid); any other chain is signed too, so a checkpoint cannot be moved to another.
+    if chain:
+        message = f"chain{chain}:{message}"
     return hmac.new(_checkpoint_key(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def audit_checkpoint_write() -> AuditCheckpoint | None:
-    """Sign the chain's current head (daily, after a successful verification). None when
-    the chain is empty."""
-    head = AuditEvent.objects.order_by("-id").values("id", "hash").first()
-    if head is None:
-        return None
-    events = AuditEvent.objects.filter(id__lte=head["id"]).count()
-    created_at = clock.now()
-    return AuditCheckpoint.objects.create(
-        created_at=created_at,
-        event_id=head["id"],
-        event_hash=head["hash"],
-        events=events,
-        mac=_checkpoint_mac(head["id"], head["hash"], events, created_at),
+def audit_checkpoint_write() -> list[AuditCheckpoint]:
+    """Sign every chain's current head (daily, after a successful verification): its id,
+    hash and the chain's event count up to it. Empty when the trail is empty."""
+    heads = (
+        AuditEvent.objects.values("chain")
+        .annotate(head=Max("id"))
+        .order_by("chain")
+        .values_list("chain", "head")
     )
+    created_at = clock.now()
+    written = []
+    for chain, head_id in heads:
+        head_hash = AuditEvent.objects.values_list("hash", flat=True).get(id=head_id)
+        events = AuditEvent.objects.filter(chain=chain, id__lte=head_id).count()
+        written.append(
+            AuditCheckpoint.objects.create(
+                created_at=created_at,
+                chain=chain,
+                event_id=head_id,
+                event_hash=head_hash,
+                events=events,
+                mac=_checkpoint_mac(chain, head_id, head_hash, events, created_at),
+            )
+        )
+    return written
 
 
 def audit_checkpoints_verify() -> ChainVerification:
-    """Every checkpoint is signed with our key and its head is still in the chain, with
-    the same hash and as many events up to it: deleting or rewriting the newest events
-    (which the chain alone cannot show) is detected up to the last checkpoint."""
+    """Every checkpoint is signed with our key and its head is still in its chain, with
+    the same hash and as many events of that chain up to it: deleting or rewriting the
+    newest events of any chain (which its links alone cannot show) is detected up to its
+    last checkpoint."""
     checkpoints = list(AuditCheckpoint.objects.order_by("id"))
     heads = {
-        row["id"]: row["hash"]
+        row["id"]: (row["chain"], row["hash"])
         for row in AuditEvent.objects.filter(id__in=[c.event_id for c in checkpoints]).values(
-            "id", "hash"
+            "id", "chain", "hash"
         )
     }
+    newest: dict[int, AuditCheckpoint] = {}
     for cp in checkpoints:
-        expected = _checkpoint_mac(cp.event_id, cp.event_hash, cp.events, cp.created_at)
+        expected = _checkpoint_mac(cp.chain, cp.event_id, cp.event_hash, cp.events, cp.created_at)
         if not hmac.compare_digest(expected, cp.mac):
             return ChainVerification(False, 0, cp.event_id, "checkpoint signature mismatch")
-        if heads.get(cp.event_id) != cp.event_hash:
+        if heads.get(cp.event_id) != (cp.chain, cp.event_hash):
             return ChainVerification(False, 0, cp.event_id, "checkpointed head missing")
-    if checkpoints:
-        newest = checkpoints[-1]
-        if AuditEvent.objects.filter(id__lte=newest.event_id).count() != newest.events:
-            return ChainVerification(False, 0, newest.event_id, "events before checkpoint missing")
+        newest[cp.chain] = cp
+    for chain, cp in sorted(newest.items()):
+        if AuditEvent.objects.filter(chain=chain, id__lte=cp.event_id).count() != cp.events:
+            return ChainVerification(False, 0, cp.event_id, "events before checkpoint missing")
     return ChainVerification(True, len(checkpoints), None, "ok")
 
 

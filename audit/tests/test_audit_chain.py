@@ -1,19 +1,31 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
+from django.db import (
+    IntegrityError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+    connections,
+    transaction,
+)
 
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.services import (
     GENESIS_HASH,
+    _chain_for,
     audit_chain_verify,
     audit_checkpoint_write,
     audit_event_record,
 )
+from cs_platform.core import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +130,7 @@ def test_legacy_rows_verify_with_their_own_hash_form():
         occurred_at=_record(1)[0].occurred_at, actor_id=None, actor_label="system:old",
         channel="system", action="test.legacy", object_type="", object_id="", account_id=None,
         changes={"n": 1}, prev_hash=AuditEvent.objects.get().hash, hash_version=1,
+        chain=AuditEvent.objects.get().chain,
     )  # fmt: skip
     legacy.hash = _event_hash(legacy.prev_hash, legacy)
     legacy.save()
@@ -166,3 +179,158 @@ def test_events_after_the_checkpoint_still_verify():
     audit_checkpoint_write()
     _record(2)
     assert audit_chain_verify().ok
+
+
+# --- One chain per partition -------------------------------------------------------------
+
+
+def _append(account_id: int, n: int = 1) -> list[AuditEvent]:
+    """`n` events of one account, each committed in its own transaction."""
+    out = []
+    for i in range(n):
+        with transaction.atomic():
+            out.append(
+                audit_event_record(
+                    actor=None,
+                    actor_label="system:test",
+                    channel="system",
+                    action=f"test.{i}",
+                    object_type="x",
+                    object_id=i,
+                    account_id=account_id,
+                )  # fmt: skip
+            )
+    return out
+
+
+def _accounts_in_distinct_chains(count: int) -> list[int]:
+    seen: dict[int, int] = {}
+    for account_id in range(1, 1000):
+        seen.setdefault(_chain_for(account_id, "", "", ""), account_id)
+        if len(seen) == count:
+            return list(seen.values())
+    raise AssertionError("not enough chains")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_of_unrelated_accounts_link_into_their_own_chains():
+    a, b = _accounts_in_distinct_chains(2)
+    first_a, first_b, second_a = _append(a) + _append(b) + _append(a)
+    assert first_a.chain != first_b.chain and second_a.chain == first_a.chain
+    assert first_a.prev_hash == GENESIS_HASH and first_b.prev_hash == GENESIS_HASH
+    assert second_a.prev_hash == first_a.hash  # not first_b's: b's event is in another chain
+    assert audit_chain_verify().ok and audit_chain_verify().checked == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_transaction_keeps_its_events_in_one_chain():
+    """A transaction never holds two chain locks (no deadlock between two transactions
+    that audit the same accounts in opposite orders): its later events join its first
+    event's chain, whatever their account."""
+    a, b = _accounts_in_distinct_chains(2)
+    with transaction.atomic():
+        first = _append(a)[0]
+        second = _append(b)[0]
+    assert second.chain == first.chain and second.prev_hash == first.hash
+    assert _append(b)[0].chain == _chain_for(b, "", "", "")  # the next transaction: b's own
+    assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_to_another_chain_does_not_wait_for_an_open_transaction():
+    """The lock is per chain: while one transaction holds account a's chain, account b's
+    write commits at once and a second write to a's chain waits (here: times out)."""
+    a, b = _accounts_in_distinct_chains(2)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_chain_of_a() -> None:
+        try:
+            with transaction.atomic():
+                _append(a)
+                holding.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_chain_of_a)
+    holder.start()
+    try:
+        assert holding.wait(20)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        assert _append(b)[0].chain != _chain_for(a, "", "", "")  # did not wait
+        with pytest.raises(OperationalError, match="lock timeout"):
+            _append(a)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        holder.join()
+    assert audit_chain_verify().ok and AuditEvent.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_the_newest_events_of_any_chain_is_detected():
+    a, b = _accounts_in_distinct_chains(2)
+    _append(a, 5)
+    events_b = _append(b, 5)
+    _append(a, 1)
+    checkpoints = audit_checkpoint_write()
+    assert sorted(cp.chain for cp in checkpoints) == sorted(
+        {events_b[0].chain, _chain_for(a, "", "", "")}
+    )
+    assert audit_chain_verify().ok
+    with tampering():
+        AuditEvent.objects.filter(pk__in=[e.pk for e in events_b[-3:]]).delete()
+    result = audit_chain_verify()  # b's chain still links: only its checkpoint can tell
+    assert not result.ok and result.reason == "checkpointed head missing"
+    assert result.first_bad_id == events_b[-1].pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_an_event_to_another_chain_is_detected():
+    a, b = _accounts_in_distinct_chains(2)
+    _append(a, 2)
+    moved = _append(b, 1)[0]
+    with tampering():
+        AuditEvent.objects.filter(pk=moved.pk).update(chain=_chain_for(a, "", "", ""))
+    assert not audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_of_the_single_chain_verify_as_chain_zero_after_the_migration():
+    """What migration 0006 leaves: the one chain's rows (hash version 2, no chain in the
+    hash) and its checkpoint (signed without a chain) are chain 0; new events of chain 0
+    link to its head and the old checkpoint still verifies."""
+    from audit.services import _checkpoint_mac, _event_hash
+
+    prev = GENESIS_HASH
+    old = []
+    for i in range(3):
+        event = AuditEvent(
+            occurred_at=clock.now(), actor_label="system:old", channel="system",
+            action=f"test.old{i}", object_type="x", object_id=str(i), changes={"i": i},
+            prev_hash=prev, hash_version=2,
+        )  # fmt: skip
+        event.hash = _event_hash(prev, event)
+        event.save()
+        prev = event.hash
+        old.append(event)
+    assert {e.chain for e in AuditEvent.objects.all()} == {0}  # the column's default
+    at = clock.now()
+    message = f"{old[-1].pk}:{old[-1].hash}:3:{at.astimezone(UTC).isoformat()}"
+    import hashlib
+    import hmac
+
+    from audit.services import _checkpoint_key
+
+    mac = hmac.new(_checkpoint_key(), message.encode(), hashlib.sha256).hexdigest()
+    assert mac == _checkpoint_mac(0, old[-1].pk, old[-1].hash, 3, at)
+    AuditCheckpoint.objects.create(
+        created_at=at, event_id=old[-1].pk, event_hash=old[-1].hash, events=3, mac=mac
+    )
+    zero = next(a for a in range(1, 1000) if _chain_for(a, "", "", "") == 0)
+    new = _append(zero)[0]
+    assert new.chain == 0 and new.prev_hash == old[-1].hash and new.hash_version == 3
+    assert audit_chain_verify().ok and audit_chain_verify().checked == 4
