@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from cs_platform.core import clock  # noqa: E402 (needs ROOT on sys.path)
 
-DB_NAME = "cs_platform_bench_screens"
+# Overridable so that two engineers benchmarking at once do not drop each other's database.
+DB_NAME = os.environ.get("SCREENS_BENCH_DB", "cs_platform_bench_screens")
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 RESULTS = ROOT / "bench" / "results" / "screens.json"
 BOOK_SIZE = 2000

@@ -7,11 +7,15 @@ from django.db.models.signals import post_migrate
 
 def _install_version_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     # After every migrate, like the list triggers: idempotent, survives table rebuilds.
+    from portfolio.services.dashboard_cache import dashboard_version_triggers_install
     from portfolio.services.overview_cache import overview_version_triggers_install
 
     connection = connections[using]
-    if "portfolio_accountdataversion" in connection.introspection.table_names():
+    tables = connection.introspection.table_names()
+    if "portfolio_accountdataversion" in tables:
         overview_version_triggers_install(connection)
+    if "portfolio_dashboardwritepending" in tables:
+        dashboard_version_triggers_install(connection)
 
 
 class PortfolioConfig(AppConfig):

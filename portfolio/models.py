@@ -14,3 +14,26 @@ class AccountDataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}@{self.version}"
+
+
+class DashboardDataVersion(models.Model):
+    """One counter that moves when a transaction that wrote to any table the dashboard
+    reads commits (portfolio.services.dashboard_cache): cached dashboards are keyed by it.
+    A single row (id 1); its value comes from a sequence, so it is never reused."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"dashboard@{self.version}"
+
+
+class DashboardWritePending(models.Model):
+    """The transactions that wrote a dashboard source and have not committed yet: one row
+    per transaction, inserted by the source tables' statement triggers and deleted by the
+    deferred trigger that bumps `DashboardDataVersion` as the transaction commits. Empty
+    outside open transactions."""
+
+    txid = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.txid)

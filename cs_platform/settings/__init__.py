@@ -253,6 +253,9 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # get_client_overview answers from Redis, keyed by the account's data version (a write is never
 # hidden); entries expire after this many seconds (0: no cache). portfolio/services/overview_cache
 OVERVIEW_CACHE_SECONDS = env.int("OVERVIEW_CACHE_SECONDS", default=60)
+# The dashboard's sections per book, keyed by a version moved as writers commit
+# (portfolio/services/dashboard_cache); 0: no cache.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
 
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env_secret("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")

@@ -91,7 +91,7 @@ def overview_version_triggers_install(
 _database_ids: dict[str, int] = {}
 
 
-def _database_id() -> int:
+def database_id() -> int:
     """This database's OID: a re-created database (every test run) gets a new one, so
     entries of a dropped database sharing the Redis never answer for the new one."""
     name = default_connection.settings_dict["NAME"]
@@ -114,7 +114,7 @@ def overview_cache_key(account_id: int, now: datetime) -> str | None:
         .first()
     )
     minute = now.strftime("%Y%m%dT%H%M")
-    return f"overview:v2:{_database_id()}:{account_id}:{version or 0}:{minute}"
+    return f"overview:v2:{database_id()}:{account_id}:{version or 0}:{minute}"
 
 
 def overview_cache_get(key: str | None) -> dict[str, Any] | None:
@@ -127,6 +127,7 @@ def overview_cache_set(key: str | None, answer: dict[str, Any]) -> None:
 
 
 __all__ = [
+    "database_id",
     "overview_cache_get",
     "overview_cache_key",
     "overview_cache_set",
