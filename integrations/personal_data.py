@@ -37,7 +37,13 @@ personal_data_register(
         "integrations.SyncRun",
         {"error_message": R, "unmatched_samples": R, "cursor_before": R, "cursor_after": R},
     ),
-    PersonalModel("integrations.OutboxMessage", {"error": R}),
+    # A deletion's `target_id` is an erased person's provider id: kept until the provider
+    # confirms the deletion (then cleared), since the deletion cannot be made without it.
+    PersonalModel(
+        "integrations.OutboxMessage",
+        {"error": R, "target_id": Rule.KEEP},
+        basis="a queued provider deletion needs its target until it is confirmed",
+    ),
     # A vote names its voter ("contact:<id>" or a staff label); the verdict stays counted.
     PersonalModel(
         "integrations.KnowledgeArticleVote",

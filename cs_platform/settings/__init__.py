@@ -61,6 +61,10 @@ SECRET_KEY_FALLBACKS = env_secret_list("DJANGO_SECRET_KEY_FALLBACKS", default=[]
 # database so that whoever can rewrite the database cannot re-sign a shortened chain.
 # Defaults to a key derived from SECRET_KEY; set it apart to rotate them separately.
 AUDIT_CHECKPOINT_KEY = env_secret("AUDIT_CHECKPOINT_KEY") or ""
+# Keys the HMACs of erased people's identities (customers.ErasedIdentity), kept outside the
+# database so the table cannot be matched against a list of addresses. Defaults to a key
+# derived from SECRET_KEY; changing it makes the stored block list match nothing.
+GDPR_ERASED_IDENTITY_KEY = env_secret("GDPR_ERASED_IDENTITY_KEY") or ""
 # Username of the data-protection officer: owner of the CTAs raised for overdue GDPR
 # requests (empty: the CTA keeps the account owner).
 GDPR_DPO_USERNAME = env.str("GDPR_DPO_USERNAME", default="")

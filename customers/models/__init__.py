@@ -46,6 +46,7 @@ from customers.models.engagement import (
     ProgramMember,
     ReviewStatus,
 )
+from customers.models.erased import ErasedIdentity, ErasedIdentityKind
 from customers.models.money import ExchangeRate
 from customers.models.onboarding import (
     AttendanceStatus,
@@ -76,6 +77,8 @@ __all__ = [
     "TrainingAttendance",
     "TrainingSession",
     "OPEN_OPPORTUNITY",
+    "ErasedIdentity",
+    "ErasedIdentityKind",
     "ExchangeRate",
     "CLOSED_CTA",
     "CTA",

@@ -34,6 +34,7 @@ from customers.models import (
     LifecycleStage,
     Renewal,
 )
+from customers.services.erased import erased_identity_refuse
 from customers.services.lifecycle import account_stage_move, account_stage_start
 from customers.services.money import account_arr_reporting_set
 
@@ -121,6 +122,8 @@ def account_register(
     if contract_end <= contract_start:
         raise field_error("contract_end", "must be after contract_start")
     _domain_free(domain)
+    # A registration does not re-create a person erased under GDPR.
+    erased_identity_refuse({"email": contact_email}, field_names={"email": "contact_email"})
     owner = _owner_or_error(account_owner_for(actor, owner_id))
     try:
         with transaction.atomic():

@@ -30,6 +30,12 @@ from customers.services.contact_rows import (
     contacts_upsert_sql,
     rows_resolve,
 )
+from customers.services.erased import (
+    ERASED,
+    IDENTITY_FIELDS,
+    erased_identity_refuse,
+    erased_rows_refuse,
+)
 
 PERSONAL_FIELDS = frozenset({"email", "first_name", "last_name", "title", "phone"})
 UPDATABLE_FIELDS = (
@@ -96,6 +102,14 @@ def contact_create(
     """Add a contact to an account in the actor's book; e-mail unique per account."""
     account = account_in_scope(actor, account_id)
     email = email.strip().lower()
+    erased_identity_refuse(
+        {
+            "email": email,
+            "external_id": external_id,
+            "intercom_contact_id": intercom_contact_id,
+            "zendesk_user_id": zendesk_user_id,
+        }
+    )
     _check_unique(
         account_id=account.pk,
         email=email,
@@ -149,6 +163,8 @@ def contact_update(*, actor: Actor, contact: Contact, changes: dict[str, Any]) -
     pending = {f: v for f, v in changes.items() if getattr(contact, f) != v}
     if not pending:
         return []
+    # A live contact may not take over an erased person's identifiers either.
+    erased_identity_refuse({k: v for k, v in pending.items() if k in IDENTITY_FIELDS})
     moving = "account_id" in pending
     if moving:
         account_in_scope(actor, pending["account_id"])
@@ -191,6 +207,7 @@ def contact_bulk_upsert(*, actor: Actor, rows: Any) -> list[dict[str, Any]]:
     if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK_ROWS:
         raise field_error("rows", f"must be a list of 1 to {MAX_BULK_ROWS} row objects")
     parsed = contact_rows_parse(rows)
+    _erased_rows_refuse(parsed)
     external_ids = [r.external_id for r in parsed if r.ok]
     existing = {
         c["external_id"]: c
@@ -228,6 +245,18 @@ def contact_bulk_upsert(*, actor: Actor, rows: Any) -> list[dict[str, Any]]:
                 retryable=True,
             ) from exc
     return [r.result() for r in parsed]
+
+
+def _erased_rows_refuse(parsed: list[ContactRow]) -> None:
+    """A row with an erased person's address or external id is an error, not a contact."""
+    candidates = [
+        (row, {"email": row.values["email"], "external_id": row.external_id})
+        for row in parsed
+        if row.ok
+    ]
+    for row, fields in erased_rows_refuse(candidates).items():
+        for name in fields:
+            row.error(name, ERASED)
 
 
 def _bulk_audit(actor: Actor, parsed: list[ContactRow]) -> None:

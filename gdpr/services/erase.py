@@ -7,6 +7,11 @@ only mention them have those mentions redacted. Their contacts are stamped `eras
 back to a provider's record of the person. The audit event counts rows per model and
 holds no value. Running it again finds nothing left to change (idempotent); a dry run
 reports the same counts and rolls everything back. Cached copies are dropped after commit.
+
+The person's identifiers (address, external and provider ids) go to the block list of
+erased identities, as keyed HMACs, so no sync or import re-creates them; the copies that
+providers hold are deleted through their API where there is one (queued in the outbox,
+sent after commit) and reported as to do by hand where there is none.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.personal_data import PersonalModel, RowRule, Rule, personal_data_registry
 from customers.models import Contact
+from customers.services.erased import erased_identities_of, erased_identities_record
 from gdpr.models import DataSubjectRequest, RequestKind
+from gdpr.providers import BY_HAND, ProviderCopy, provider_copies_erase
 from gdpr.services.requests import requests_complete, requests_open_for
 from gdpr.services.subjects import Subject, subject_resolve, subject_rows, text_redact
 
@@ -52,16 +59,26 @@ class Erasure:
     contact_ids: list[int]
     dry_run: bool
     changes: dict[str, ModelChange]
+    identities_blocked: int = 0
+    providers: list[ProviderCopy] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return sum(c.rows + c.deleted for c in self.changes.values())
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def by_hand(self) -> list[ProviderCopy]:
+        return [p for p in self.providers if p.status == BY_HAND]
+
+    def as_dict(self, *, with_refs: bool = False) -> dict[str, Any]:
+        """The report; `with_refs` adds the providers' ids of what is left to delete by
+        hand (for the request and the operator, not for the audit trail)."""
         return {
             "contact_ids": self.contact_ids,
             "dry_run": self.dry_run,
             "models": {label: c.as_dict() for label, c in sorted(self.changes.items())},
+            "identities_blocked": self.identities_blocked,
+            "providers": [p.as_dict(with_ref=with_refs) for p in self.providers],
         }
 
 
@@ -153,6 +170,11 @@ def subject_erase(
         open_requests = requests_open_for(
             kind=RequestKind.ERASURE, email=subject.email, request=request
         )
+        # Before the erasure blanks their identifiers: the block list that keeps syncs and
+        # imports from re-creating the person, and the providers' copies to delete.
+        live = [c for c in contacts if c.erased_at is None]
+        blocked = erased_identities_record([("email", subject.email), *erased_identities_of(live)])
+        providers = provider_copies_erase(live)
         changes: dict[str, ModelChange] = {}
         for label, entry in sorted(personal_data_registry().items()):
             change = _erase_model(entry, subject)
@@ -162,12 +184,21 @@ def subject_erase(
         stamped = fresh.update(erased_at=now, email_opt_out=True)
         if stamped:
             changes.setdefault("customers.contact", ModelChange()).fields["erased_at"] = stamped
-        erasure = Erasure(contact_ids=list(subject.contact_ids), dry_run=dry_run, changes=changes)
+        erasure = Erasure(
+            contact_ids=list(subject.contact_ids),
+            dry_run=dry_run,
+            changes=changes,
+            identities_blocked=blocked,
+            providers=providers,
+        )
         if dry_run:
             transaction.set_rollback(True)
             return erasure
         # The reason is free text: it is kept on the request with the subject redacted.
-        result = {**erasure.as_dict(), "reason": text_redact(reason, subject.pattern())}
+        result = {
+            **erasure.as_dict(with_refs=True),
+            "reason": text_redact(reason, subject.pattern()),
+        }
         handled = requests_complete(actor, open_requests, result=result)
         audit_record(
             actor,

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
 from integrations.clients.base import ProviderClient
-from integrations.errors import ProviderError
+from integrations.errors import ProviderClientError, ProviderError
 
 MAX_PER_PAGE = 150
 API_VERSION = "2.11"
@@ -58,3 +59,15 @@ class IntercomClient(ProviderClient):
             raise ProviderError(self.provider, f"search response lacks '{records_key}'")
         following = (page.get("pages") or {}).get("next") or {}
         return records, following.get("starting_after")
+
+    def contact_delete(self, contact_id: str) -> bool:
+        """Delete a contact (an erased person's). True when Intercom deleted it now, False
+        when it was already gone (404): either way it is gone, so the call is safe to
+        repeat."""
+        try:
+            self.request("DELETE", f"/contacts/{quote(str(contact_id), safe='')}", idempotent=True)
+        except ProviderClientError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True

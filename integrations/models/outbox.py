@@ -20,6 +20,7 @@ class OutboxKind(models.TextChoices):
     TICKET_CREATE = "zendesk.ticket_create", "Create the Zendesk ticket"
     TICKET_UPDATE = "zendesk.ticket_update", "Update the Zendesk ticket"
     MAIL_SEND = "sendgrid.mail_send", "Send the e-mail through SendGrid"
+    CONTACT_DELETE = "intercom.contact_delete", "Delete an erased person's Intercom contact"
 
 
 TICKET_KINDS = (OutboxKind.TICKET_CREATE, OutboxKind.TICKET_UPDATE)
@@ -63,6 +64,9 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=120, blank=True)
+    # What a deletion deletes (the provider's id of an erased person's record): the local
+    # row no longer has it (erasure blanks it). Cleared once the provider confirms.
+    target_id = models.CharField(max_length=120, blank=True, default="", db_default="")
     error_code = models.CharField(max_length=64, blank=True)
     error = models.CharField(max_length=300, blank=True)
     created_at = StampField(auto_now_add=True)
@@ -76,6 +80,11 @@ class OutboxMessage(models.Model):
                 condition=(
                     Q(kind__in=TICKET_KINDS, ticket__isnull=False, email_message__isnull=True)
                     | Q(kind=OutboxKind.MAIL_SEND, email_message__isnull=False, ticket__isnull=True)
+                    | Q(
+                        kind=OutboxKind.CONTACT_DELETE,
+                        ticket__isnull=True,
+                        email_message__isnull=True,
+                    )
                 ),
                 name="outbox_subject_matches_kind",
             ),

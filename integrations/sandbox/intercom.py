@@ -103,6 +103,7 @@ class IntercomProvider:
         self.conversations = {c["id"]: c for c in generate_conversations(dataset, contacts)}
         self._touches = 0
         self._notifications = 0
+        self.deleted: list[str] = []
 
     def authenticate(self, request: Request) -> Response | None:
         if request.bearer() != self.credentials.intercom_access_token:
@@ -112,6 +113,7 @@ class IntercomProvider:
     def routes(self) -> list[Route]:
         return [
             route("POST", "/intercom/contacts/search", self.search_contacts),
+            route("DELETE", "/intercom/contacts/(?P<id>[^/]+)", self.delete_contact),
             route("POST", "/intercom/conversations/search", self.search_conversations),
             route("GET", "/intercom/conversations/(?P<id>[^/]+)", self.show_conversation),
         ]
@@ -121,12 +123,26 @@ class IntercomProvider:
             route("POST", "/_sandbox/intercom/touch", self.touch),
             route("POST", "/_sandbox/intercom/add", self.add),
             route("POST", "/_sandbox/intercom/webhook", self.send_webhook),
+            route("GET", "/_sandbox/intercom/deleted", self.list_deleted),
         ]
 
     # --- search -------------------------------------------------------------------
 
     def search_contacts(self, request: Request) -> Response:
         return self._search(request, self.contacts, "list", "data")
+
+    def delete_contact(self, request: Request) -> Response:
+        """Intercom's "Delete a contact": the contact is gone; an unknown id is a 404."""
+        contact_id = request.params["id"]
+        with self._lock:
+            if self.contacts.pop(contact_id, None) is None:
+                return _errors(404, "not_found", "User Not Found")
+            self.deleted.append(contact_id)
+        return json_response(200, {"id": contact_id, "object": "contact", "deleted": True})
+
+    def list_deleted(self, request: Request) -> Response:
+        with self._lock:
+            return json_response(200, {"deleted": list(self.deleted)})
 
     def search_conversations(self, request: Request) -> Response:
         # Intercom answers conversation searches as a "conversation.list" whose records

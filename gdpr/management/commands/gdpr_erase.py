@@ -44,5 +44,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {label}: {change.rows} rows{deleted}" + (f" ({fields})" if fields else "")
             )
+        self.stdout.write(f"  identities blocked from coming back: {erasure.identities_blocked}")
+        for copy in erasure.providers:
+            ref = f" ({copy.provider_ref})" if copy.provider_ref else ""
+            self.stdout.write(f"  {copy.provider}: {copy.status}{ref}: {copy.detail}")
         if not erasure.dry_run:
             self.stdout.write(self.style.SUCCESS("erased"))

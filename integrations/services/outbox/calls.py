@@ -9,6 +9,8 @@ Every call is built from the local row as it is now and runs outside any transac
   since, the ticket is first looked up by our ``external_id``.
 - Zendesk update: the ticket's state fields are idempotent; a comment is looked for on
   the Zendesk ticket and not sent again when it is already there.
+- Intercom contact deletion (an erased person's): deleting twice is harmless (a 404 is
+  "already gone").
 - SendGrid: mail send has no idempotency key. The message is looked up in SendGrid's
   Email Activity API by our custom arg: found, it is recorded as sent; absent, it is
   sent; when the account cannot use that API, the message is "unconfirmed" and never
@@ -24,7 +26,7 @@ from typing import Any
 from django.db import connection as db_connection
 
 from cs_platform.core.errors import DomainError
-from integrations.clients import SendGridClient, ZendeskClient
+from integrations.clients import IntercomClient, SendGridClient, ZendeskClient
 from integrations.errors import ProviderClientError
 from integrations.models import Connection, EmailMessage, OutboxKind, OutboxMessage, SupportTicket
 from integrations.services.email import OUTBOX_KEY_ARG, email_outgoing, email_reachable_check
@@ -65,6 +67,10 @@ def outbox_call(row: OutboxMessage, *, now: datetime) -> CallResult:
     try:
         if row.kind == OutboxKind.MAIL_SEND:
             return _mail_send(row, connection)
+        if row.kind == OutboxKind.CONTACT_DELETE:
+            with IntercomClient.for_connection(connection) as intercom:
+                deleted = intercom.contact_delete(row.target_id)
+            return CallResult(provider_id="deleted" if deleted else "already gone")
         ticket = SupportTicket.objects.select_related("account", "contact").get(pk=row.ticket_id)
         with ZendeskClient.for_connection(connection) as client:
             if row.kind == OutboxKind.TICKET_CREATE and ticket.external_id is None:

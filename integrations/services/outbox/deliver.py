@@ -188,6 +188,8 @@ def _record(claimed: OutboxMessage, result: CallResult, *, now: datetime) -> Del
         row.save()
         if row.ticket_id is not None:
             _ticket_apply(row, result, now=now)
+        elif row.kind == OutboxKind.CONTACT_DELETE:
+            _deletion_apply(row)
         elif row.status in (OutboxStatus.SUCCEEDED, OutboxStatus.FAILED):
             _email_apply(row, result, now=now)
     outcome = "retrying" if retry_in is not None else row.status
@@ -235,6 +237,30 @@ def _ticket_apply(row: OutboxMessage, result: CallResult, *, now: datetime) -> N
                 "error_code": row.error_code or None,
             },
         )
+
+
+def _deletion_apply(row: OutboxMessage) -> None:
+    """A deletion that succeeded forgets its target (nothing here need link to the person
+    any more); one that failed for good keeps it for the operator who finishes by hand."""
+    if row.status == OutboxStatus.PENDING:
+        return
+    if row.status == OutboxStatus.SUCCEEDED:
+        row.target_id = ""
+        row.save(update_fields=["target_id", "updated_at"])
+    audit_event_record(
+        actor=None,
+        actor_label="task:outbox",
+        channel="task",
+        action="gdpr.provider_deleted"
+        if row.status == OutboxStatus.SUCCEEDED
+        else "gdpr.provider_delete_failed",
+        obj=row,
+        changes={
+            "kind": row.kind,
+            "outcome": row.provider_id,
+            "error_code": row.error_code or None,
+        },
+    )
 
 
 def _email_apply(row: OutboxMessage, result: CallResult, *, now: datetime) -> None:

@@ -37,6 +37,23 @@ def outbox_message_create(
     )
 
 
+def outbox_deletion_create(
+    *, kind: str, connection: Connection, target_id: str, key: str, now: datetime
+) -> OutboxMessage:
+    """A deletion at the provider (of an erased person's record), once; `key` is stable
+    for the target, so erasing again does not queue it twice."""
+    row, _ = OutboxMessage.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "kind": kind,
+            "connection": connection,
+            "target_id": target_id,
+            "next_attempt_at": now,
+        },
+    )
+    return row
+
+
 def outbox_message_rearm(message: OutboxMessage, *, now: datetime) -> None:
     """Make a pending row due now (an operator or agent asked to retry it)."""
     if message.status == OutboxStatus.PENDING and message.next_attempt_at > now:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from customers.models import Contact
+from customers.services.erased import erased_rows_refuse
 from integrations.clients import IntercomClient
 from integrations.services.syncs.context import PageResult, SyncContext
 from integrations.services.syncs.mapping import (
@@ -68,6 +69,15 @@ def _contacts_write(records: list[dict[str, Any]]) -> PageResult:
             parsed.append(intercom_contact_fields(record))
         except RecordInvalid as exc:
             result.failed_record("contacts", record.get("id"), str(exc))
+    # A person erased under GDPR is not re-created from the provider's copy: counted, and
+    # sampled without their id (the sample must not link back to them either).
+    erased = erased_rows_refuse(
+        (i, {"email": p["email"], "intercom_contact_id": p["intercom_contact_id"]})
+        for i, p in enumerate(parsed)
+    )
+    for _ in erased:
+        result.unmatched_record("contacts", "-", "a person erased under GDPR: not re-created")
+    parsed = [p for i, p in enumerate(parsed) if i not in erased]
     keys = [MatchKey.build(p["company_id"], emails=[p["email"]]) for p in parsed]
     accounts = accounts_resolve(keys, external_field="intercom_company_id").account_ids
     by_intercom_id = contacts_by_external_id(
