@@ -41,7 +41,8 @@ def beat_schedule() -> dict[str, dict]:
             "task": "gdpr.requests_overdue",
             "schedule": crontab(minute=15, hour=7),
         },
-        # Retention policies enforced (gdpr.services.retention; `gdpr_retention --dry-run`).
+        # Retention, dry run first: plans a report, applies it after the grace period
+        # (gdpr.services.retention; `gdpr_retention` shows the pending report).
         "gdpr-retention-apply": {
             "task": "gdpr.retention_apply",
             "schedule": crontab(minute=30, hour=2),

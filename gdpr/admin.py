@@ -12,7 +12,13 @@ from django.contrib import admin
 from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import json_block
-from gdpr.models import ConsentRecord, DataSubjectRequest, RequestStatus, RetentionPolicy
+from gdpr.models import (
+    ConsentRecord,
+    DataSubjectRequest,
+    RequestStatus,
+    RetentionPolicy,
+    RetentionRun,
+)
 from gdpr.services import CONSENT_WRITES, RETENTION_POLICY_WRITES
 
 
@@ -81,3 +87,26 @@ class RetentionPolicyAdmin(CsModelAdmin):
     list_filter = ("action", "enabled")
     search_fields = ("data_category",)
     readonly_fields = ("last_applied_at",)
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(CsModelAdmin):
+    """Retention reports: what the policies would change (planned) and what they did
+    (applied). Applied by the daily task after the grace period, or `gdpr_retention
+    --confirm`; read here."""
+
+    view_roles = MANAGERS
+    read_only = True
+    list_display = ("id", "status", "planned_at", "apply_after", "applied_at", "confirmed_by")
+    list_filter = ("status",)
+    list_select_related = ("confirmed_by",)
+    exclude = ("report", "applied")
+    readonly_fields = ("report_pretty", "applied_pretty")
+
+    @admin.display(description="would change")
+    def report_pretty(self, obj):
+        return json_block(obj.report)
+
+    @admin.display(description="changed")
+    def applied_pretty(self, obj):
+        return json_block(obj.applied)

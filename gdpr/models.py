@@ -88,3 +88,46 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_category}: {self.retain_days} days"
+
+
+class RetentionRunStatus(models.TextChoices):
+    PLANNED = "planned", "Planned (waiting for its grace period or a confirmation)"
+    APPLIED = "applied", "Applied"
+
+
+class RetentionRun(models.Model):
+    """One retention report: what the enabled policies would delete or anonymise, counted
+    when it was planned, and (once applied) what was done. The daily task applies a
+    planned report only after `apply_after` (the grace period), or a manager confirms it
+    earlier (`gdpr_retention --confirm`); nothing is deleted that no report announced."""
+
+    planned_at = models.DateTimeField()
+    apply_after = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=RetentionRunStatus.choices, default=RetentionRunStatus.PLANNED
+    )
+    report = models.JSONField(default=dict, help_text="Per category: action, cutoff, rows")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied = models.JSONField(default=dict, blank=True, help_text="What the apply changed")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who applied it before its grace period ended (empty: the daily task)",
+    )
+
+    class Meta:
+        ordering = ["-planned_at", "-id"]
+        constraints = [
+            # One pending report at a time: the next is planned when this one is applied.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="planned"),
+                name="retention_one_planned_run",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"retention report #{self.pk} ({self.status})"

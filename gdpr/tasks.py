@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from gdpr.services.requests import requests_overdue_raise_ctas
-from gdpr.services.retention import retention_apply
+from gdpr.services.retention import retention_cycle
 
 
 @shared_task(name="gdpr.requests_overdue", acks_late=True)
@@ -18,5 +18,6 @@ def requests_overdue() -> dict[str, Any]:
 
 @shared_task(name="gdpr.retention_apply", acks_late=True)
 def retention_apply_task() -> dict[str, Any]:
-    """Beat entry: enforce the enabled retention policies (report in the audit event)."""
-    return retention_apply()
+    """Beat entry: apply the pending retention report once its grace period is over, then
+    plan the next (nothing is deleted that a report did not announce)."""
+    return retention_cycle()

@@ -65,6 +65,9 @@ AUDIT_CHECKPOINT_KEY = env_secret("AUDIT_CHECKPOINT_KEY") or ""
 # database so the table cannot be matched against a list of addresses. Defaults to a key
 # derived from SECRET_KEY; changing it makes the stored block list match nothing.
 GDPR_ERASED_IDENTITY_KEY = env_secret("GDPR_ERASED_IDENTITY_KEY") or ""
+# Days a retention report waits between being planned (what would be deleted or
+# anonymised) and being applied by the daily task; a manager may confirm it earlier.
+GDPR_RETENTION_GRACE_DAYS = env.int("GDPR_RETENTION_GRACE_DAYS", default=7)
 # Username of the data-protection officer: owner of the CTAs raised for overdue GDPR
 # requests (empty: the CTA keeps the account owner).
 GDPR_DPO_USERNAME = env.str("GDPR_DPO_USERNAME", default="")
