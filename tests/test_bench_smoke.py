@@ -37,5 +37,5 @@ def test_health_bench_scores_every_seeded_account_without_touching_the_results()
     assert [(r["run"], r["accounts"]) for r in runs] == [("first", 300), ("steady_state", 300)]
     for run in runs:
         assert run["snapshots_at_as_of"] == run["latest_snapshots"] == 300
-        assert run["predictions_at_as_of"] == 300 and run["queries_per_chunk"] == [15]
+        assert run["predictions_at_as_of"] == 300 and run["queries_per_chunk"] == [16]
     assert RESULTS.read_bytes() == before

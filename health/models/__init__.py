@@ -1,3 +1,4 @@
+from health.models.calibration import ChurnCalibration, ChurnCalibrationStatus
 from health.models.monitors import MonitorConfig, MonitorKey, MonitorRun, MonitorRunStatus
 from health.models.segments import Segment, SegmentMembership
 from health.models.snapshots import (
@@ -21,6 +22,8 @@ from health.models.voice import (
 )
 
 __all__ = [
+    "ChurnCalibration",
+    "ChurnCalibrationStatus",
     "ChurnPrediction",
     "Feature",
     "FeatureAdoption",

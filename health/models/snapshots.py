@@ -186,6 +186,17 @@ class ChurnPrediction(models.Model):
     model_version = models.CharField(max_length=40)
     factors = JSONDocumentField()
     coverage = models.DecimalField(max_digits=4, decimal_places=3)
+    # ``probability`` is calibrated when ``calibration`` is set; ``raw_probability`` is the
+    # model's own (the same number when no calibration was in force).
+    raw_probability = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    calibration = models.ForeignKey(
+        "health.ChurnCalibration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # read through the prediction, never looked up from the fit
+    )
 
     class Meta:
         ordering = ["account_id", "-predicted_at"]

@@ -24,13 +24,13 @@ coefficients are kept small so that the overlap does not double-count them much.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from health.scoring.bands import coerce_numeric, normalise_category
 from health.scoring.numbers import round_half_up
+from health.scoring.platt import PlattScaling, sigmoid
 
 MODEL_VERSION = "churn-logit-v2"
 # logit(0.10) ≈ -2.197: an account at the reference mean on every feature has a ~10 %
@@ -165,14 +165,16 @@ class ChurnPrediction:
     """A prediction; ``factors`` are sorted by |log_odds| (missing ones last)."""
 
     model_version: str
-    probability: float | None
+    probability: float | None  # calibrated when ``calibration_version`` is set
     risk_level: str
-    logit: float | None
+    logit: float | None  # the model's own log-odds (factors add up to it)
     intercept: float
     coverage: float
     factors: tuple[FactorContribution, ...]
     missing_features: tuple[str, ...]
     note: str
+    raw_probability: float | None = None  # sigmoid(logit): the uncalibrated prior
+    calibration_version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -201,8 +203,22 @@ def _feature_value(spec: FeatureSpec, raw: object) -> tuple[float | None, str | 
     return value, reason
 
 
-def churn_risk_predict(features: Mapping[str, float | str | None]) -> ChurnPrediction:
-    """Predict churn risk from ``features`` keyed by ``FEATURE_KEYS``.
+def calibrated_probability(
+    raw_logit: float, calibration: PlattScaling | None
+) -> tuple[float, float]:
+    """(probability, raw probability), both rounded to 4 places: the calibration applies to
+    the unrounded logit, as in the compiled path."""
+    raw = round_half_up(sigmoid(raw_logit), 4)
+    if calibration is None:
+        return raw, raw
+    return round_half_up(calibration.apply(raw_logit), 4), raw
+
+
+def churn_risk_predict(
+    features: Mapping[str, float | str | None], calibration: PlattScaling | None = None
+) -> ChurnPrediction:
+    """Predict churn risk from ``features`` keyed by ``FEATURE_KEYS``; with a
+    ``calibration``, ``probability`` (and the risk level) are the calibrated ones.
 
     Values are numbers except ``payment_status``, which takes ``current``/``late``/
     ``delinquent`` (or their codes 0/1/2). Absent, None, invalid or unrecognised values are
@@ -261,18 +277,25 @@ def churn_risk_predict(features: Mapping[str, float | str | None]) -> ChurnPredi
     missing = tuple(f.key for f in factors if f.status == "missing")
     coverage = round_half_up(present_weight / total_weight, 4)
 
+    raw_probability = None
     if present_weight == 0:
         probability = logit = None
         note = "No feature was available: no prediction is made (a bare baseline is not one)."
     else:
         raw_logit = INTERCEPT + sum(r["lo"] for r in rows)
         logit = round_half_up(raw_logit, 4)
-        probability = round_half_up(1.0 / (1.0 + math.exp(-raw_logit)), 4)
+        probability, raw_probability = calibrated_probability(raw_logit, calibration)
         note = (
             f"Missing features ({', '.join(missing)}) contribute 0 log-odds, i.e. they are "
             f"assumed to be at the reference mean; coverage {coverage:.2f} reflects this."
             if missing
             else "All features present."
+        )
+        note += (
+            f" Probability calibrated on outcomes ({calibration.describe()}); the model's "
+            f"own was {raw_probability}."
+            if calibration is not None
+            else " Uncalibrated: the probability is the expert-set prior's, not fitted to outcomes."
         )
     return ChurnPrediction(
         model_version=MODEL_VERSION,
@@ -284,4 +307,8 @@ def churn_risk_predict(features: Mapping[str, float | str | None]) -> ChurnPredi
         factors=tuple(factors),
         missing_features=missing,
         note=note,
+        raw_probability=raw_probability,
+        calibration_version=(
+            calibration.version if calibration is not None and logit is not None else None
+        ),
     )

@@ -1,22 +1,30 @@
 """Fast path for ``churn_risk_predict`` over a portfolio: same numbers, compact JSON text.
 
-``churn_predict_compact(features)`` returns ``(probability, risk_level, coverage,
-factors_json)`` where ``json.loads(factors_json)`` equals the stored form of the reference
-prediction's factors (``health.services.scoring.churn.factors_stored``: key, status, value,
-z, coefficient, log_odds, share, effect, missing_reason). Tested for equality against
+``churn_predict_compact(features, calibration)`` returns ``(probability, risk_level,
+coverage, factors_json, raw_probability)`` where ``json.loads(factors_json)`` equals the
+stored form of the reference prediction's factors
+(``health.services.scoring.churn.factors_stored``: key, status, value, z, coefficient,
+log_odds, share, effect, missing_reason). Tested for equality against
 ``churn_risk_predict``; the reference stays the definition.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from health.scoring.churn import FEATURES, INTERCEPT, Z_CLIP, _feature_value, risk_level_for
+from health.scoring.churn import (
+    FEATURES,
+    INTERCEPT,
+    Z_CLIP,
+    _feature_value,
+    calibrated_probability,
+    risk_level_for,
+)
 from health.scoring.compiled_bands import float_text
 from health.scoring.numbers import round_half_up
+from health.scoring.platt import PlattScaling
 
 _TOTAL_WEIGHT = sum(abs(f.coefficient) for f in FEATURES)
 _SPECS = tuple(
@@ -74,8 +82,8 @@ def _feature_row(spec: Any, key: str, features: Mapping[str, Any]) -> tuple:
 
 
 def churn_predict_compact(
-    features: Mapping[str, Any],
-) -> tuple[float | None, str, float, str]:
+    features: Mapping[str, Any], calibration: PlattScaling | None = None
+) -> tuple[float | None, str, float, str, float | None]:
     present_weight = 0.0
     rows = []
     for spec in _SPECS:
@@ -93,8 +101,9 @@ def churn_predict_compact(
         parts.append(f"{head}{float_text(share)},{tail}")
     coverage = round_half_up(present_weight / _TOTAL_WEIGHT, 4)
     if present_weight == 0:
-        probability = None
+        probability = raw = None
     else:
         raw_logit = INTERCEPT + sum(r[1] for r, _ in rows)
-        probability = round_half_up(1.0 / (1.0 + math.exp(-raw_logit)), 4)
-    return probability, risk_level_for(probability), coverage, "[" + ",".join(parts) + "]"
+        probability, raw = calibrated_probability(raw_logit, calibration)
+    factors = "[" + ",".join(parts) + "]"
+    return probability, risk_level_for(probability), coverage, factors, raw

@@ -83,7 +83,9 @@ def churn_ranked_page(
     if after is not None:
         priority, account_id = after
         qs = qs.filter(Q(priority__lt=priority) | Q(priority=priority, account_id__gt=account_id))
-    page = list(qs.select_related("account").order_by("-priority", "account_id")[: limit + 1])
+    page = list(
+        qs.select_related("account", "calibration").order_by("-priority", "account_id")[: limit + 1]
+    )
     return page[:limit], len(page) > limit
 
 

@@ -1,8 +1,9 @@
 """Churn predictions for a set of accounts from their latest snapshots, persisted.
 
 The recompute already stores a prediction beside every snapshot; this fills the gaps
-(snapshots written before the current model version, or accounts never scored) so that a
-listing can read predictions with one indexed query instead of scoring on every call.
+(snapshots written before the current model version or calibration, or accounts never
+scored) so that a listing can read predictions with one indexed query instead of scoring
+on every call.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from health.models import ChurnPrediction, HealthScore
 from health.scoring import MODEL_VERSION
+from health.selectors.churn_calibration import churn_calibration_in_force
 from health.services.scoring import health_recompute_accounts
 from health.services.scoring.churn import churn_predict_for, factors_stored
 from health.services.scoring.writes import predictions_upsert
@@ -62,23 +64,26 @@ def churn_predictions_refresh(
         )
         outcome.accounts_scored_now = summary.accounts
         outcome.predictions_written += summary.predictions
+    calibration, calibration_id = churn_calibration_in_force()
+    # Current = this model version under the calibration in force (a new fit makes every
+    # earlier prediction stale: it is re-predicted from its snapshot's stored inputs).
+    current = ChurnPrediction.objects.filter(
+        account_id=OuterRef("account_id"), as_of=OuterRef("as_of"), model_version=MODEL_VERSION
+    )
+    current = (
+        current.filter(calibration__isnull=True)
+        if calibration_id is None
+        else current.filter(calibration_id=calibration_id)
+    )
     stale = (
         HealthScore.objects.filter(account__in=accounts, is_latest=True)
-        .exclude(
-            Exists(
-                ChurnPrediction.objects.filter(
-                    account_id=OuterRef("account_id"),
-                    as_of=OuterRef("as_of"),
-                    model_version=MODEL_VERSION,
-                )
-            )
-        )
+        .exclude(Exists(current))
         .values_list("account_id", "as_of", "computed_score", "inputs")
     )
     batch: list[ChurnPrediction] = []
     for account_id, as_of, computed, inputs in stale.iterator(chunk_size=BATCH):
         prediction = churn_predict_for(
-            None if computed is None else float(computed), _values(inputs)
+            None if computed is None else float(computed), _values(inputs), calibration
         )
         if prediction.probability is None:
             continue
@@ -92,6 +97,8 @@ def churn_predictions_refresh(
                 model_version=MODEL_VERSION,
                 factors=factors_stored(prediction),
                 coverage=Decimal(repr(round(prediction.coverage, 3))),
+                raw_probability=Decimal(repr(prediction.raw_probability)),
+                calibration_id=calibration_id,
             )
         )
         if len(batch) >= BATCH:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from health.models import ChurnPrediction, RiskIndicator
-from health.scoring import MODEL_VERSION
+from health.scoring import FEATURE_KEYS, MODEL_VERSION
 from health.selectors.churn import churn_prediction_at
 from health.services.scoring import health_recompute_accounts
 from health.services.scoring.churn import factors_expanded
@@ -85,6 +85,20 @@ def risk_factors_score(
         elif existing is not None:
             existing.resolved_at = now
             existing.details = {**existing.details, "resolved_with": details}
+            existing.save(update_fields=["resolved_at", "details"])
+            changes.append((existing, "resolved"))
+    # An indicator of a factor the current model no longer has (v1's days_to_renewal) can
+    # never be re-judged: it is resolved, saying why, rather than left open for ever.
+    for kind, existing in open_by_kind.items():
+        if prediction is not None and kind.removeprefix(KIND_PREFIX) not in FEATURE_KEYS:
+            existing.resolved_at = now
+            existing.details = {
+                **existing.details,
+                "resolved_with": {
+                    "reason": f"not a factor of {MODEL_VERSION}",
+                    "as_of": now.isoformat(),
+                },
+            }
             existing.save(update_fields=["resolved_at", "details"])
             changes.append((existing, "resolved"))
     return RiskFactorsOutcome(prediction=prediction, factors=factors, changes=changes)

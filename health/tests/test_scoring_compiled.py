@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from health.scoring import Override, apply_override, default_scorecard, score_inputs
 from health.scoring.compiled import CompiledScorecard
 from health.scoring.definitions import Scorecard
+from health.scoring.platt import PlattScaling
 from health.scoring.stored import STORED_SCHEMA, result_compact, result_expand
 
 CARD = default_scorecard()
@@ -106,17 +107,27 @@ churn_values = st.one_of(
              "nps_answer_avg_180d", "days_since_last_activity", "payment_status"]
         ),
         churn_values,
-    )
+    ),
+    calibration=st.one_of(
+        st.none(),
+        st.builds(
+            PlattScaling,
+            slope=st.floats(min_value=0.01, max_value=5),
+            intercept=st.floats(min_value=-5, max_value=5),
+            version=st.integers(min_value=1, max_value=9),
+        ),
+    ),
 )  # fmt: skip
-def test_compiled_churn_equals_reference(data):
+def test_compiled_churn_equals_reference(data, calibration):
     from health.scoring import churn_risk_predict
     from health.scoring.compiled_churn import churn_predict_compact
     from health.services.scoring.churn import factors_stored
 
-    reference = churn_risk_predict(data)
-    probability, level, coverage, factors = churn_predict_compact(data)
-    assert (probability, level, coverage) == (
-        reference.probability, reference.risk_level, reference.coverage
+    reference = churn_risk_predict(data, calibration)
+    probability, level, coverage, factors, raw = churn_predict_compact(data, calibration)
+    assert (probability, level, coverage, raw) == (
+        reference.probability, reference.risk_level, reference.coverage,
+        reference.raw_probability,
     )  # fmt: skip
     assert json.loads(factors) == factors_stored(reference)
 

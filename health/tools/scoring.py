@@ -19,6 +19,7 @@ from health.selectors.churn import (
     churn_prediction_at,
     churn_ranked_page,
 )
+from health.selectors.churn_calibration import calibration_summary, churn_calibration_latest
 from health.selectors.snapshots import (
     NO_SNAPSHOT,
     health_snapshot_at_or_before,
@@ -173,8 +174,10 @@ def backtest_scorecard(ctx: ToolContext, params: BacktestScorecardInput) -> Back
     taken then, else from the data as it was — and reports the AUC of the score for
     churned/downgraded versus renewed/expanded (0.5 is chance), how many churned accounts
     looked green, outcome counts per band, and renewals skipped for lack of data (never
-    scored as 50); and the churn model's calibration at that moment: Brier score (with
-    the base-rate bar) and a reliability table by decile. Read-only: stores nothing.
+    scored as 50); and the churn model's calibration at that moment: Brier score of its own
+    probabilities and of Platt-scaled ones (5-fold cross-validated: each renewal's from a
+    fit on the others) beside the base-rate bar, reliability tables by decile, and the
+    stored calibration in force. Read-only: stores nothing.
     """
     card = scorecard_row_get(params.scorecard_key, params.scorecard_version)
     report = scorecard_backtest(
@@ -205,8 +208,14 @@ def backtest_scorecard(ctx: ToolContext, params: BacktestScorecardInput) -> Back
         band_outcomes=s.band_outcomes,
         churn_model=MODEL_VERSION,
         brier=report.calibration.brier,
+        brier_calibrated=report.calibrated.brier if report.calibrated else None,
         brier_base_rate=report.calibration.brier_base_rate,
         reliability=[b.to_dict() for b in report.calibration.table],
+        reliability_calibrated=(
+            [b.to_dict() for b in report.calibrated.table] if report.calibrated else []
+        ),
+        calibration_note=report.calibration_note,
+        calibration_in_force=calibration_summary(churn_calibration_latest()),
         truncated=report.truncated,
     )
 
@@ -221,9 +230,10 @@ def identify_churn_risk(
     """List accounts that can still churn, ranked by risk x ARR x renewal urgency.
 
     `status` active by default (churned accounts: analyze_churn_postmortem). Each row
-    shows the parts of its rank: churn probability (latest snapshot; missing predictions
-    are computed and saved), ARR in the reporting currency, days to the next open renewal
-    and urgency (1 within 30 days or overdue, 0.75 within 90, 0.5 within 180, else 0.25),
+    shows the parts of its rank: churn probability (latest snapshot, calibrated by the
+    stored fit in force, `calibration`; missing or stale predictions are computed and
+    saved), ARR in the reporting currency, days to the next open renewal and urgency (1
+    within 30 days or overdue, 0.75 within 90, 0.5 within 180, else 0.25),
     priority = their product; then risk level, model coverage, health band/coverage, the
     top factors (one reason line each, starting with its effect) and missing features.
     Filter by minimum risk level, tier or owner; paginate with `cursor`.
@@ -260,6 +270,7 @@ def identify_churn_risk(
                 account_id=c.account_id,
                 name=c.account.name,
                 probability=float(c.probability),
+                calibration_version=c.calibration.version if c.calibration_id else None,
                 arr=None if arr is None else float(arr),
                 days_to_renewal=None if c.renewal_date is None else (c.renewal_date - today).days,
                 urgency=float(c.urgency),
@@ -283,6 +294,7 @@ def identify_churn_risk(
         predictions_written=refresh.predictions_written,
         accounts_scored_now=refresh.accounts_scored_now,
         accounts_without_prediction=without,
+        calibration=calibration_summary(churn_calibration_latest()),
         page=PageInfo(
             next_cursor=cursor_encode({"r": str(page[-1].priority), "a": page[-1].account_id})
             if has_next
@@ -323,6 +335,10 @@ def score_risk_factors(ctx: ToolContext, params: ScoreRiskFactorsInput) -> Score
         account_id=account.pk,
         model_version=MODEL_VERSION,
         probability=float(p.probability) if p else None,
+        raw_probability=(
+            float(p.raw_probability) if p is not None and p.raw_probability is not None else None
+        ),
+        calibration=calibration_summary(churn_calibration_latest()),
         risk_level=p.risk_level if p else "unknown",
         coverage=float(p.coverage) if p else 0.0,
         factors=factor_rows(outcome.factors),

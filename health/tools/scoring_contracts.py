@@ -239,6 +239,16 @@ class ReliabilityRow(ToolOutput):
     churned: int
 
 
+class CalibrationInForce(ToolOutput):
+    status: Literal["calibrated", "uncalibrated"] = Field(
+        description="uncalibrated: never fitted, or the newest fit refused (see note)."
+    )
+    version: int | None = Field(description="Number of the stored fit; None if never fitted.")
+    fitted_at: datetime | None
+    outcomes: int = Field(description="Renewal outcomes the fit used.")
+    note: str
+
+
 class BacktestScorecardOutput(ToolOutput):
     as_of: AsOf
     scorecard: str
@@ -261,13 +271,26 @@ class BacktestScorecardOutput(ToolOutput):
     band_outcomes: dict[str, dict[str, int]]
     churn_model: str = Field(description="Model whose probabilities are checked below.")
     brier: float | None = Field(
-        description="Mean (p − churned)² of the churn probability at the same moment; 0 best."
+        description="Mean (p − churned)² of the model's own (uncalibrated) probability at the "
+        "same moment; 0 best."
+    )
+    brier_calibrated: float | None = Field(
+        description="The same for Platt-scaled probabilities, cross-validated (each renewal's "
+        "from a fit on other renewals); None when too few outcomes (calibration_note)."
     )
     brier_base_rate: float | None = Field(
         description="Brier of always answering the observed churn rate: the bar to beat."
     )
     reliability: list[ReliabilityRow] = Field(
-        description="By decile of predicted probability: mean predicted vs observed rate."
+        description="Uncalibrated, by decile of predicted probability: mean predicted vs "
+        "observed rate."
+    )
+    reliability_calibrated: list[ReliabilityRow] = Field(
+        description="Calibrated (cross-validated), by decile."
+    )
+    calibration_note: str = Field(description="How the calibrated figures were evaluated.")
+    calibration_in_force: CalibrationInForce = Field(
+        description="The stored fit that predictions apply now."
     )
     truncated: bool = Field(description="True when only the most recent renewals were tested.")
 
@@ -295,6 +318,9 @@ class ChurnRiskRow(ToolOutput):
     account_id: int
     name: str
     probability: float
+    calibration_version: int | None = Field(
+        description="The stored fit this probability was calibrated by; null: uncalibrated."
+    )
     arr: float | None = Field(description="ARR in the reporting currency; null: no rate.")
     days_to_renewal: int | None = Field(description="To the next open renewal; <0 overdue.")
     urgency: float = Field(description="From days_to_renewal: 1, 0.75, 0.5 or 0.25.")
@@ -318,6 +344,9 @@ class IdentifyChurnRiskOutput(ToolOutput):
     predictions_written: int = Field(description="Predictions computed and stored by this call.")
     accounts_scored_now: int = Field(description="Accounts that had no snapshot and were scored.")
     accounts_without_prediction: int = Field(description="In scope but with no data at all.")
+    calibration: CalibrationInForce = Field(
+        description="Probabilities are calibrated by this fit (new predictions apply it)."
+    )
     page: PageInfo
 
 
@@ -349,7 +378,9 @@ class ScoreRiskFactorsOutput(ToolOutput):
     as_of: AsOf
     account_id: int
     model_version: str
-    probability: float | None
+    probability: float | None = Field(description="Calibrated when `calibration` says so.")
+    raw_probability: float | None = Field(description="The model's own, before calibration.")
+    calibration: CalibrationInForce
     risk_level: str
     coverage: float
     factors: list[FactorRow] = Field(description="Every model factor, largest first.")

@@ -8,6 +8,7 @@ from typing import Any
 
 from health.scoring import FEATURES, ChurnPrediction, churn_risk_predict
 from health.scoring.churn import factor_reason
+from health.scoring.platt import PlattScaling
 
 _FEATURE_BY_KEY = {f.key: f for f in FEATURES}
 # Everything the churn model reads besides the health score comes straight from the inputs.
@@ -23,8 +24,10 @@ def churn_features(computed_score: float | None, values: Mapping[str, Any]) -> d
     return features
 
 
-def churn_predict_for(computed_score: float | None, values: Mapping[str, Any]) -> ChurnPrediction:
-    return churn_risk_predict(churn_features(computed_score, values))
+def churn_predict_for(
+    computed_score: float | None, values: Mapping[str, Any], calibration: PlattScaling | None
+) -> ChurnPrediction:
+    return churn_risk_predict(churn_features(computed_score, values), calibration)
 
 
 def factors_stored(prediction: ChurnPrediction) -> list[dict[str, Any]]:

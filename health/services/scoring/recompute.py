@@ -22,6 +22,7 @@ from health.metrics import recompute_chunk_count
 from health.models import HealthOverride
 from health.scoring import MODEL_VERSION, Override
 from health.scoring.compiled_churn import churn_predict_compact
+from health.selectors.churn_calibration import churn_calibration_in_force
 from health.selectors.health_inputs import health_inputs_for_accounts
 from health.selectors.scorecards import compiled_for
 from health.services.scoring.churn import churn_features
@@ -146,11 +147,12 @@ def health_recompute_accounts(
         if not inputs:
             return summary
         overrides = overrides_for_accounts(list(inputs), as_of=as_of)
+        calibration, calibration_id = churn_calibration_in_force()
         rows = []
         for account_id, acc in inputs.items():
             fast = compiled.score(acc.values, overrides.get(account_id), as_of)
-            probability, risk_level, coverage, factors = churn_predict_compact(
-                churn_features(fast.computed_score, acc.values)
+            probability, risk_level, coverage, factors, raw = churn_predict_compact(
+                churn_features(fast.computed_score, acc.values), calibration
             )
             rows.append(
                 ScoredRow(
@@ -161,6 +163,7 @@ def health_recompute_accounts(
                     risk_level=risk_level,
                     prediction_coverage=coverage,
                     factors_json=factors,
+                    raw_probability=raw,
                 )
             )
             summary.accounts += 1
@@ -174,6 +177,7 @@ def health_recompute_accounts(
             as_of=as_of,
             now=now,
             model_version=MODEL_VERSION,
+            calibration_id=calibration_id,
         )
         audit_event_record(
             actor=actor,

@@ -15,6 +15,7 @@ SCORE_COLUMNS = (
 PREDICTION_KEY = ("account_id", "model_version", "as_of")
 PREDICTION_COLUMNS = (
     *PREDICTION_KEY, "predicted_at", "probability", "risk_level", "factors", "coverage",
+    "raw_probability", "calibration_id",
 )  # fmt: skip
 
 
@@ -27,3 +28,4 @@ class ScoredRow:
     risk_level: str
     prediction_coverage: float
     factors_json: str
+    raw_probability: float | None = None

@@ -28,15 +28,16 @@ from health.services.scoring.writes_pg import write_postgresql
 
 
 def write_chunk(
-    *, rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str
-) -> int:
+    *, rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str,
+    calibration_id: int | None = None,
+) -> int:  # fmt: skip
     """Persist ``rows``; returns the number of predictions written. Caller holds the
     transaction."""
     if not rows:
         return 0
     if connection.vendor == "postgresql":
-        return write_postgresql(rows, scorecard_id, as_of, now, model_version)
-    return _write_orm(rows, scorecard_id, as_of, now, model_version)
+        return write_postgresql(rows, scorecard_id, as_of, now, model_version, calibration_id)
+    return _write_orm(rows, scorecard_id, as_of, now, model_version, calibration_id)
 
 
 def _dec(value: float | None, places: int) -> Decimal | None:
@@ -47,8 +48,9 @@ def _dec(value: float | None, places: int) -> Decimal | None:
 
 
 def _write_orm(
-    rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str
-) -> int:
+    rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str,
+    calibration_id: int | None,
+) -> int:  # fmt: skip
     ids = [r.account_id for r in rows]
     HealthScore.objects.filter(account_id__in=ids, is_latest=True, as_of__lte=as_of).update(
         is_latest=False
@@ -83,6 +85,8 @@ def _write_orm(
             model_version=model_version,
             factors=json.loads(r.factors_json),
             coverage=_dec(r.prediction_coverage, 3),
+            raw_probability=_dec(r.raw_probability, 4),
+            calibration_id=calibration_id,
         )
         for r in rows
         if r.probability is not None

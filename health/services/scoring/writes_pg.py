@@ -34,7 +34,7 @@ CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_scores (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_predictions (
     account_id bigint, probability numeric(5,4), risk_level varchar(8), factors json,
-    coverage numeric(4,3)
+    coverage numeric(4,3), raw_probability numeric(5,4)
 ) ON COMMIT DELETE ROWS;
 TRUNCATE health_stage_scores, health_stage_predictions;
 """
@@ -70,9 +70,9 @@ FROM health_stage_scores s
 _INSERT_PREDICTIONS_SQL = _replacing(
     """
 INSERT INTO health_churnprediction (account_id, as_of, predicted_at, probability, risk_level,
-    model_version, factors, coverage)
+    model_version, factors, coverage, raw_probability, calibration_id)
 SELECT s.account_id, %(as_of)s, %(now)s, s.probability, s.risk_level, %(model_version)s,
-       s.factors, s.coverage
+       s.factors, s.coverage, s.raw_probability, %(calibration_id)s
 FROM health_stage_predictions s
 """,
     ChurnPrediction,
@@ -104,7 +104,7 @@ def _score_line(r: ScoredRow) -> str:
 def _prediction_line(r: ScoredRow) -> str:
     return (
         f"{r.account_id}\t{r.probability!r}\t{r.risk_level}\t{_text(r.factors_json)}\t"
-        f"{r.prediction_coverage!r}\n"
+        f"{r.prediction_coverage!r}\t{_num(r.raw_probability)}\n"
     )
 
 
@@ -154,21 +154,23 @@ def _direct_line(r: ScoredRow, head: str, newer: set[int]) -> str:
     )
 
 
-def _direct_prediction_line(r: ScoredRow, head: str, model_version: str) -> str:
+def _direct_prediction_line(r: ScoredRow, head: str, model_version: str, tail: str) -> str:
     return (
         f"{r.account_id}\t{head}\t{r.probability!r}\t{r.risk_level}\t{model_version}\t"
-        f"{_text(r.factors_json)}\t{r.prediction_coverage!r}\n"
+        f"{_text(r.factors_json)}\t{r.prediction_coverage!r}\t{_num(r.raw_probability)}\t"
+        f"{tail}\n"
     )
 
 
 def write_postgresql(
-    rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str
-) -> int:
+    rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str,
+    calibration_id: int | None = None,
+) -> int:  # fmt: skip
     predictions = [r for r in rows if r.probability is not None]
     ids = [r.account_id for r in rows]
     params = {
         "as_of": as_of, "now": now, "scorecard_id": scorecard_id, "ids": pg_bigint_array(ids),
-        "model_version": model_version,
+        "model_version": model_version, "calibration_id": calibration_id,
     }  # fmt: skip
     with connection.cursor() as cursor:
         if len(ids) <= _LOCKED_CHUNK_MAX:
@@ -203,17 +205,21 @@ def write_postgresql(
             # Some exist at this as_of already (a retried chunk, or the churn tool ran).
             with raw.copy(
                 "COPY health_stage_predictions (account_id, probability, risk_level, factors,"
-                " coverage) FROM STDIN"
+                " coverage, raw_probability) FROM STDIN"
             ) as copy:
                 copy.write("".join(_prediction_line(r) for r in predictions))
             cursor.execute(_INSERT_PREDICTIONS_SQL, params)
         else:
             head = f"{as_of.isoformat()}\t{now.isoformat()}"
+            tail = "\\N" if calibration_id is None else str(int(calibration_id))
             with raw.copy(
                 "COPY health_churnprediction (account_id, as_of, predicted_at, probability,"
-                " risk_level, model_version, factors, coverage) FROM STDIN"
+                " risk_level, model_version, factors, coverage, raw_probability,"
+                " calibration_id) FROM STDIN"
             ) as copy:
                 copy.write(
-                    "".join(_direct_prediction_line(r, head, model_version) for r in predictions)
+                    "".join(
+                        _direct_prediction_line(r, head, model_version, tail) for r in predictions
+                    )
                 )
     return len(predictions)
