@@ -1,4 +1,5 @@
-"""Cohort drift: did a cohort's median usage move beyond its own week-to-week variation?
+"""Cohort drift: did a cohort's median usage (or median health score, ``cohort_health_drift``
+below) move beyond its own week-to-week variation?
 
 Pure. Input per account: active-user totals of consecutive 7-day weeks, newest first
 (``weeks[0]`` = the last 7 days). For each week the account's change is
@@ -61,13 +62,26 @@ def cohort_drift(
         values = [c[k] for c in changes.values() if k < len(c) and c[k] is not None]
         moves.append(statistics.median(values) if values else None)
     latest = [(a, c[0]) for a, c in changes.items() if c and c[0] is not None]
+    return _judge(moves, latest, sigma, min_move_pct, min_std_pct, min_accounts, max_drivers)
+
+
+def _judge(
+    moves: list[float | None],
+    latest: list[tuple[int, float]],
+    sigma: float,
+    min_move: float,
+    min_std: float,
+    min_accounts: int,
+    max_drivers: int,
+) -> CohortDrift | None:
+    """The rule shared by usage (moves in %) and health (moves in points)."""
     baseline = [m for m in moves[1:] if m is not None]
-    if len(latest) < min_accounts or len(baseline) < 2 or moves[0] is None:
+    if len(latest) < min_accounts or len(baseline) < 2 or not moves or moves[0] is None:
         return None
     move = moves[0]
     mean = statistics.fmean(baseline)
     std = statistics.pstdev(baseline)
-    if abs(move - mean) <= sigma * max(std, min_std_pct) or abs(move) < min_move_pct:
+    if abs(move - mean) <= sigma * max(std, min_std) or abs(move) < min_move:
         return None
     side = -1 if move < mean else 1
     drivers = sorted(
@@ -81,3 +95,58 @@ def cohort_drift(
         accounts=len(latest),
         drivers=tuple((a, round_half_up(c, 1)) for a, c in drivers[:max_drivers]),
     )
+
+
+@dataclass(frozen=True)
+class HealthDrift:
+    """A cohort's health drift: ``drift`` holds the move and baseline in score points (its
+    ``*_pct`` fields are points here) and the drivers' own changes in points."""
+
+    median_before: float
+    median_now: float
+    drift: CohortDrift
+
+
+def cohort_health_drift(
+    accounts: Mapping[int, Sequence[float | None]],
+    *,
+    sigma: float,
+    min_move_points: float,
+    min_std_points: float,
+    min_accounts: int,
+    max_drivers: int = 5,
+) -> HealthDrift | None:
+    """Did the cohort's median health score move beyond its own week-to-week variation?
+
+    Input per account: its health score per 7-day week, newest first (None: not scored that
+    week). The cohort's move in week k is median(scores in week k) − median(scores in week
+    k + 1), both over the accounts scored in both weeks, so an account joining or leaving
+    the cohort's data does not move it. The rule is the usage one, in points.
+    """
+    span = max((len(w) for w in accounts.values()), default=0)
+    moves: list[float | None] = []
+    medians: list[tuple[float, float] | None] = []
+    for k in range(span - 1):
+        pairs = [
+            (w[k], w[k + 1])
+            for w in accounts.values()
+            if len(w) > k + 1 and w[k] is not None and w[k + 1] is not None
+        ]
+        if not pairs:
+            moves.append(None)
+            medians.append(None)
+            continue
+        now = statistics.median(p[0] for p in pairs)
+        before = statistics.median(p[1] for p in pairs)
+        moves.append(now - before)
+        medians.append((before, now))
+    latest = [
+        (a, w[0] - w[1])
+        for a, w in accounts.items()
+        if len(w) > 1 and w[0] is not None and w[1] is not None
+    ]
+    drift = _judge(moves, latest, sigma, min_move_points, min_std_points, min_accounts, max_drivers)
+    if drift is None:
+        return None
+    before, now = medians[0]
+    return HealthDrift(round_half_up(before, 1), round_half_up(now, 1), drift)

@@ -1,12 +1,18 @@
-"""Cohort drift: a cohort whose usage falls together raises one CTA for the manager naming
-the cohort, the move and its drivers; ordinary week-to-week noise raises none."""
+"""Cohort drift: a cohort whose usage (or median health) falls together raises one CTA for
+the manager naming the cohort, the move and its drivers; ordinary week-to-week noise raises
+none."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 
+from cs_platform.core import clock
 from customers.models import CTA
-from health.scoring.cohort_drift import cohort_drift, week_changes
+from health.models import HealthScore, Scorecard
+from health.scoring.cohort_drift import cohort_drift, cohort_health_drift, week_changes
 from health.services.monitors import monitor_config_update, monitor_run
 from health.tests.builders import create_account, create_usage_days
 
@@ -88,3 +94,91 @@ def test_monitor_queries_do_not_grow_with_accounts(staff):
     with CaptureQueriesContext(connection) as large:
         assert monitor_run(key="cohort_drift_monitor").findings == 1
     assert len(large) == len(small)
+
+
+# --- median health per cohort ----------------------------------------------------------------
+HEALTH_RULE = {"sigma": 3.0, "min_move_points": 5.0, "min_std_points": 1.5, "min_accounts": 5}
+
+
+def test_health_drift_by_hand():
+    # Five accounts, scores newest first 60, 70, 72, 70, 72, 70: the median moves -10, then
+    # -2, +2, -2, +2. Baseline mean 0, std 2: |-10 - 0| > 3 x 2 and >= 5 -> drift, z -5.
+    moved = cohort_health_drift({a: [60, 70, 72, 70, 72, 70] for a in range(1, 6)}, **HEALTH_RULE)
+    assert (moved.median_before, moved.median_now) == (70.0, 60.0)
+    d = moved.drift
+    assert (d.move_pct, d.baseline_mean_pct, d.baseline_std_pct, d.z) == (-10.0, 0.0, 2.0, -5.0)
+    assert d.accounts == 5 and d.drivers[0] == (1, -10.0)
+
+
+def test_health_noise_and_newcomers_are_not_drift():
+    # The same normal variation (std 2) and a latest move of -5: within 3 x 2.
+    assert cohort_health_drift({a: [65, 70, 72, 70, 72, 70] for a in range(1, 6)},
+                               **HEALTH_RULE) is None  # fmt: skip
+    # A flat cohort and an account scored for the first time this week at 10: the median
+    # is taken over accounts scored in both weeks, so the newcomer moves nothing.
+    accounts = {a: [70, 70, 70, 70, 70] for a in range(1, 6)}
+    accounts[6] = [10, None, None, None, None]
+    assert cohort_health_drift(accounts, **HEALTH_RULE) is None
+    # A one-point wobble on a flat cohort stays under the 1.5-point std floor (3 x 1.5).
+    assert cohort_health_drift({a: [69, 70, 70, 70, 70] for a in range(1, 6)},
+                               **{**HEALTH_RULE, "min_move_points": 0.5}) is None  # fmt: skip
+
+
+def _weekly_scores(account, scores_newest_first, card):
+    now = clock.now()
+    HealthScore.objects.bulk_create(
+        HealthScore(
+            account=account, scorecard=card, as_of=now - timedelta(days=7 * k, hours=1),
+            computed_at=now, score=Decimal(str(s)), computed_score=Decimal(str(s)),
+            band="green", coverage=Decimal("1.000"), confidence="high", inputs={}, result={},
+            is_latest=k == 0,
+        )
+        for k, s in enumerate(scores_newest_first)
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.date_sensitive
+def test_monitor_raises_one_cta_for_a_cohort_whose_median_health_fell(staff):
+    card = Scorecard.objects.get(key="default", is_active=True)
+    falling = []
+    for n in range(6):
+        account = create_account(staff["csm1"], f"Retail {n}", industry="retail")
+        # Nine weeks at 70 + n, then 55 + n: every account -15 points in the last week.
+        _weekly_scores(account, [55 + n] + [70 + n] * 9, card)
+        falling.append(account)
+    for n in range(6):
+        account = create_account(staff["csm2"], f"Bank {n}", industry="finance")
+        # Each account wobbles 69/70/71 week to week; the cohort's median stays 70.
+        _weekly_scores(account, [70 + (k + n) % 3 - 1 for k in range(10)], card)
+    monitor_config_update(
+        key="cohort_drift_monitor", thresholds={"dimensions": ["industry"]}, actor=None
+    )
+    run = monitor_run(key="cohort_drift_monitor", trigger="manual")
+    assert (run.status, run.findings) == ("succeeded", 1)
+    assert run.details["drifting_by_signal"] == {"health": 1, "usage": 0}
+    [cta] = CTA.objects.filter(reason="cohort_drift")
+    assert cta.owner == staff["manager"] and cta.priority == "high"
+    assert cta.details["signal"] == "health"
+    assert cta.details["cohort"] == {"dimension": "industry", "value": "retail", "accounts": 6}
+    # Medians over n = 0..5: before 70 + 2.5 = 72.5, now 55 + 2.5 = 57.5.
+    assert (cta.details["median_health_before"], cta.details["median_health_now"]) == (
+        72.5, 57.5
+    )  # fmt: skip
+    assert cta.details["move_points"] == -15.0
+    assert (cta.details["baseline_mean_points"], cta.details["baseline_std_points"]) == (0, 0)
+    assert cta.title == (
+        "Cohort industry=retail: median health 72.5 → 57.5 (-15 points in a week; normal +0 ± "
+        "0), 6 accounts"
+    )
+    drivers = cta.details["drivers"]
+    assert len(drivers) == 5 and {d["change_points"] for d in drivers} == {-15.0}
+    assert cta.account == falling[0]  # equal falls: the lowest id carries the CTA
+    # Watching usage only, the same data raises nothing.
+    CTA.objects.all().delete()
+    monitor_config_update(
+        key="cohort_drift_monitor",
+        thresholds={"dimensions": ["industry"], "signals": ["usage"]},
+        actor=None,
+    )
+    assert monitor_run(key="cohort_drift_monitor", trigger="manual").findings == 0
