@@ -131,6 +131,7 @@ bench: install-dev services
 seed: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo --accounts 300 --seed 42 --reset
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py recompute_health --all --history-weeks 8 >/dev/null
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py fit_churn_calibration >/dev/null
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -89,6 +89,10 @@ if [ "$has_seed_demo" = 1 ]; then
     # before today so trends and explain_health_change have history to compare.
     echo "== health scores: today and 8 weeks back"
     "$PY" manage.py recompute_health --all --history-weeks 8 >/dev/null
+    # Calibrate churn probabilities on the demo's recorded renewal outcomes (and re-predict
+    # the latest snapshots under the fit), as an operator would once outcomes exist.
+    echo "== churn calibration: fitted on the demo's renewal outcomes"
+    "$PY" manage.py fit_churn_calibration >/dev/null
   else
     echo "== demo data: already loaded ($accounts accounts)"
   fi

@@ -124,7 +124,13 @@ def test_make_run_serves_every_feature_of_the_demo(tmp_path):
             snapshots, latest = db.execute(
                 "SELECT COUNT(*), SUM(is_latest) FROM health_healthscore"
             ).fetchone()
+            # The churn calibration was fitted on the demo's outcomes (12 accounts hold too
+            # few: stored as uncalibrated, with the reason).
+            fits = db.execute("SELECT status, outcomes, reason FROM health_churncalibration")
+            fits = fits.fetchall()
         assert accounts == 12 and (snapshots, latest) == (12 * 9, 12)
+        assert "== churn calibration: fitted" in output and len(fits) == 1
+        assert fits[0][0] == "calibrated" or fits[0][2], fits
         assert f"== sandbox providers: http://127.0.0.1:{sandbox_port}" in output
         assert _listening(sandbox_port)
 
