@@ -105,7 +105,7 @@ def prepare_database(base_url: str, accounts: int) -> dict:
     _manage(env, "migrate", "--noinput", "-v0")
     migrate_s = time.perf_counter() - started
     count = _sql(url, "SELECT count(*) FROM customers_account")[0][0]
-    scored = _sql(url, "SELECT count(*) FROM health_healthscore WHERE is_latest")[0][0]
+    scored = _sql(url, "SELECT count(*) FROM health_latesthealthscore")[0][0]
     info = {"database": DB_NAME, "accounts": accounts, "reused": True,
             "migrate_seconds": round(migrate_s, 1)}  # fmt: skip
     if count != accounts or scored < accounts * 0.9:

@@ -10,7 +10,7 @@ def _install_latest_triggers(sender: AppConfig, using: str = "default", **kwargs
     from health.services.latest_columns import health_latest_triggers_install
 
     connection = connections[using]
-    if "health_healthscore" in connection.introspection.table_names():
+    if "health_latesthealthscore" in connection.introspection.table_names():
         health_latest_triggers_install(connection)
 
 

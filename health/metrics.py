@@ -39,10 +39,10 @@ def recompute_chunk_count(*, seconds: float, scored: int, unknown: int) -> None:
 def collect_recompute_state() -> Iterable[Metric]:
     from django.db.models import Max
 
-    from health.models import HealthScore
+    from health.models import LatestHealthScore
 
-    # An index-only scan of the partial "latest" index (account_id INCLUDE as_of).
-    newest = HealthScore.objects.filter(is_latest=True).aggregate(m=Max("as_of"))["m"]
+    # The latest pointers carry their snapshot's as_of: one narrow row per account.
+    newest = LatestHealthScore.objects.aggregate(m=Max("as_of"))["m"]
     latest = GaugeMetricFamily(
         "cs_health_latest_as_of_timestamp_seconds",
         "Newest as_of among the accounts' latest health snapshots (0: none yet)",

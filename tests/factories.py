@@ -16,7 +16,7 @@ from factory.django import DjangoModelFactory
 from cs_platform.core import clock
 from cs_platform.core.models import Role, StaffProfile
 from customers.models import CTA, Account, Contact, Contract, Renewal
-from health.models import HealthScore, Scorecard, UsageDaily
+from health.models import HealthScore, LatestHealthScore, Scorecard, UsageDaily
 from health.scoring import default_scorecard_dict
 from integrations.models import SupportTicket
 
@@ -163,6 +163,7 @@ class ScorecardFactory(DjangoModelFactory):
 class HealthScoreFactory(DjangoModelFactory):
     class Meta:
         model = HealthScore
+        skip_postgeneration_save = True  # the hook writes the pointer, not the snapshot
 
     account = factory.SubFactory(AccountFactory)
     scorecard = factory.SubFactory(ScorecardFactory)
@@ -175,4 +176,11 @@ class HealthScoreFactory(DjangoModelFactory):
     confidence = "high"
     inputs = factory.LazyFunction(dict)
     result = factory.LazyFunction(dict)
-    is_latest = True
+
+    @factory.post_generation
+    def latest(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy's signature
+        """The new snapshot becomes its account's latest (``latest=False`` to leave it)."""
+        if create and extracted is not False:
+            LatestHealthScore.objects.update_or_create(
+                account_id=obj.account_id, defaults={"snapshot": obj, "as_of": obj.as_of}
+            )

@@ -184,7 +184,6 @@ def test_health_score_above_100_is_rejected(account):
             confidence="high",
             inputs={},
             result={},
-            is_latest=False,
         )
 
     rejected("health_score_0_100", lambda: snapshot("101", 1))

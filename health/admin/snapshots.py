@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
 
 from cs_platform.core import clock
 from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import band_badge, json_block
 from cs_platform.core.admin.filters import LEVELS, choices_filter
-from health.models import ChurnPrediction, HealthOverride, HealthScore, RiskIndicator, Scorecard
+from health.models import (
+    ChurnPrediction,
+    HealthOverride,
+    HealthScore,
+    LatestHealthScore,
+    RiskIndicator,
+    Scorecard,
+)
 from health.selectors.snapshots import snapshot_result
 from health.services.overrides import OVERRIDE_WRITES
 from health.services.scorecards import SCORECARD_WRITES
@@ -43,6 +51,21 @@ class ScorecardAdmin(CsModelAdmin):
         return json_block(obj.definition)
 
 
+class LatestFilter(admin.SimpleListFilter):
+    """Latest or not: whether the account's latest pointer names the snapshot."""
+
+    title = "latest"
+    parameter_name = "latest"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Yes"), ("no", "No"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(latest_of__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(HealthScore)
 class HealthScoreAdmin(CsModelAdmin):
     """Snapshots are evidence of what was known at `as_of`: nobody edits them."""
@@ -57,11 +80,11 @@ class HealthScoreAdmin(CsModelAdmin):
         "confidence",
         "as_of",
         "computed_at",
-        "is_latest",
+        "latest",
         "scorecard",
         "overridden",
     )
-    list_filter = ("band", "is_latest", choices_filter("confidence", LEVELS), "scorecard")
+    list_filter = ("band", LatestFilter, choices_filter("confidence", LEVELS), "scorecard")
     search_fields = ("account__name",)
     list_select_related = ("account", "scorecard")
     date_hierarchy = "as_of"
@@ -76,11 +99,19 @@ class HealthScoreAdmin(CsModelAdmin):
         "coverage",
         "confidence",
         "override",
-        "is_latest",
+        "latest",
         "inputs_pretty",
         "result_pretty",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        latest = LatestHealthScore.objects.filter(snapshot_id=OuterRef("pk"))
+        return super().get_queryset(request).annotate(is_latest=Exists(latest))
+
+    @admin.display(description="latest", boolean=True, ordering="is_latest")
+    def latest(self, obj):
+        return obj.is_latest
 
     @admin.display(description="band", ordering="band")
     def band_badge(self, obj):

@@ -6,6 +6,7 @@ from health.models.snapshots import (
     HealthBand,
     HealthOverride,
     HealthScore,
+    LatestHealthScore,
     RiskIndicator,
     Scorecard,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "HealthOverride",
     "HealthScore",
     "InsightStatus",
+    "LatestHealthScore",
     "MonitorConfig",
     "MonitorKey",
     "MonitorRun",

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from cs_platform.core.constraints import CoveringUniqueConstraint
 from cs_platform.core.contracts.vocabulary import HealthBand
 from cs_platform.core.fields import JSONDocumentField, StampField
 
@@ -82,7 +81,6 @@ class HealthScore(models.Model):
         related_name="+",
         db_index=False,
     )
-    is_latest = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["account_id", "-as_of"]
@@ -97,15 +95,6 @@ class HealthScore(models.Model):
             models.CheckConstraint(
                 condition=Q(coverage__gte=0) & Q(coverage__lte=1), name="health_coverage_0_1"
             ),
-            # INCLUDE as_of: the recompute's "clear the previous latest" UPDATE and its
-            # existence check find the one latest row per account here without reading the
-            # account's whole history (a year of daily snapshots is 365 rows).
-            CoveringUniqueConstraint(
-                fields=["account"],
-                include=["as_of"],
-                condition=Q(is_latest=True),
-                name="health_one_latest",
-            ),
             # Leads with (account, as_of): it also serves "newest snapshot at or before"
             # and the trend lookups, so no separate (account, -as_of) index is kept.
             models.UniqueConstraint(
@@ -113,7 +102,6 @@ class HealthScore(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["band"], condition=Q(is_latest=True), name="health_latest_band"),
             models.Index(
                 fields=["override"], condition=Q(override__isnull=False), name="health_overridden"
             ),
@@ -121,6 +109,33 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.score} ({self.band}) @ {self.as_of:%Y-%m-%d}"
+
+
+class LatestHealthScore(models.Model):
+    """Which snapshot is each account's latest: one narrow row per scored account.
+
+    A pointer instead of an ``is_latest`` flag on the snapshots: moving the flag meant
+    rewriting yesterday's whole snapshot row (~1.8 kB of JSON, five index entries) for
+    every account every day, as much write work as the new snapshot itself. Moving the
+    pointer rewrites 40 bytes. Written only by the recompute's writers
+    (health.services.scoring.writes*), which keep the newest ``as_of`` (a backfill of an
+    older date leaves it). Read it through health.selectors.snapshots.
+    """
+
+    account = models.OneToOneField(
+        "customers.Account",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="health_latest",
+    )
+    snapshot = models.OneToOneField(HealthScore, on_delete=models.CASCADE, related_name="latest_of")
+    as_of = models.DateTimeField(help_text="The snapshot's as_of (kept here to compare)")
+
+    class Meta:
+        verbose_name = "latest health score"
+
+    def __str__(self) -> str:
+        return f"{self.account_id} -> {self.snapshot_id}"
 
 
 class HealthOverride(models.Model):

@@ -13,7 +13,7 @@ from health.models import HealthScore, SurveyKind, SurveyResponse, UsageDaily
 def health_latest_for_account(account_id: int) -> HealthScore | None:
     return (
         HealthScore.objects.select_related("scorecard", "override")
-        .filter(account_id=account_id, is_latest=True)
+        .filter(latest_of__account_id=account_id)
         .first()
     )
 

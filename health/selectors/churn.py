@@ -59,8 +59,7 @@ def churn_ranked_page(
             account__in=accounts,
             model_version=MODEL_VERSION,
             probability__gte=RISK_FLOOR[min_risk_level],
-            account__health_scores__is_latest=True,
-            account__health_scores__as_of=F("as_of"),
+            account__health_latest__as_of=F("as_of"),
         )
         .annotate(renewal_date=renewal_date)
         .annotate(

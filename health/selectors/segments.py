@@ -182,7 +182,7 @@ def value_tiers_annotated(
 ) -> QuerySet[Account]:
     """The actor's accounts with `tier_index` (by ARR in the reporting currency; null when
     their currency has no rate) and latest health score/band."""
-    latest = HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True)
+    latest = HealthScore.objects.filter(latest_of__account_id=OuterRef("pk"))
     qs = account_list_for_actor(actor)
     if not include_churned:
         qs = qs.exclude(status=AccountStatus.CHURNED)

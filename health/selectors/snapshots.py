@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import OuterRef, Subquery
 
 from cs_platform.core.errors import NotFound
-from health.models import HealthScore
+from health.models import HealthScore, LatestHealthScore
 from health.scoring import SCORED, Trend, score_trend
 from health.scoring.stored import result_expand
 from health.selectors.scorecards import scorecard_of
@@ -42,8 +42,9 @@ def health_summaries(account_ids: list[int]) -> dict[int, HealthSummary]:
     """Latest health of each account in one query (accounts never scored are absent: use
     ``NO_SNAPSHOT``). Meant for a page of accounts, not a whole portfolio."""
     out: dict[int, HealthSummary] = {}
+    pointers = LatestHealthScore.objects.filter(account_id__in=account_ids)
     for s in HealthScore.objects.select_related("scorecard").filter(
-        account_id__in=account_ids, is_latest=True
+        pk__in=pointers.values("snapshot_id")
     ):
         result = snapshot_result(s)
         out[s.account_id] = HealthSummary(
@@ -58,15 +59,16 @@ def health_summaries(account_ids: list[int]) -> dict[int, HealthSummary]:
 def latest_health(field: str, *, account: str = "pk") -> Subquery:
     """`field` (``score``, ``band``, ``as_of`` …) of the latest snapshot of the account at
     `account` (an outer reference), as one correlated subquery: annotating a page of
-    accounts with it costs one SELECT, never a query per row."""
-    latest = HealthScore.objects.filter(account_id=OuterRef(account), is_latest=True)
+    accounts with it costs one SELECT, never a query per row. The account's
+    ``LatestHealthScore`` names the snapshot (a primary-key lookup each)."""
+    latest = HealthScore.objects.filter(latest_of__account_id=OuterRef(account))
     return Subquery(latest.values(field)[:1])
 
 
 def health_snapshot_latest(account_id: int) -> HealthScore | None:
     return (
         HealthScore.objects.select_related("scorecard", "override")
-        .filter(account_id=account_id, is_latest=True)
+        .filter(latest_of__account_id=account_id)
         .first()
     )
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from health.models import ChurnPrediction, HealthScore
+from health.models import ChurnPrediction, HealthScore, LatestHealthScore
 from health.scoring import MODEL_VERSION
 from health.selectors.churn_calibration import churn_calibration_in_force
 from health.services.scoring import health_recompute_accounts
@@ -44,16 +44,14 @@ def churn_predictions_refresh(
     """Make sure every account of ``accounts`` with data has a current prediction."""
     outcome = RefreshOutcome()
     unscored = list(
-        accounts.exclude(
-            Exists(HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True))
-        )
+        accounts.exclude(Exists(LatestHealthScore.objects.filter(account_id=OuterRef("pk"))))
         .order_by("pk")
         .values_list("pk", flat=True)[: SCORE_ON_DEMAND_LIMIT + 1]
     )
     if len(unscored) > SCORE_ON_DEMAND_LIMIT:
         outcome.accounts_not_scored = (
             accounts.exclude(
-                Exists(HealthScore.objects.filter(account_id=OuterRef("pk"), is_latest=True))
+                Exists(LatestHealthScore.objects.filter(account_id=OuterRef("pk")))
             ).count()
             - SCORE_ON_DEMAND_LIMIT
         )
@@ -76,7 +74,7 @@ def churn_predictions_refresh(
         else current.filter(calibration_id=calibration_id)
     )
     stale = (
-        HealthScore.objects.filter(account__in=accounts, is_latest=True)
+        HealthScore.objects.filter(latest_of__account__in=accounts)
         .exclude(Exists(current))
         .values_list("account_id", "as_of", "computed_score", "inputs")
     )

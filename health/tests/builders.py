@@ -12,6 +12,7 @@ from customers.models import Account, Renewal
 from health.models import (
     ChurnPrediction,
     HealthScore,
+    LatestHealthScore,
     Scorecard,
     Survey,
     SurveyResponse,
@@ -67,8 +68,7 @@ def create_health_score(
     """The account's latest health snapshot (an hour ago by default); the previous one is
     no longer the latest."""
     as_of = as_of or clock.now() - timedelta(hours=1)
-    HealthScore.objects.filter(account=account, is_latest=True).update(is_latest=False)
-    return HealthScore.objects.create(
+    snapshot = HealthScore.objects.create(
         account=account,
         scorecard=_test_scorecard(),
         as_of=as_of,
@@ -79,8 +79,11 @@ def create_health_score(
         confidence="high",
         inputs={},
         result={},
-        is_latest=True,
     )
+    LatestHealthScore.objects.update_or_create(
+        account=account, defaults={"snapshot": snapshot, "as_of": as_of}
+    )
+    return snapshot
 
 
 def create_churn_prediction(

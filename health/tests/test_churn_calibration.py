@@ -84,7 +84,7 @@ def test_a_fit_is_applied_by_both_paths_and_a_refit_re_predicts(actors, staff, m
     assert row_id == row.pk and scaling.slope == row.slope
     ids = [a.pk for a in accounts]
     health_recompute_accounts(account_ids=ids, as_of=clock.now())  # the compiled path
-    for snap in HealthScore.objects.filter(account_id__in=ids, is_latest=True):
+    for snap in HealthScore.objects.filter(latest_of__account_id__in=ids):
         stored = ChurnPrediction.objects.get(
             account_id=snap.account_id, as_of=snap.as_of, model_version=MODEL_VERSION
         )

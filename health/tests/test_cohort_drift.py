@@ -11,7 +11,7 @@ import pytest
 
 from cs_platform.core import clock
 from customers.models import CTA
-from health.models import HealthScore, Scorecard
+from health.models import HealthScore, LatestHealthScore, Scorecard
 from health.scoring.cohort_drift import cohort_drift, cohort_health_drift, week_changes
 from health.services.monitors import monitor_config_update, monitor_run
 from health.tests.builders import create_account, create_usage_days
@@ -126,15 +126,18 @@ def test_health_noise_and_newcomers_are_not_drift():
 
 def _weekly_scores(account, scores_newest_first, card):
     now = clock.now()
-    HealthScore.objects.bulk_create(
+    snapshots = HealthScore.objects.bulk_create(
         HealthScore(
             account=account, scorecard=card, as_of=now - timedelta(days=7 * k, hours=1),
             computed_at=now, score=Decimal(str(s)), computed_score=Decimal(str(s)),
             band="green", coverage=Decimal("1.000"), confidence="high", inputs={}, result={},
-            is_latest=k == 0,
         )
         for k, s in enumerate(scores_newest_first)
     )  # fmt: skip
+    if snapshots:
+        LatestHealthScore.objects.create(
+            account=account, snapshot=snapshots[0], as_of=snapshots[0].as_of
+        )
 
 
 @pytest.mark.django_db

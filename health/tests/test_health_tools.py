@@ -26,7 +26,7 @@ def test_calculate_health_score_persists_and_differs_per_account(actors, portfol
         "calculate_health_score", actors["csm1"], {"account_id": portfolio["declining"].pk}
     )
     snap = HealthScore.objects.get(pk=declining["snapshot_id"])
-    assert snap.is_latest and float(snap.score) == declining["score"]
+    assert snap.latest_of.account_id == snap.account_id and float(snap.score) == declining["score"]
     assert declining["band"] == snap.band and healthy["score"] > declining["score"]
     by_key = {m["key"]: m for m in declining["measures"]}
     assert by_key["usage_trend"]["input"] == -50.0

@@ -1,4 +1,4 @@
-"""Recompute on PostgreSQL: snapshots, is_latest, idempotency, overrides, query counts."""
+"""Recompute on PostgreSQL: snapshots, latest pointers, idempotency, overrides, query counts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from cs_platform.core import clock
 from cs_platform.core.actors import actor_for_user
 from customers.models import Account, Contract
-from health.models import ChurnPrediction, HealthScore, UsageDaily
+from health.models import ChurnPrediction, HealthScore, LatestHealthScore, UsageDaily
 from health.scoring import MODEL_VERSION
 from health.selectors.health_inputs import health_inputs_for_accounts
 from health.selectors.snapshots import snapshot_result
@@ -52,7 +52,7 @@ def usage_account(owner, name, users_for_day_back, *, days=120, seats=100):
 
 def snapshot(account, as_of=None):
     qs = HealthScore.objects.filter(account=account)
-    return qs.get(as_of=as_of) if as_of else qs.get(is_latest=True)
+    return qs.get(as_of=as_of) if as_of else qs.get(latest_of__isnull=False)
 
 
 def measure(snap, key):
@@ -139,8 +139,8 @@ def test_an_insufficient_data_score_recomputed_at_the_same_as_of_is_replaced(sta
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_scorings_of_one_account_both_succeed(staff):
-    """The second scoring waits for the first (it would otherwise fail on the one-latest
-    index once the first commits) and then stores the newest snapshot as the latest."""
+    """The second scoring waits for the first and then points the account's latest at
+    the newest snapshot."""
     account = Account.objects.create(name="Raced", owner=staff["csm1"], payment_status="current")
     scored, release, errors = threading.Event(), threading.Event(), []
 
@@ -165,7 +165,7 @@ def test_two_concurrent_scorings_of_one_account_both_succeed(staff):
     thread.join(10)
     timer.cancel()
     assert errors == []
-    latest = HealthScore.objects.filter(account=account, is_latest=True)
+    latest = HealthScore.objects.filter(latest_of__account=account)
     assert [s.as_of for s in latest] == [second_as_of]
     assert HealthScore.objects.filter(account=account).count() == 2
 
@@ -177,14 +177,16 @@ def test_exactly_one_latest_per_account_and_backfill_keeps_newest(portfolio):
         health_recompute_accounts(account_ids=ids, as_of=now - timedelta(days=days_back))
     health_recompute_accounts(account_ids=ids, as_of=now - timedelta(days=5))  # backfill
     for account_id in ids:
-        latest = HealthScore.objects.filter(account_id=account_id, is_latest=True)
+        latest = HealthScore.objects.filter(latest_of__account_id=account_id)
         assert latest.count() == 1
-        assert latest.get().as_of == now
+        assert latest.get().as_of == now == LatestHealthScore.objects.get(pk=account_id).as_of
     assert HealthScore.objects.count() == 12
 
 
 def test_query_count_does_not_grow_with_accounts(staff):
     accounts = [build_account(staff["csm1"], n, declining=n % 2 == 0, days=35) for n in range(50)]
+    # The audit chain's lock is taken once per transaction (the test's): take it first.
+    health_recompute_accounts(account_ids=[accounts[0].pk], as_of=clock.now() - timedelta(hours=1))
     counts = []
     for chunk in (accounts[:5], accounts[5:]):
         with CaptureQueriesContext(connection) as ctx:
@@ -250,7 +252,10 @@ def test_portable_path_matches_postgresql_path(portfolio, monkeypatch):
     health_recompute_accounts(account_ids=ids, as_of=as_of)
     monkeypatch.undo()
     assert {h.account_id: (h.score, h.result) for h in HealthScore.objects.all()} == fast
-    assert HealthScore.objects.filter(is_latest=True).count() == 3
+    assert LatestHealthScore.objects.count() == 3
+    assert {p.snapshot.as_of for p in LatestHealthScore.objects.select_related("snapshot")} == {
+        as_of
+    }
 
 
 def test_celery_fan_out_recomputes_every_account(portfolio, monkeypatch):
@@ -302,13 +307,13 @@ def test_recompute_health_history_weeks_backfills_weekly_snapshots(portfolio):
     declining = portfolio["declining"].pk
     moments = list(
         HealthScore.objects.filter(account_id=declining).order_by("as_of")
-        .values_list("as_of", "is_latest")
+        .values_list("as_of", "latest_of__account_id")
     )  # fmt: skip
     assert [m.isoformat() for m, _ in moments] == [
         "2026-02-09T06:00:00+00:00", "2026-02-16T06:00:00+00:00",
         "2026-02-23T06:00:00+00:00", as_of,
     ]  # fmt: skip
-    assert [latest for _, latest in moments] == [False, False, False, True]
+    assert [latest is not None for _, latest in moments] == [False, False, False, True]
     assert HealthScore.objects.count() == 4 * 3
     with pytest.raises(CommandError, match="history-weeks"):
         call_command("recompute_health", "--all", "--history-weeks", "-1")
@@ -339,9 +344,8 @@ def test_new_scorecard_version_at_same_as_of_takes_over_latest(portfolio):
                                   is_active=True)  # fmt: skip
     health_recompute_accounts(account_ids=ids, as_of=as_of)
     assert HealthScore.objects.filter(as_of=as_of).count() == 6
-    assert set(HealthScore.objects.filter(is_latest=True).values_list("scorecard", flat=True)) == {
-        v2.pk
-    }
+    latest = HealthScore.objects.filter(latest_of__isnull=False)
+    assert set(latest.values_list("scorecard", flat=True)) == {v2.pk}
 
 
 def test_predictions_already_there_are_replaced_and_the_rest_copied(portfolio):
@@ -378,7 +382,7 @@ def test_snapshot_documents_are_json_not_jsonb_and_read_back_whole(portfolio):
         types = {(t, c): d for t, c, d in cursor.fetchall()}
     assert set(types.values()) == {"json"} and len(types) == 3
     snap = HealthScore.objects.select_related("scorecard").get(
-        account=portfolio["healthy"], is_latest=True
+        latest_of__account=portfolio["healthy"]
     )
     assert snap.result["schema"] == "health.snapshot_result/1"
     assert snap.inputs["usage_trend_pct"]["as_of"]
@@ -394,11 +398,31 @@ def test_usage_index_covers_active_users_for_index_only_reads():
     assert "(account_id, date) INCLUDE (active_users)" in definition
 
 
-def test_latest_snapshot_index_keeps_its_covering_column_on_postgresql():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'health_one_latest'")
-        (definition,) = cursor.fetchone()
-    assert "(account_id) INCLUDE (as_of) WHERE is_latest" in definition
+def test_a_new_day_moves_the_pointer_and_leaves_older_snapshots_unwritten(portfolio):
+    """The daily run writes the new snapshots and moves 40-byte pointers: yesterday's
+    snapshot rows keep their physical version (no flag flipped on them), while the
+    account's latest columns follow the new snapshot."""
+    ids = sorted(a.pk for a in portfolio.values())
+    day1 = clock.now() - timedelta(days=1)
+    health_recompute_accounts(account_ids=ids, as_of=day1)
+
+    def versions() -> dict[int, tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, ctid::text, xmin::text FROM health_healthscore WHERE as_of = %s",
+                [day1],
+            )
+            return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+
+    before = versions()
+    assert len(before) == 3
+    day2 = clock.now()
+    health_recompute_accounts(account_ids=ids, as_of=day2)
+    assert versions() == before
+    for p in LatestHealthScore.objects.select_related("snapshot", "account"):
+        assert p.as_of == p.snapshot.as_of == day2
+        assert p.account.latest_health_band == p.snapshot.band
+        assert p.account.latest_health_score == p.snapshot.score
 
 
 @pytest.mark.django_db(transaction=True)

@@ -18,7 +18,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from cs_platform.core import clock
-from health.models import HealthScore
+from health.models import HealthScore, LatestHealthScore
 from health.scoring import explain_change
 from health.selectors.snapshots import snapshot_result
 
@@ -77,6 +77,7 @@ def health_drops_latest(
     cutoff = moment - timedelta(days=days)
     scope_sql, scope_params = accounts.order_by().values("pk").query.sql_with_params()
     table = HealthScore._meta.db_table
+    latest = LatestHealthScore._meta.db_table
     if connection.vendor == "postgresql":
         before = f"""
             SELECT DISTINCT ON (h.account_id) h.account_id, h.score
@@ -97,8 +98,9 @@ def health_drops_latest(
         """  # noqa: S608
     sql = f"""
         WITH before AS ({before})
-        SELECT l.id FROM {table} l JOIN before b ON b.account_id = l.account_id
-        WHERE l.is_latest AND l.score IS NOT NULL AND l.score < b.score
+        SELECT l.id FROM {latest} p JOIN {table} l ON l.id = p.snapshot_id
+        JOIN before b ON b.account_id = p.account_id
+        WHERE l.score IS NOT NULL AND l.score < b.score
         ORDER BY l.score - b.score, l.account_id
         LIMIT %s
     """  # noqa: S608 (the table name is the model's; every value is a parameter)

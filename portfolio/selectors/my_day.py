@@ -80,7 +80,7 @@ def turned_red(
     before it was not; with what moved the score between the two."""
     ids = list(
         HealthScore.objects.filter(
-            is_latest=True,
+            latest_of__isnull=False,
             band="red",
             as_of__gte=now - timedelta(days=TURNED_RED_DAYS),
             account_id__in=accounts.values("pk"),

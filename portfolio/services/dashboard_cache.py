@@ -36,7 +36,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from cs_platform.core.models import StaffProfile
 from customers.models import CTA, Account, Renewal
-from health.models import HealthScore, Scorecard, SurveyResponse
+from health.models import HealthScore, LatestHealthScore, Scorecard, SurveyResponse
 from integrations.models import Connection, SyncRun
 from portfolio.models import DashboardDataVersion, DashboardWritePending
 from portfolio.services.overview_cache import database_id
@@ -46,8 +46,8 @@ def _sources() -> list[str]:
     """Every table a dashboard section reads (exchange rates and renewals reach it through
     the account's maintained columns; renewals are listed anyway)."""
     models = (
-        Account, CTA, Renewal, HealthScore, Scorecard, SurveyResponse, Connection, SyncRun,
-        StaffProfile, get_user_model(),
+        Account, CTA, Renewal, HealthScore, LatestHealthScore, Scorecard, SurveyResponse,
+        Connection, SyncRun, StaffProfile, get_user_model(),
     )  # fmt: skip
     return [m._meta.db_table for m in models]
 

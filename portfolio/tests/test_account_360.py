@@ -48,7 +48,7 @@ def test_account_page_opens_on_the_360(client, csm1, portfolio):
     assert response.status_code == 200
     html = response.content.decode()
     page = response.context["page"]
-    latest = HealthScore.objects.get(account=declining, is_latest=True)
+    latest = HealthScore.objects.get(latest_of__account=declining)
     # Health: one decimal, band, trend chart with the scorecard's thresholds.
     assert f'id="health-score">{latest.score:.1f}<' in html
     assert 'id="health-band">yellow<' in html
@@ -113,7 +113,7 @@ def test_recalculate_health_through_the_tool(client, csm1, portfolio):
     account = portfolio["healthy"]
     response = client.post(act_url(account, "recalculate"), follow=True)
     assert response.status_code == 200
-    snapshot = HealthScore.objects.get(account=account, is_latest=True)
+    snapshot = HealthScore.objects.get(latest_of__account=account)
     assert f"Health recalculated: {snapshot.score:.1f}, {snapshot.band}." in notes(response)
     assert AuditEvent.objects.filter(channel="admin", action__contains="calculate_health").exists()
 

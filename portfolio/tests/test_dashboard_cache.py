@@ -92,7 +92,7 @@ def _arr_refreshed(portfolio, staff):
 
 
 def _turned_red(portfolio, staff):
-    HealthScore.objects.filter(account=portfolio["healthy"], is_latest=True).update(
+    HealthScore.objects.filter(latest_of__account=portfolio["healthy"]).update(
         band="red", score=Decimal("12")
     )
 

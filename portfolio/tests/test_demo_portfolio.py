@@ -44,7 +44,7 @@ def demo():
 
 def _latest_scores(kinds, *wanted) -> list[float]:
     ids = [n for n, kind in kinds.items() if kind in wanted]
-    rows = HealthScore.objects.filter(account_id__in=ids, is_latest=True)
+    rows = HealthScore.objects.filter(latest_of__account_id__in=ids)
     return [float(r.score) for r in rows if r.score is not None]
 
 

@@ -17,7 +17,7 @@ from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput
 from customers.models import Account, PortfolioRollup, Renewal
 from customers.services.money import exchange_rate_set
-from health.models import HealthScore
+from health.models import HealthScore, LatestHealthScore
 from health.tests.builders import _test_scorecard, create_health_score
 from tests.builders import call_tool
 
@@ -47,7 +47,7 @@ def _grow(n: int, owners: list, *, start: int = 0) -> list[Account]:
     )
     card = _test_scorecard()
     as_of = clock.now() - timedelta(hours=2)
-    HealthScore.objects.bulk_create(
+    snapshots = HealthScore.objects.bulk_create(
         [
             HealthScore(
                 account=a,
@@ -61,11 +61,14 @@ def _grow(n: int, owners: list, *, start: int = 0) -> list[Account]:
                 confidence="high",
                 inputs={},
                 result={},
-                is_latest=True,
             )
             for i, a in enumerate(accounts)
             if i % 5
         ],
+        batch_size=2000,
+    )
+    LatestHealthScore.objects.bulk_create(
+        [LatestHealthScore(account_id=s.account_id, snapshot=s, as_of=s.as_of) for s in snapshots],
         batch_size=2000,
     )
     Renewal.objects.bulk_create(
@@ -118,7 +121,7 @@ def _rollup() -> dict[tuple, tuple]:
 
 def _columns_agree_with_their_sources() -> None:
     for a in Account.objects.all():
-        latest = HealthScore.objects.filter(account=a, is_latest=True).first()
+        latest = HealthScore.objects.filter(latest_of__account=a).first()
         expected = (None, None, None) if latest is None else (
             latest.score, latest.band, latest.coverage
         )  # fmt: skip
@@ -149,7 +152,7 @@ def test_rollup_and_list_columns_follow_every_kind_of_write(staff, actors):
         actor=actors["manager"], base="EUR", rate=Decimal("1.1"), valid_from=clock.today()
     )
     accounts[30].delete()
-    HealthScore.objects.filter(account=accounts[31], is_latest=True).delete()
+    HealthScore.objects.filter(latest_of__account=accounts[31]).delete()
     assert _rollup() == _recount()
     _columns_agree_with_their_sources()
     second.refresh_from_db()

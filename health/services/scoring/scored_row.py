@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from health.scoring.compiled import FastResult
 
 SCORE_KEY = ("account_id", "scorecard_id", "as_of")
+LATEST_COLUMNS = ("account_id", "snapshot_id", "as_of")
 SCORE_COLUMNS = (
     *SCORE_KEY, "computed_at", "score", "computed_score", "band", "coverage", "confidence",
-    "inputs", "result", "override_id", "is_latest",
+    "inputs", "result", "override_id",
 )  # fmt: skip
 PREDICTION_KEY = ("account_id", "model_version", "as_of")
 PREDICTION_COLUMNS = (

@@ -1,10 +1,10 @@
 """Writing a chunk's snapshots and churn predictions: COPY on PostgreSQL (``writes_pg``),
 the ORM elsewhere (the embedded SQLite demo).
 
-Both clear ``is_latest`` on the chunk's snapshots that are not newer than the new
-``as_of`` (a backfill of an older date leaves the newer snapshot latest) and upsert on
-``(account, scorecard, as_of)`` / ``(account, model_version, as_of)``, so recomputing the
-same ``as_of`` replaces rows instead of adding them.
+Both upsert on ``(account, scorecard, as_of)`` / ``(account, model_version, as_of)``, so
+recomputing the same ``as_of`` replaces rows instead of adding them, and point each
+account's ``LatestHealthScore`` at its new snapshot unless the pointer already holds a
+newer ``as_of`` (a backfill of an older date leaves the newer snapshot latest).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 
 from cs_platform.core.upsert import upsert
-from health.models import ChurnPrediction, HealthScore
+from health.models import ChurnPrediction, HealthScore, LatestHealthScore
 from health.services.scoring.scored_row import (
+    LATEST_COLUMNS,
     PREDICTION_COLUMNS,
     PREDICTION_KEY,
     SCORE_COLUMNS,
@@ -51,16 +52,7 @@ def _write_orm(
     rows: list[ScoredRow], scorecard_id: int, as_of: datetime, now: datetime, model_version: str,
     calibration_id: int | None,
 ) -> int:  # fmt: skip
-    ids = [r.account_id for r in rows]
-    HealthScore.objects.filter(account_id__in=ids, is_latest=True, as_of__lte=as_of).update(
-        is_latest=False
-    )
-    newer = set(
-        HealthScore.objects.filter(account_id__in=ids, is_latest=True).values_list(
-            "account_id", flat=True
-        )
-    )
-    upsert(
+    written = upsert(
         HealthScore,
         SCORE_COLUMNS,
         [
@@ -68,13 +60,15 @@ def _write_orm(
                 r.account_id, scorecard_id, as_of, now, _dec(r.result.score, 1),
                 _dec(r.result.computed_score, 1), r.result.band, _dec(r.result.coverage, 3),
                 r.result.confidence, json.loads(r.inputs_json), json.loads(r.result.result_json),
-                r.result.override_id, r.account_id not in newer,
+                r.result.override_id,
             )
             for r in rows
         ],
         conflict=SCORE_KEY,
         update=[c for c in SCORE_COLUMNS if c not in SCORE_KEY],
+        returning=("account_id", "id"),
     )  # fmt: skip
+    latest_pointers_move(sorted(written), as_of)
     predictions = [
         ChurnPrediction(
             account_id=r.account_id,
@@ -92,6 +86,20 @@ def _write_orm(
         if r.probability is not None
     ]
     return predictions_upsert(predictions)
+
+
+def latest_pointers_move(snapshots: list[tuple[int, int]], as_of: datetime) -> None:
+    """Point each account of ``(account_id, snapshot_id)`` at that snapshot (taken at
+    ``as_of``) unless its pointer holds a newer one."""
+    upsert(
+        LatestHealthScore,
+        LATEST_COLUMNS,
+        [(account_id, snapshot_id, as_of) for account_id, snapshot_id in snapshots],
+        conflict=("account_id",),
+        # Not assignable through `update`: the condition keeps the newest as_of.
+        assignments="snapshot_id = EXCLUDED.snapshot_id, as_of = EXCLUDED.as_of"
+        " WHERE t.as_of <= EXCLUDED.as_of",
+    )
 
 
 def predictions_upsert(predictions: list[ChurnPrediction]) -> int:

@@ -1,11 +1,13 @@
 """The PostgreSQL writer (DESIGN.md 10: COPY loads 60–100k rows/s, bulk_update ~1k).
 
 Fresh snapshots (the daily case: nothing stored yet at this ``as_of``) are COPYed straight
-into ``health_healthscore`` after one UPDATE has cleared the previous ``is_latest``; fresh
-predictions likewise into ``health_churnprediction``. When some row of the chunk already
-exists at this ``as_of`` (a retried task; predictions the identify_churn_risk tool wrote),
-that table's rows go through a temporary staging table and ``INSERT … ON CONFLICT DO
-UPDATE``, which replaces them. One query finds out which case applies.
+into ``health_healthscore`` with ids drawn from its sequence beforehand, so the latest
+pointers (``health_latesthealthscore``) move in one upsert without reading anything back;
+the previous snapshots are not touched. Fresh predictions are COPYed likewise into
+``health_churnprediction``. When some row of the chunk already exists at this ``as_of`` (a
+retried task; predictions the identify_churn_risk tool wrote), that table's rows go through
+a temporary staging table and ``INSERT … ON CONFLICT DO UPDATE``, which replaces them. One
+query finds out which case applies.
 """
 
 from __future__ import annotations
@@ -39,12 +41,6 @@ CREATE TEMPORARY TABLE IF NOT EXISTS health_stage_predictions (
 TRUNCATE health_stage_scores, health_stage_predictions;
 """
 
-_FLIP_LATEST_SQL = """
-UPDATE health_healthscore h SET is_latest = false
-FROM health_stage_scores s
-WHERE h.account_id = s.account_id AND h.is_latest AND h.as_of <= %(as_of)s
-"""
-
 
 def _replacing(insert: str, model: type, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
     """`insert` and the upsert builder's ON CONFLICT clause: a staged row replaces the
@@ -52,20 +48,33 @@ def _replacing(insert: str, model: type, key: tuple[str, ...], columns: tuple[st
     return insert + on_conflict_clause(model, key, update=[c for c in columns if c not in key])
 
 
-_INSERT_SCORES_SQL = _replacing(
-    """
+_INSERT_SCORES_SQL = (
+    _replacing(
+        """
 INSERT INTO health_healthscore (account_id, scorecard_id, as_of, computed_at, score,
-    computed_score, band, coverage, confidence, inputs, result, override_id, is_latest)
+    computed_score, band, coverage, confidence, inputs, result, override_id)
 SELECT s.account_id, %(scorecard_id)s, %(as_of)s, %(now)s, s.score, s.computed_score, s.band,
-       s.coverage, s.confidence, s.inputs, s.result, s.override_id,
-       NOT EXISTS (SELECT 1 FROM health_healthscore h
-                   WHERE h.account_id = s.account_id AND h.is_latest)
+       s.coverage, s.confidence, s.inputs, s.result, s.override_id
 FROM health_stage_scores s
 """,
-    HealthScore,
-    SCORE_KEY,
-    SCORE_COLUMNS,
+        HealthScore,
+        SCORE_KEY,
+        SCORE_COLUMNS,
+    )
+    + " RETURNING account_id, id"
 )
+
+# The pointer keeps the newest as_of: a backfill of an older date leaves it where it is.
+# Rows in account order, so concurrent writers lock pointers in the same order.
+_POINT_LATEST_SQL = """
+INSERT INTO health_latesthealthscore AS l (account_id, snapshot_id, as_of)
+SELECT a, s, %(as_of)s
+FROM unnest(%(point_accounts)s::bigint[], %(point_snapshots)s::bigint[]) AS u (a, s)
+ORDER BY a
+ON CONFLICT (account_id) DO UPDATE SET snapshot_id = EXCLUDED.snapshot_id, as_of = EXCLUDED.as_of
+WHERE l.as_of <= EXCLUDED.as_of
+"""
+
 
 _INSERT_PREDICTIONS_SQL = _replacing(
     """
@@ -108,27 +117,34 @@ def _prediction_line(r: ScoredRow) -> str:
     )
 
 
+# A snapshot at this as_of can exist only for an account whose latest pointer is missing
+# or not older than as_of (the pointer holds the newest as_of written); in the daily run
+# no pointer is, so the snapshot index is not probed at all. The same round trip draws
+# the ids the COPY path gives its snapshots (unused when the staged path runs: a gap).
 _EXISTING_SQL = """
-SELECT account_id, 'same'
-FROM health_healthscore
-WHERE account_id = ANY(%(ids)s::bigint[]) AND as_of = %(as_of)s
-  AND scorecard_id = %(scorecard_id)s
-UNION ALL
-SELECT account_id, 'newer'
-FROM health_healthscore
-WHERE account_id = ANY(%(ids)s::bigint[]) AND is_latest AND as_of > %(as_of)s
+SELECT h.account_id, 'same'
+FROM health_healthscore h
+WHERE h.account_id IN (
+        SELECT i FROM unnest(%(ids)s::bigint[]) AS i
+        WHERE NOT EXISTS (SELECT 1 FROM health_latesthealthscore l
+                          WHERE l.account_id = i AND l.as_of < %(as_of)s))
+  AND h.as_of = %(as_of)s AND h.scorecard_id = %(scorecard_id)s
 UNION ALL
 SELECT account_id, 'prediction'
 FROM health_churnprediction
 WHERE account_id = ANY(%(ids)s::bigint[]) AND model_version = %(model_version)s
   AND as_of = %(as_of)s
+UNION ALL
+SELECT nextval(pg_get_serial_sequence('health_healthscore', 'id')), 'next_id'
+FROM generate_series(1, %(n)s)
 """
 
 # Concurrent scorings of one account (two agents asking calculate_health_score at once)
-# would both insert a latest row and the second would fail on the one-latest index. A small
-# chunk (the tool's, a handful of accounts) takes a transaction lock per account first, in
-# id order, so the second waits and then sees the first's row. The daily recompute's chunks
-# are disjoint and large (1,000 locks each would fill the lock table): they skip it.
+# would each decide between COPY and upsert on what it saw before the other committed, and
+# two at one as_of would collide on health_one_per_as_of. A small chunk (the tool's, a
+# handful of accounts) takes a transaction lock per account first, in id order, so the
+# second waits and then sees the first's rows. The daily recompute's chunks are disjoint
+# and large (1,000 locks each would fill the lock table): they skip it.
 _LOCK_NAMESPACE = 0x48534331  # "HSC1": health score chunk
 _LOCKED_CHUNK_MAX = 100
 _LOCK_ACCOUNTS_SQL = """
@@ -137,20 +153,14 @@ FROM (SELECT DISTINCT (id %% 2147483647)::int AS k
       FROM unnest(%(ids)s::bigint[]) AS id ORDER BY k) AS keys
 """
 
-_CLEAR_OLDER_LATEST_SQL = """
-UPDATE health_healthscore SET is_latest = false
-WHERE account_id = ANY(%(ids)s::bigint[]) AND is_latest AND as_of <= %(as_of)s
-"""
 
-
-def _direct_line(r: ScoredRow, head: str, newer: set[int]) -> str:
+def _direct_line(r: ScoredRow, snapshot_id: int, head: str) -> str:
     f = r.result
     override = "\\N" if f.override_id is None else str(int(f.override_id))
-    latest = "f" if r.account_id in newer else "t"
     return (
-        f"{r.account_id}\t{head}\t{_num(f.score)}\t{_num(f.computed_score)}\t{f.band}\t"
-        f"{f.coverage!r}\t{f.confidence}\t{_text(r.inputs_json)}\t{_text(f.result_json)}\t"
-        f"{override}\t{latest}\n"
+        f"{snapshot_id}\t{r.account_id}\t{head}\t{_num(f.score)}\t{_num(f.computed_score)}\t"
+        f"{f.band}\t{f.coverage!r}\t{f.confidence}\t{_text(r.inputs_json)}\t"
+        f"{_text(f.result_json)}\t{override}\n"
     )
 
 
@@ -170,13 +180,14 @@ def write_postgresql(
     ids = [r.account_id for r in rows]
     params = {
         "as_of": as_of, "now": now, "scorecard_id": scorecard_id, "ids": pg_bigint_array(ids),
-        "model_version": model_version, "calibration_id": calibration_id,
+        "model_version": model_version, "calibration_id": calibration_id, "n": len(rows),
     }  # fmt: skip
     with connection.cursor() as cursor:
         if len(ids) <= _LOCKED_CHUNK_MAX:
             cursor.execute(_LOCK_ACCOUNTS_SQL, {"ns": _LOCK_NAMESPACE, "ids": params["ids"]})
         cursor.execute(_EXISTING_SQL, params)
         existing = cursor.fetchall()
+        snapshot_ids = [value for value, kind in existing if kind == "next_id"]
         kinds = {kind for _, kind in existing}
         raw = cursor.cursor  # psycopg 3 cursor underneath Django's wrapper
         if "same" in kinds or "prediction" in kinds:
@@ -187,18 +198,25 @@ def write_postgresql(
                 " confidence, inputs, result, override_id) FROM STDIN"
             ) as copy:
                 copy.write("".join(_score_line(r) for r in rows))
-            cursor.execute(_FLIP_LATEST_SQL, params)
             cursor.execute(_INSERT_SCORES_SQL, params)
+            written = dict(cursor.fetchall())
         else:
-            newer = {account_id for account_id, kind in existing if kind == "newer"}
-            cursor.execute(_CLEAR_OLDER_LATEST_SQL, params)
+            written = {r.account_id: i for r, i in zip(rows, snapshot_ids, strict=True)}
             head = f"{scorecard_id}\t{as_of.isoformat()}\t{now.isoformat()}"
             with raw.copy(
-                "COPY health_healthscore (account_id, scorecard_id, as_of, computed_at, score,"
-                " computed_score, band, coverage, confidence, inputs, result, override_id,"
-                " is_latest) FROM STDIN"
+                "COPY health_healthscore (id, account_id, scorecard_id, as_of, computed_at,"
+                " score, computed_score, band, coverage, confidence, inputs, result,"
+                " override_id) FROM STDIN"
             ) as copy:
-                copy.write("".join(_direct_line(r, head, newer) for r in rows))
+                copy.write(
+                    "".join(
+                        _direct_line(r, i, head) for r, i in zip(rows, snapshot_ids, strict=True)
+                    )
+                )
+        accounts = sorted(written)
+        params["point_accounts"] = pg_bigint_array(accounts)
+        params["point_snapshots"] = pg_bigint_array(written[a] for a in accounts)
+        cursor.execute(_POINT_LATEST_SQL, params)
         if not predictions:
             return 0
         if "prediction" in kinds:
