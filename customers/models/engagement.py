@@ -80,7 +80,11 @@ CLOSED_CTA = Q(status__in=list(CTA_CLOSED_STATUSES))
 class CTA(models.Model):
     """A call-to-action: a task for the CSM, raised by a person or a monitor."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ctas")
+    # Empty only for work that belongs to no account: an overdue GDPR request whose
+    # address no contact has (owned by the DPO; see the constraint below).
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="ctas"
+    )
     reason = models.CharField(max_length=24, choices=CtaReason.choices)
     title = models.CharField(max_length=200)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
@@ -101,6 +105,15 @@ class CTA(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "reason"], condition=OPEN_CTA, name="cta_one_open_per_reason"
+            ),
+            models.UniqueConstraint(
+                fields=["reason"],
+                condition=OPEN_CTA & Q(account__isnull=True),
+                name="cta_one_open_unattached_per_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(account__isnull=False) | Q(reason="gdpr_request"),
+                name="cta_account_unless_gdpr_request",
             ),
             models.CheckConstraint(
                 condition=Q(escalation_level__lte=3), name="cta_escalation_level_0_3"

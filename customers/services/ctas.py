@@ -99,7 +99,7 @@ def _refresh(cta: CTA, *, title: str, priority: str, details: dict[str, Any]) ->
 
 def cta_raise(
     *,
-    account: Account,
+    account: Account | None,
     reason: str,
     title: str,
     priority: str,
@@ -108,7 +108,8 @@ def cta_raise(
     due_date: date | None,
     actor: Actor | None = None,
 ) -> CtaRaised:
-    """Open a CTA for `account` and `reason`, or refresh the one already open.
+    """Open a CTA for `account` and `reason`, or refresh the one already open. `account`
+    is None only for a GDPR request that belongs to no account (the model allows no other).
 
     A refresh replaces details and title with the fresh ones and raises (never lowers) the
     priority; status, owner and due date stay as the CSM left them.
@@ -130,7 +131,7 @@ def cta_raise(
                         source=source[:60],
                         details=details,
                         due_date=due_date,
-                        owner_id=account.owner_id,
+                        owner_id=account.owner_id if account is not None else None,
                     )
                 created = True
             except IntegrityError:

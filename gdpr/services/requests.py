@@ -94,16 +94,17 @@ def requests_complete(
 def requests_overdue_raise_ctas(*, now: datetime | None = None) -> dict[str, int]:
     """For requests still open past their due date, one CTA per account of the subject's
     contacts (reason `gdpr_request`, refreshed while any stays overdue), owned by the DPO
-    (`settings.GDPR_DPO_USERNAME`) when one is named. The CTA names the requests by id and
-    kind, never the address. A request whose address no contact has is counted in
-    `without_account` (the `cs_gdpr_requests_overdue` metric and its alert still show it)."""
+    (`settings.GDPR_DPO_USERNAME`) when one is named. Requests whose address no contact
+    has share one CTA of no account, owned by the DPO (it shows in their "My day"; without
+    a DPO it is in the CTA list only). The CTA names the requests by id and kind, never
+    the address. `without_account` counts those requests."""
     now = now or clock.now()
     overdue = list(
         DataSubjectRequest.objects.filter(status=RequestStatus.RECEIVED, due_at__lt=now).order_by(
             "due_at", "pk"
         )
     )
-    by_account: dict[int, list[DataSubjectRequest]] = {}
+    by_account: dict[int | None, list[DataSubjectRequest]] = {}
     without_account = 0
     for dsr in overdue:
         accounts = set(
@@ -113,15 +114,18 @@ def requests_overdue_raise_ctas(*, now: datetime | None = None) -> dict[str, int
         )
         if not accounts:
             without_account += 1
+            by_account.setdefault(None, []).append(dsr)
         for account_id in accounts:
             by_account.setdefault(account_id, []).append(dsr)
     dpo = None
     if settings.GDPR_DPO_USERNAME:
         dpo = get_user_model().objects.filter(username=settings.GDPR_DPO_USERNAME).first()
-    accounts = Contact._meta.get_field("account").related_model.objects.in_bulk(list(by_account))
-    for account_id, requests in sorted(by_account.items()):
+    accounts = Contact._meta.get_field("account").related_model.objects.in_bulk(
+        [a for a in by_account if a is not None]
+    )
+    for account_id, requests in sorted(by_account.items(), key=lambda item: item[0] or 0):
         raised = cta_raise(
-            account=accounts[account_id],
+            account=accounts[account_id] if account_id is not None else None,
             reason=CtaReason.GDPR_REQUEST,
             title=f"{len(requests)} GDPR request(s) overdue: answer with gdpr_export/gdpr_erase",
             priority="high",
@@ -129,7 +133,8 @@ def requests_overdue_raise_ctas(*, now: datetime | None = None) -> dict[str, int
             details={
                 "requests": [
                     {"id": r.pk, "kind": r.kind, "due_at": r.due_at.isoformat()} for r in requests
-                ]
+                ],
+                **({"no_contact": True} if account_id is None else {}),
             },
             due_date=now.date(),
         )

@@ -42,11 +42,14 @@ class MyDay:
 
 
 def my_ctas(actor: Actor, accounts: QuerySet[Account], *, today: date) -> list[CTA]:
-    """Open CTAs the user owns, and unowned ones on the book's accounts: overdue first,
-    then by due date (none last), then priority."""
+    """Open CTAs the user owns on the book's accounts or on none, and unowned ones on the
+    book's accounts: overdue first, then by due date (none last), then priority."""
     mine = Q(owner_id=actor.user_id) | Q(owner__isnull=True)
+    # A CTA of no account (an overdue GDPR request nobody's contact made) is its owner's.
+    unattached = Q(account__isnull=True, owner_id=actor.user_id)
     return list(
-        CTA.objects.filter(OPEN_CTA, mine, account_id__in=accounts.values("pk"))
+        CTA.objects.filter(OPEN_CTA)
+        .filter((mine & Q(account_id__in=accounts.values("pk"))) | unattached)
         .select_related("account")
         .annotate(
             _overdue=Case(
