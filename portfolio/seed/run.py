@@ -32,6 +32,7 @@ from customers.models import (
     TrainingModule,
     TrainingSession,
 )
+from gdpr.models import ConsentRecord, DataSubjectRequest
 from health.models import (
     Feature,
     FeatureAdoption,
@@ -63,6 +64,7 @@ from portfolio.seed.insights import insight_rows
 from portfolio.seed.loader import TableLoader, demo_tables_wipe
 from portfolio.seed.money import demo_rates_ensure
 from portfolio.seed.onboarding import onboarding_rows, training_completion_rows
+from portfolio.seed.privacy import consent_rows, request_cta_rows, request_rows
 from portfolio.seed.support import ticket_rows
 from portfolio.seed.support_desk import portal_settings_rows, support_desk_rows
 from portfolio.seed.tables import seeded_models, seeded_tables_with_rows
@@ -120,7 +122,11 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     _load_training(ctx, loader, completions)
     loader.load(Activity, activity_rows(ctx))
     loader.load(LifecycleStageChange, stage_change_rows(ctx))
-    loader.load(CTA, cta_rows(ctx))
+    ctas = list(cta_rows(ctx))
+    requests = request_rows(ctx)
+    loader.load(CTA, ctas + request_cta_rows(ctx, requests, first_id=len(ctas) + 1))
+    loader.load(DataSubjectRequest, requests)
+    loader.load(ConsentRecord, consent_rows(ctx))
     loader.load(CommunicationRule, communication_rule_rows(ctx))
     programs = program_rows(ctx)
     loader.load(Program, programs.programs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from customers.models import Account, OnboardingTemplate, Program, TrainingModule
+from gdpr.models import DataSubjectRequest
 from health.models import Feature, ProductInsight, Survey
 from integrations.models import (
     CommunicationRule,
@@ -32,6 +33,7 @@ def seeded_models() -> list[type[models.Model]]:
             OnboardingTemplate,
             Program,
             NewsletterEdition,
+            DataSubjectRequest,  # no account to hang on: the demo's requests are a root
         ]
     )
 
