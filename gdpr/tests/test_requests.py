@@ -54,7 +54,11 @@ def test_an_overdue_request_no_contact_matches_raises_a_cta_for_the_dpo(
     settings, staff, travel, client
 ):
     """No account to hang it on: one CTA of no account, owned by the DPO, in their My day."""
-    from portfolio.tests.histories import sign_in
+
+    def sign_in(client, user) -> None:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        client.force_login(user)
 
     settings.GDPR_DPO_USERNAME = "manager"
     first = request_receive(actor=None, kind="export", email="nobody@else.test")
