@@ -7,11 +7,15 @@ from django.db.models.signals import post_migrate
 
 def _install_latest_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     # After every migrate, like the customers app's list triggers (SQLite rebuilds drop them).
+    from health.services.churn_columns import churn_columns_triggers_install
     from health.services.latest_columns import health_latest_triggers_install
 
     connection = connections[using]
-    if "health_latesthealthscore" in connection.introspection.table_names():
+    tables = connection.introspection.table_names()
+    if "health_latesthealthscore" in tables:
         health_latest_triggers_install(connection)
+    if "health_churnprediction" in tables and "health_latesthealthscore" in tables:
+        churn_columns_triggers_install(connection)
 
 
 class HealthConfig(AppConfig):

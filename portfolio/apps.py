@@ -8,6 +8,7 @@ from django.db.models.signals import post_migrate
 def _install_version_triggers(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     # After every migrate, like the list triggers: idempotent, survives table rebuilds.
     from portfolio.services.dashboard_cache import dashboard_version_triggers_install
+    from portfolio.services.health_week_change import health_week_change_triggers_install
     from portfolio.services.overview_cache import overview_version_triggers_install
 
     connection = connections[using]
@@ -16,6 +17,8 @@ def _install_version_triggers(sender: AppConfig, using: str = "default", **kwarg
         overview_version_triggers_install(connection)
     if "portfolio_dashboardwritepending" in tables:
         dashboard_version_triggers_install(connection)
+    if "portfolio_healthweekchange" in tables:
+        health_week_change_triggers_install(connection)
 
 
 class PortfolioConfig(AppConfig):

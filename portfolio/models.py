@@ -37,3 +37,27 @@ class DashboardWritePending(models.Model):
 
     def __str__(self) -> str:
         return str(self.txid)
+
+
+class HealthWeekChange(models.Model):
+    """Each account's latest health score against its newest score at least a week before
+    it (and at most five weeks before that): the dashboard's "health fell most this week"
+    read in score order from an index instead of recomputed over every snapshot. Kept by
+    triggers on the snapshots table (portfolio.services.health_week_change); a row whose
+    `as_of` is no longer the latest snapshot's is ignored by the reader."""
+
+    account_id = models.BigIntegerField(primary_key=True)
+    as_of = models.DateTimeField()  # the latest snapshot's, when the row was computed
+    delta = models.DecimalField(max_digits=5, decimal_places=1, null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["delta", "account_id"],
+                name="portfolio_week_fall",
+                condition=models.Q(delta__lt=0),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.delta}"

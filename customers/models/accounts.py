@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from cs_platform.core.fields import StampField
 from customers.models.choices import (
@@ -15,6 +16,12 @@ from customers.models.choices import (
 )
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# Churn probability x ARR (unknown ARR: 0), as identify_churn_risk ranks within an urgency
+# step; an index on this very expression serves that order.
+CHURN_ARR_AT_RISK = models.ExpressionWrapper(
+    models.F("churn_probability") * Coalesce(models.F("arr_reporting"), models.Value(0)),
+    output_field=models.DecimalField(max_digits=20, decimal_places=6),
+)
 
 
 class Account(models.Model):
@@ -59,6 +66,14 @@ class Account(models.Model):
         max_digits=4, decimal_places=3, null=True, blank=True, editable=False
     )
     next_open_renewal_date = models.DateField(null=True, blank=True, editable=False)
+    # The current churn model's probability for the latest snapshot and that snapshot's
+    # as_of, kept by triggers on the predictions (health.services.churn_columns): with an
+    # index on CHURN_ARR_AT_RISK, identify_churn_risk reads the riskiest money in order
+    # instead of ranking every prediction. Null: no current prediction.
+    churn_probability = models.DecimalField(
+        max_digits=5, decimal_places=4, null=True, blank=True, editable=False
+    )
+    churn_as_of = models.DateTimeField(null=True, blank=True, editable=False)
     seats_licensed = models.PositiveIntegerField(default=0)
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNKNOWN
@@ -97,6 +112,25 @@ class Account(models.Model):
             models.Index(fields=["next_open_renewal_date", "id"], name="account_sort_renewal"),
             models.Index(
                 fields=["owner", "next_open_renewal_date", "id"], name="account_book_sort_renewal"
+            ),
+            # identify_churn_risk: the largest probability x ARR first, per urgency step.
+            models.Index(CHURN_ARR_AT_RISK.desc(), models.F("id"), name="account_churn_rank"),
+            models.Index(
+                fields=["status", "owner"],
+                name="account_no_churn",
+                condition=Q(churn_probability__isnull=True),
+            ),
+            models.Index(
+                fields=["status", "owner", "id"],
+                name="account_never_scored",
+                condition=Q(latest_health_band__isnull=True),
+            ),
+            # The dashboard's red-then-yellow renewals, soonest first: read in index order
+            # and stopped after a page instead of sorting every at-risk account.
+            models.Index(
+                fields=["latest_health_band", "next_open_renewal_date", "id"],
+                name="account_risk_renewal",
+                condition=Q(latest_health_band__in=["red", "yellow"]),
             ),
         ]
 

@@ -6,21 +6,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
-    Case,
     DecimalField,
     Exists,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 
-from customers.selectors.renewals import next_renewal
-from health.models import ChurnPrediction
+from customers.models.accounts import CHURN_ARR_AT_RISK
+from health.models import ChurnPrediction, LatestHealthScore
 from health.scoring import MODEL_VERSION
 from health.scoring.urgency import FAR_URGENCY, URGENCY_STEPS
 
@@ -36,6 +32,22 @@ def churn_prediction_at(account_id: int, as_of: datetime) -> ChurnPrediction | N
     ).first()
 
 
+def _urgency_steps(today: date) -> list[tuple[Decimal, Q]]:
+    """(urgency, accounts whose next open renewal gives it), in URGENCY_STEPS order."""
+    steps: list[tuple[Decimal, Q]] = []
+    low = None
+    for bound, urgency in URGENCY_STEPS:
+        high = today + timedelta(days=bound)
+        within = Q(next_open_renewal_date__lte=high)
+        if low is not None:
+            within &= Q(next_open_renewal_date__gt=low)
+        steps.append((Decimal(str(urgency)), within))
+        low = high
+    far = Q(next_open_renewal_date__gt=low) | Q(next_open_renewal_date__isnull=True)
+    steps.append((Decimal(str(FAR_URGENCY)), far))
+    return steps
+
+
 def churn_ranked_page(
     accounts: QuerySet,
     *,
@@ -47,50 +59,66 @@ def churn_ranked_page(
     """The current prediction of each account's latest snapshot, ranked by churn
     probability x ARR (reporting currency, unknown = 0) x renewal urgency (see
     ``health.scoring.urgency``), highest first; keyset-paginated on (priority desc,
-    account id); one query. Each row carries ``renewal_date``, ``urgency`` and
-    ``priority`` so the parts stay visible."""
-    renewal_date = next_renewal("renewal_date", account="account_id")
-    steps = [
-        When(renewal_date__lte=today + timedelta(days=bound), then=Value(Decimal(str(u))))
-        for bound, u in URGENCY_STEPS
-    ]
-    qs = (
-        ChurnPrediction.objects.filter(
-            account__in=accounts,
-            model_version=MODEL_VERSION,
-            probability__gte=RISK_FLOOR[min_risk_level],
-            account__health_latest__as_of=F("as_of"),
-        )
-        .annotate(renewal_date=renewal_date)
-        .annotate(
-            urgency=Case(
-                When(renewal_date__isnull=True, then=Value(Decimal(str(FAR_URGENCY)))),
-                *steps,
-                default=Value(Decimal(str(FAR_URGENCY))),
-                output_field=DecimalField(max_digits=3, decimal_places=2),
-            )
-        )
-        .annotate(
-            priority=ExpressionWrapper(
-                F("probability")
-                * Coalesce(F("account__arr_reporting"), Value(Decimal("0")))
-                * F("urgency"),
+    account id). Each row carries ``renewal_date``, ``urgency`` and ``priority`` so the
+    parts stay visible.
+
+    Urgency is a step of the renewal date, so within one step the order is that of
+    probability x ARR, which an index on the account holds (``CHURN_ARR_AT_RISK`` over the
+    prediction copied onto it): one query per step reads its first page in index
+    order and stops, then one reads the page's predictions -- five queries however many
+    accounts there are, instead of ranking every prediction (1.4 s at 100,000)."""
+    latest = LatestHealthScore.objects.filter(
+        account_id=OuterRef("pk"), as_of=OuterRef("churn_as_of")
+    )
+    current = accounts.filter(
+        churn_probability__gte=RISK_FLOOR[min_risk_level], churn_as_of__isnull=False
+    ).filter(Exists(latest))
+    candidates: list[tuple[Decimal, int, Decimal, datetime, date | None]] = []
+    for urgency, within in _urgency_steps(today):
+        step = current.filter(within).annotate(
+            _at_risk=CHURN_ARR_AT_RISK,
+            _priority=ExpressionWrapper(
+                CHURN_ARR_AT_RISK * Value(urgency),
                 output_field=DecimalField(max_digits=24, decimal_places=8),
-            )
+            ),
         )
-    )
-    if after is not None:
-        priority, account_id = after
-        qs = qs.filter(Q(priority__lt=priority) | Q(priority=priority, account_id__gt=account_id))
-    page = list(
-        qs.select_related("account", "calibration").order_by("-priority", "account_id")[: limit + 1]
-    )
-    return page[:limit], len(page) > limit
+        if after is not None:
+            priority, account_id = after
+            # A bound on the indexed column itself (rounded up), then the exact keyset.
+            ceiling = priority / urgency + Decimal("0.000001")
+            step = step.filter(_at_risk__lte=ceiling).filter(
+                Q(_priority__lt=priority) | Q(_priority=priority, pk__gt=account_id)
+            )
+        rows = step.order_by(CHURN_ARR_AT_RISK.desc(), "pk").values_list(
+            "_priority", "pk", "churn_as_of", "next_open_renewal_date"
+        )[: limit + 1]
+        candidates += [(p, pk, urgency, as_of, renews) for p, pk, as_of, renews in rows]
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    page = candidates[: limit + 1]
+    if not page:
+        return [], False
+    wanted = Q()
+    for _, pk, _, as_of, _ in page:
+        wanted |= Q(account_id=pk, as_of=as_of)
+    found = {
+        p.account_id: p
+        for p in ChurnPrediction.objects.filter(wanted, model_version=MODEL_VERSION)
+        .select_related("account", "calibration")
+        .order_by()
+    }
+    out = []
+    for priority, pk, urgency, _, renews in page:
+        prediction = found.get(pk)
+        if prediction is None:  # replaced since the first read; the next call has it
+            continue
+        prediction.priority = priority
+        prediction.urgency = urgency
+        prediction.renewal_date = renews
+        out.append(prediction)
+    return out[:limit], len(page) > limit
 
 
 def accounts_without_prediction_count(accounts: QuerySet) -> int:
-    return accounts.exclude(
-        Exists(
-            ChurnPrediction.objects.filter(account_id=OuterRef("pk"), model_version=MODEL_VERSION)
-        )
-    ).count()
+    """Accounts whose latest snapshot has no prediction of the current model (the
+    account's copy is empty; a partial index holds those)."""
+    return accounts.filter(churn_probability__isnull=True).count()

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from health.models import ChurnPrediction, HealthScore, LatestHealthScore
+from health.models import ChurnPrediction, HealthScore
 from health.scoring import MODEL_VERSION
 from health.selectors.churn_calibration import churn_calibration_in_force
 from health.services.scoring import health_recompute_accounts
@@ -43,18 +43,14 @@ def churn_predictions_refresh(
 ) -> RefreshOutcome:
     """Make sure every account of ``accounts`` with data has a current prediction."""
     outcome = RefreshOutcome()
+    # Never scored: no latest snapshot, so no copy of its band on the account (a column
+    # kept by triggers, health.services.latest_columns; a partial index holds them).
+    never_scored = accounts.filter(latest_health_band__isnull=True)
     unscored = list(
-        accounts.exclude(Exists(LatestHealthScore.objects.filter(account_id=OuterRef("pk"))))
-        .order_by("pk")
-        .values_list("pk", flat=True)[: SCORE_ON_DEMAND_LIMIT + 1]
+        never_scored.order_by("pk").values_list("pk", flat=True)[: SCORE_ON_DEMAND_LIMIT + 1]
     )
     if len(unscored) > SCORE_ON_DEMAND_LIMIT:
-        outcome.accounts_not_scored = (
-            accounts.exclude(
-                Exists(LatestHealthScore.objects.filter(account_id=OuterRef("pk")))
-            ).count()
-            - SCORE_ON_DEMAND_LIMIT
-        )
+        outcome.accounts_not_scored = never_scored.count() - SCORE_ON_DEMAND_LIMIT
         unscored = unscored[:SCORE_ON_DEMAND_LIMIT]
     if unscored:
         summary = health_recompute_accounts(

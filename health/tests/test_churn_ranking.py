@@ -82,3 +82,69 @@ def test_reason_lines_agree_with_effects(actors, portfolio):
     assert factors and all(f["why"].startswith(words[f["effect"]]) for f in factors)
     assert all(f["log_odds"] > 0 for f in factors if f["effect"] == "raises_risk")
     assert not any("Negative" in f["why"] or "Positive" in f["why"] for f in factors)
+
+
+def _ranked_by_hand(owner) -> list[int]:
+    """Every active account of the book with a current prediction of its latest snapshot,
+    ranked by probability x ARR x urgency, then id: computed row by row."""
+    from health.models import ChurnPrediction, LatestHealthScore
+    from health.scoring import MODEL_VERSION
+
+    today = clock.today()
+    ranked = []
+    for account in Account.objects.filter(owner=owner, status="active"):
+        latest = LatestHealthScore.objects.filter(account=account).first()
+        prediction = (
+            latest
+            and ChurnPrediction.objects.filter(
+                account=account, as_of=latest.as_of, model_version=MODEL_VERSION
+            ).first()
+        )
+        if not prediction:
+            continue
+        renewal = (
+            Renewal.objects.filter(account=account).exclude(stage="closed").order_by("renewal_date")
+        ).first()
+        days = None if renewal is None else (renewal.renewal_date - today).days
+        exact = prediction.probability * (account.arr_reporting or 0)
+        ranked.append((-exact * Decimal(str(renewal_urgency(days))), account.pk))
+    return [pk for _, pk in sorted(ranked)]
+
+
+def test_pages_follow_the_full_ranking_in_queries_that_do_not_grow(actors, staff, portfolio):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    today = clock.today()
+
+    def book(numbers: range) -> None:
+        for n in numbers:
+            account = build_account(staff["csm1"], n, declining=n % 2 == 0)
+            Renewal.objects.filter(account=account).update(
+                renewal_date=today + timedelta(days=(-3, 12, 45, 120, 400)[n % 5])
+            )
+            Account.objects.filter(pk=account.pk).update(arr_reporting=Decimal(1000 * n))
+
+    def pages(limit: int) -> tuple[list[int], int]:
+        ids, cursor, most = [], None, 0
+        while True:
+            payload = {"min_risk_level": "low", "limit": limit}
+            if cursor:
+                payload["cursor"] = cursor
+            with CaptureQueriesContext(connection) as ctx:
+                out = invoke_tool("identify_churn_risk", actors["csm1"], payload)
+            most = max(most, len(ctx.captured_queries))
+            ids += [r["account_id"] for r in out["accounts"]]
+            cursor = out["page"]["next_cursor"]
+            if not cursor:
+                return ids, most
+
+    book(range(10, 16))
+    invoke_tool("identify_churn_risk", actors["csm1"], {"min_risk_level": "low"})  # scores
+    small_ids, small = pages(3)
+    assert small_ids == _ranked_by_hand(staff["csm1"]) and len(small_ids) == 8
+    book(range(16, 30))
+    invoke_tool("identify_churn_risk", actors["csm1"], {"min_risk_level": "low"})
+    large_ids, large = pages(3)
+    assert large_ids == _ranked_by_hand(staff["csm1"]) and len(large_ids) == 22
+    assert large == small <= 18

@@ -142,8 +142,12 @@ def health_by_band(accounts: QuerySet[Account]) -> list[BandRow]:
 def renewal_windows(accounts: QuerySet[Account], *, today: date) -> list[dict[str, Any]]:
     """Accounts whose next open renewal falls within 30/60/90 days (overdue ones too:
     they need care first), their ARR and the ARR of those red or yellow (one query)."""
-    annotated = accounts.order_by().annotate(
-        _renews=F("next_open_renewal_date"), _band=F("latest_health_band")
+    # Only accounts within the widest window are read (on the renewal date's index), not
+    # the whole book: every window counts a subset of them.
+    annotated = (
+        accounts.order_by()
+        .annotate(_renews=F("next_open_renewal_date"), _band=F("latest_health_band"))
+        .filter(_renews__lte=today + timedelta(days=max(RENEWAL_WINDOWS)))
     )
     risky = Q(_band__in=AT_RISK_BANDS)
     aggregates: dict[str, Any] = {}

@@ -21,8 +21,7 @@ from cs_platform.core import clock
 from health.models import HealthScore, LatestHealthScore
 from health.scoring import explain_change
 from health.selectors.snapshots import snapshot_result
-
-LOOKBACK_DAYS = 35  # how far before the cutoff an older score still counts
+from portfolio.services.health_week_change import LOOKBACK_DAYS, WEEK_DAYS
 
 
 @dataclass(frozen=True)
@@ -67,44 +66,69 @@ def health_drops_latest(
     accounts: QuerySet, *, days: int, limit: int, now: datetime | None = None
 ) -> list[int]:
     """Ids of the latest snapshots of `accounts` whose score fell most against each
-    account's newest snapshot taken on or before `days` ago (and within five weeks before
-    that): largest fall first; rises and unscored accounts left out.
+    account's newest snapshot at least `days` older (and within five weeks before that),
+    taken in the last `days`: largest fall first; rises and unscored accounts left out.
 
-    One statement: the older scores come from one DISTINCT ON pass over that window,
-    joined to the latest snapshots, instead of a lookup per account (at 100,000 accounts
-    the per-account lookups alone took seconds)."""
+    On PostgreSQL the falls of a week are maintained per account
+    (portfolio.services.health_week_change) and read in order from a partial index: the
+    query stops after `limit` rows whatever the number of accounts. Other windows, and
+    SQLite (make run), compare in one statement per request."""
     moment = now or clock.now()
     cutoff = moment - timedelta(days=days)
     scope_sql, scope_params = accounts.order_by().values("pk").query.sql_with_params()
+    latest = LatestHealthScore._meta.db_table
+    if connection.vendor == "postgresql" and days == WEEK_DAYS:
+        sql = f"""
+            SELECT p.snapshot_id FROM portfolio_healthweekchange c
+            JOIN {latest} p ON p.account_id = c.account_id AND p.as_of = c.as_of
+            WHERE c.delta < 0 AND c.as_of > %s AND c.account_id IN ({scope_sql})
+            ORDER BY c.delta, c.account_id
+            LIMIT %s
+        """  # noqa: S608 (table names are the models'; every value is a parameter)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [cutoff, *scope_params, limit])
+            return [row[0] for row in cursor.fetchall()]
+    return _drops_compared(scope_sql, scope_params, moment=moment, days=days, limit=limit)
+
+
+def _drops_compared(
+    scope_sql: str, scope_params: tuple, *, moment: datetime, days: int, limit: int
+) -> list[int]:
+    """The same list computed from the snapshots: each account's latest against its newest
+    snapshot at least `days` older, in one statement (no lookup per account)."""
     table = HealthScore._meta.db_table
     latest = LatestHealthScore._meta.db_table
     if connection.vendor == "postgresql":
         before = f"""
-            SELECT DISTINCT ON (h.account_id) h.account_id, h.score
-            FROM {table} h
-            WHERE h.account_id IN ({scope_sql}) AND h.as_of <= %s AND h.as_of > %s
+            SELECT DISTINCT ON (p.account_id) p.account_id, h.score
+            FROM {latest} p JOIN {table} h ON h.account_id = p.account_id
+            WHERE p.account_id IN ({scope_sql})
+              AND h.as_of <= p.as_of - %s AND h.as_of > p.as_of - %s
               AND h.score IS NOT NULL
-            ORDER BY h.account_id, h.as_of DESC, h.id DESC
+            ORDER BY p.account_id, h.as_of DESC, h.id DESC
         """  # noqa: S608
+        span = [timedelta(days=days), timedelta(days=days + LOOKBACK_DAYS)]
     else:  # SQLite (make run) has no DISTINCT ON: the same row by a window function
         before = f"""
             SELECT account_id, score FROM (
-                SELECT h.account_id, h.score, ROW_NUMBER() OVER (
-                    PARTITION BY h.account_id ORDER BY h.as_of DESC, h.id DESC) AS n
-                FROM {table} h
-                WHERE h.account_id IN ({scope_sql}) AND h.as_of <= %s AND h.as_of > %s
+                SELECT p.account_id, h.score, ROW_NUMBER() OVER (
+                    PARTITION BY p.account_id ORDER BY h.as_of DESC, h.id DESC) AS n
+                FROM {latest} p JOIN {table} h ON h.account_id = p.account_id
+                WHERE p.account_id IN ({scope_sql})
+                  AND h.as_of <= datetime(p.as_of, %s) AND h.as_of > datetime(p.as_of, %s)
                   AND h.score IS NOT NULL
             ) ranked WHERE n = 1
         """  # noqa: S608
+        span = [f"-{days} days", f"-{days + LOOKBACK_DAYS} days"]
     sql = f"""
         WITH before AS ({before})
         SELECT l.id FROM {latest} p JOIN {table} l ON l.id = p.snapshot_id
         JOIN before b ON b.account_id = p.account_id
-        WHERE l.score IS NOT NULL AND l.score < b.score
+        WHERE l.score IS NOT NULL AND l.score < b.score AND p.as_of > %s
         ORDER BY l.score - b.score, l.account_id
         LIMIT %s
-    """  # noqa: S608 (the table name is the model's; every value is a parameter)
-    params = [*scope_params, cutoff, cutoff - timedelta(days=LOOKBACK_DAYS), limit]
+    """  # noqa: S608 (the table names are the models'; every value is a parameter)
+    params = [*scope_params, *span, moment - timedelta(days=days), limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

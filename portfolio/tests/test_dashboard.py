@@ -152,3 +152,36 @@ def test_a_csm_may_not_trigger_a_sync_and_is_told_why(client, staff, zendesk_con
     assert response.status_code == 200
     assert not SyncRun.objects.exists()
     assert "Only CS managers may trigger provider syncs" in response.content.decode()
+
+
+def test_maintained_weekly_falls_equal_the_falls_compared_from_snapshots(staff, portfolio):
+    """The week's falls read from `HealthWeekChange` (kept by triggers) are the ones the
+    snapshots give, after a recompute, a back-filled older snapshot and a direct edit."""
+    from customers.models import Account
+    from health.models import HealthScore
+    from portfolio.selectors.health_changes import _drops_compared, health_drops_latest
+
+    def both() -> tuple[list[int], list[int]]:
+        accounts = Account.objects.all()
+        sql, params = accounts.order_by().values("pk").query.sql_with_params()
+        compared = _drops_compared(sql, params, moment=clock.now(), days=7, limit=10)
+        return health_drops_latest(accounts, days=7, limit=10), compared
+
+    more = [build_account(staff["csm2"], n, declining=n % 2 == 0) for n in range(10, 14)]
+    score_history(*portfolio.values(), *more)
+    maintained, compared = both()
+    assert maintained == compared and len(maintained) >= 2
+    # A snapshot back-filled 8 days ago with a low score turns a fall into a rise.
+    fallen = HealthScore.objects.get(pk=maintained[0])
+    HealthScore.objects.create(
+        account_id=fallen.account_id, scorecard=fallen.scorecard, score=1, band="red",
+        coverage=fallen.coverage, confidence=fallen.confidence,
+        as_of=fallen.as_of - timedelta(days=8), computed_at=clock.now(),
+        inputs={}, result={},
+    )  # fmt: skip
+    maintained, compared = both()
+    assert maintained == compared and fallen.pk not in maintained
+    # An edit of a latest score (an override writes so) moves it.
+    HealthScore.objects.filter(pk=maintained[-1]).update(score=0)
+    maintained, compared = both()
+    assert maintained == compared
