@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0010_erased_identity'),
+        ('customers', '0011_cta_without_account'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
