@@ -39,16 +39,26 @@ class DashboardWritePending(models.Model):
         return str(self.txid)
 
 
+# Every band but red: "turned red" is red now and one of these before (a partial index's
+# condition, so the reader's must be the same list).
+NOT_RED = ["green", "yellow", "unknown", "insufficient_data"]
+
+
 class HealthWeekChange(models.Model):
     """Each account's latest health score against its newest score at least a week before
-    it (and at most five weeks before that): the dashboard's "health fell most this week"
-    read in score order from an index instead of recomputed over every snapshot. Kept by
+    it (and at most five weeks before that), and its band beside the previous snapshot's:
+    the dashboard's "health fell most this week" and my day's "turned red" read in order
+    from partial indexes instead of recomputed over every snapshot. Kept by
     triggers on the snapshots table (portfolio.services.health_week_change); a row whose
     `as_of` is no longer the latest snapshot's is ignored by the reader."""
 
     account_id = models.BigIntegerField(primary_key=True)
     as_of = models.DateTimeField()  # the latest snapshot's, when the row was computed
     delta = models.DecimalField(max_digits=5, decimal_places=1, null=True)
+    # The latest snapshot's band and the one just before it (null: no earlier snapshot):
+    # "my day" lists the accounts that just turned red from a partial index on these.
+    band = models.CharField(max_length=20, default="", db_default="")
+    previous_band = models.CharField(max_length=20, null=True)
 
     class Meta:
         indexes = [
@@ -56,7 +66,12 @@ class HealthWeekChange(models.Model):
                 fields=["delta", "account_id"],
                 name="portfolio_week_fall",
                 condition=models.Q(delta__lt=0),
-            )
+            ),
+            models.Index(
+                fields=["-as_of", "account_id"],
+                name="portfolio_turned_red",
+                condition=models.Q(band="red", previous_band__in=NOT_RED),
+            ),
         ]
 
     def __str__(self) -> str:

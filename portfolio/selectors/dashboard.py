@@ -205,11 +205,15 @@ def renewals_at_risk(
 
 
 def health_drops(
-    accounts: QuerySet[Account], *, days: int = DROP_DAYS, limit: int = LIST_LIMIT
+    accounts: QuerySet[Account],
+    *,
+    days: int = DROP_DAYS,
+    limit: int = LIST_LIMIT,
+    one_book: bool = False,
 ) -> list[tuple[Account, HealthChange]]:
     """The accounts whose health fell most over `days`, with the one-line reason (four
     queries)."""
-    snapshot_ids = health_drops_latest(accounts, days=days, limit=limit)
+    snapshot_ids = health_drops_latest(accounts, days=days, limit=limit, one_book=one_book)
     changes = health_changes_explained(snapshot_ids, days=days)
     by_id = {a.pk: a for a in Account.objects.filter(pk__in=list(changes))}
     ordered = sorted(changes.values(), key=lambda c: (c.delta or 0, c.account_id))
@@ -286,7 +290,9 @@ def dashboard_for_actor(
     board.arr_total = sum((b.arr for b in board.bands), Decimal("0"))
     board.renewal_windows = renewal_windows(accounts, today=today)
     board.renewals_at_risk = renewals_at_risk(accounts, today=today)
-    board.health_drops = health_drops(accounts)
+    board.health_drops = health_drops(
+        accounts, one_book=owner_id is not None or not actor.sees_all_accounts
+    )
     board.ctas_by_owner = ctas_by_owner(accounts, today=today, now=now)
     board.satisfaction = satisfaction_trend(accounts, now=now)
     board.connections = sync_status()

@@ -63,7 +63,12 @@ def previous_band(days: int = 0) -> Subquery:
 
 
 def health_drops_latest(
-    accounts: QuerySet, *, days: int, limit: int, now: datetime | None = None
+    accounts: QuerySet,
+    *,
+    days: int,
+    limit: int,
+    now: datetime | None = None,
+    one_book: bool = False,
 ) -> list[int]:
     """Ids of the latest snapshots of `accounts` whose score fell most against each
     account's newest snapshot at least `days` older (and within five weeks before that),
@@ -72,16 +77,24 @@ def health_drops_latest(
     On PostgreSQL the falls of a week are maintained per account
     (portfolio.services.health_week_change) and read in order from a partial index: the
     query stops after `limit` rows whatever the number of accounts. Other windows, and
-    SQLite (make run), compare in one statement per request."""
+    SQLite (make run), compare in one statement per request. `one_book`: `accounts` is
+    one owner's book (~2,000), read from the book's side instead (the largest falls of the
+    whole portfolio may belong to other books: walking them in order could pass most of
+    the portfolio before ten of this book's come up)."""
     moment = now or clock.now()
     cutoff = moment - timedelta(days=days)
     scope_sql, scope_params = accounts.order_by().values("pk").query.sql_with_params()
     latest = LatestHealthScore._meta.db_table
     if connection.vendor == "postgresql" and days == WEEK_DAYS:
+        scope = (
+            f"WITH book AS MATERIALIZED ({scope_sql}) SELECT pk FROM book"  # noqa: S608
+            if one_book
+            else scope_sql
+        )
         sql = f"""
             SELECT p.snapshot_id FROM portfolio_healthweekchange c
             JOIN {latest} p ON p.account_id = c.account_id AND p.as_of = c.as_of
-            WHERE c.delta < 0 AND c.as_of > %s AND c.account_id IN ({scope_sql})
+            WHERE c.delta < 0 AND c.as_of > %s AND c.account_id IN ({scope})
             ORDER BY c.delta, c.account_id
             LIMIT %s
         """  # noqa: S608 (table names are the models'; every value is a parameter)

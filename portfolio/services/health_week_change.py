@@ -22,8 +22,8 @@ WEEK_DAYS = 7
 LOOKBACK_DAYS = 35  # as the per-request comparison's window (health_changes.LOOKBACK_DAYS)
 
 _UPSERT = f"""
-INSERT INTO portfolio_healthweekchange AS c (account_id, as_of, delta)
-SELECT l.account_id, l.as_of, l.score - b.score
+INSERT INTO portfolio_healthweekchange AS c (account_id, as_of, delta, band, previous_band)
+SELECT p.account_id, p.as_of, l.score - b.score, l.band, prev.band
 FROM ({{ids}}) AS t
 JOIN health_latesthealthscore p ON p.account_id = t.account_id
 JOIN health_healthscore l ON l.id = p.snapshot_id
@@ -34,9 +34,17 @@ LEFT JOIN LATERAL (
       AND h.as_of > l.as_of - interval '{WEEK_DAYS + LOOKBACK_DAYS} days'
     ORDER BY h.as_of DESC, h.id DESC LIMIT 1
 ) b ON true
+LEFT JOIN LATERAL (
+    SELECT h.band FROM health_healthscore h
+    WHERE h.account_id = l.account_id AND h.as_of < l.as_of
+    ORDER BY h.as_of DESC, h.id DESC LIMIT 1
+) prev ON true
 ORDER BY 1
-ON CONFLICT (account_id) DO UPDATE SET as_of = EXCLUDED.as_of, delta = EXCLUDED.delta
-WHERE (c.as_of, c.delta) IS DISTINCT FROM (EXCLUDED.as_of, EXCLUDED.delta);
+ON CONFLICT (account_id) DO UPDATE
+SET as_of = EXCLUDED.as_of, delta = EXCLUDED.delta, band = EXCLUDED.band,
+    previous_band = EXCLUDED.previous_band
+WHERE (c.as_of, c.delta, c.band, c.previous_band)
+      IS DISTINCT FROM (EXCLUDED.as_of, EXCLUDED.delta, EXCLUDED.band, EXCLUDED.previous_band);
 """  # noqa: S608 (constants only)
 # A moved pointer: its accounts. A snapshot written or edited at or before its account's
 # latest (a back-fill, an edit of the latest's score): its accounts. The recompute's own

@@ -78,3 +78,38 @@ def test_my_day_queries_are_fixed(client, staff, portfolio):
     with CaptureQueriesContext(connection) as large:
         client.get(MY_DAY)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_turned_red_kept_per_account_equals_the_snapshots(staff, portfolio):
+    """The band pair kept by triggers (portfolio.HealthWeekChange) names the same accounts
+    as comparing the snapshots, for the whole portfolio and one book, after a recompute
+    and a direct edit of a latest band."""
+    from datetime import timedelta
+
+    from cs_platform.core import clock
+    from customers.models import Account
+    from health.models import HealthScore, LatestHealthScore
+    from portfolio.selectors.my_day import turned_red_compared, turned_red_maintained
+    from tests.builders import build_account
+
+    since = clock.now() - timedelta(days=14)
+
+    def both(accounts, one_book=False):
+        return (
+            turned_red_maintained(accounts, since=since, one_book=one_book),
+            turned_red_compared(accounts, since=since),
+        )
+
+    more = [build_account(staff["csm2"], n, declining=True) for n in range(10, 13)]
+    for account in (portfolio["declining"], *more):
+        turn_red(account)
+    everyone = Account.objects.filter(status="active")
+    maintained, compared = both(everyone)
+    assert maintained == compared and len(maintained) == 4
+    book = everyone.filter(owner=staff["csm2"])
+    assert both(book, one_book=True)[0] == both(book)[1] and len(both(book)[1]) == 3
+    # An edit of one latest band back to yellow: no longer turned red.
+    snapshot_id = LatestHealthScore.objects.get(account=more[0]).snapshot_id
+    HealthScore.objects.filter(pk=snapshot_id).update(band="yellow")
+    maintained, compared = both(everyone)
+    assert maintained == compared and snapshot_id not in maintained
