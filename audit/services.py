@@ -208,6 +208,14 @@ def _chain_of_transaction(wanted: int) -> int:
     return wanted
 
 
+def audit_chain_hold(chain: int = 0) -> int:
+    """Hold a chain's lock for the rest of the current transaction and return the chain
+    this transaction's events will use (the one already held, if any). For code that
+    must take the lock before measuring or capturing what follows, such as query-count
+    and on-commit tests, which run inside a single transaction."""
+    return _chain_of_transaction(chain)
+
+
 def audit_chain_lock(chain: int) -> None:
     """Take the chain's transaction-level advisory lock (PostgreSQL; SQLite serialises
     every write anyway). Re-entrant within a transaction."""

@@ -65,6 +65,17 @@ def fast_hashing(settings) -> None:
 
 
 @pytest.fixture
+def audit_chain_held(db) -> int:
+    """The audit chain's lock taken up front. A transaction takes it once, with its first
+    audited write, and a test runs in one transaction: query-count tests and tests that
+    capture on-commit hooks take it first so the first measured call does not pay for it
+    alone (nor list its marker among the hooks)."""
+    from audit.services import audit_chain_hold
+
+    return audit_chain_hold()
+
+
+@pytest.fixture
 def make_user(db) -> Callable[..., object]:
     from cs_platform.core.models import StaffProfile
 

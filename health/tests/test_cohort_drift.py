@@ -81,7 +81,7 @@ def _falling_cohort(owner, n: int, offset: int) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.date_sensitive
-def test_monitor_queries_do_not_grow_with_accounts(staff):
+def test_monitor_queries_do_not_grow_with_accounts(staff, audit_chain_held):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

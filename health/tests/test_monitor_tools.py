@@ -127,7 +127,7 @@ def test_upsell_detector_finds_the_book_figures_once(staff, expansion_book):
 
 
 def test_trigger_enqueues_a_real_run_and_status_reports_it(
-    staff, expansion_book, django_capture_on_commit_callbacks
+    staff, expansion_book, django_capture_on_commit_callbacks, audit_chain_held
 ):
     with django_capture_on_commit_callbacks(execute=False) as pending:
         first = call_tool(staff["manager"], "trigger_worker_now", {"key": "upsell_detector"})

@@ -283,7 +283,7 @@ def _portfolio(staff, n: int, offset: int) -> None:
 # Per-account monitors (one CTA per account found); cohort drift raises one CTA per cohort
 # and has its own query-count test in test_cohort_drift.py.
 @pytest.mark.parametrize("key", sorted(set(MONITORS) - {"cohort_drift_monitor"}))
-def test_monitor_queries_do_not_grow_with_accounts(staff, key):
+def test_monitor_queries_do_not_grow_with_accounts(staff, audit_chain_held, key):
     _portfolio(staff, 3, 0)
     monitor_configs_ensure()
     if key == "upsell_detector":  # these accounts are red: let red accounts expand

@@ -37,7 +37,7 @@ def call(user, name, payload):
 
 
 def test_trigger_sync_queues_one_run_that_a_worker_completes(
-    sandbox, users, django_capture_on_commit_callbacks
+    sandbox, users, django_capture_on_commit_callbacks, audit_chain_held
 ):
     seed_accounts(range(1, 21))
     conn = make_connection(sandbox, "zendesk", page_size=50)
