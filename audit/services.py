@@ -200,6 +200,9 @@ def _chain_of_transaction(wanted: int) -> int:
     transactions that audit the same accounts in opposite orders cannot deadlock."""
     held = getattr(connection, "_audit_chain_held", None)
     if held is not None and any(hook[1] is held for hook in connection.run_on_commit):
+        # Taken again (re-entrant, returns at once): every event costs the same queries,
+        # whether or not its transaction audited before.
+        audit_chain_lock(held.chain)
         return held.chain
     audit_chain_lock(wanted)
     marker = _ChainHeld(wanted)
