@@ -19,7 +19,7 @@ from cs_platform.core.admin.paginators import CappedCountPaginator
 from cs_platform.core.models import ApiToken, Role
 from cs_platform.core.tokens import api_token_create
 from customers.models import Account
-from health.models import Feature, MonitorConfig, Survey, SurveyResponse
+from health.models import ChurnCalibration, Feature, MonitorConfig, Survey, SurveyResponse
 from integrations.models import Connection, SyncRun, TicketComment
 from tests.factories import (
     AccountFactory,
@@ -186,6 +186,10 @@ def populate_every_table(owner, zendesk) -> None:
     )
     Feature.objects.create(key="reports", name="Reports")
     MonitorConfig.objects.create(key="churn_risk_monitor")
+    ChurnCalibration.objects.create(
+        model_version="churn-logit-v2", version=1, status="calibrated", slope=0.9,
+        intercept=2.5, outcomes=82, churned=30, horizon_days=90, fitted_at=clock.now(),
+    )  # fmt: skip
     SyncRun.objects.create(
         connection=zendesk, stream="tickets", status="succeeded", started_at=clock.now()
     )

@@ -11,6 +11,7 @@ from cs_platform.core.admin.base import MANAGERS, CsModelAdmin
 from cs_platform.core.admin.display import band_badge, json_block
 from cs_platform.core.admin.filters import LEVELS, choices_filter
 from health.models import (
+    ChurnCalibration,
     ChurnPrediction,
     HealthOverride,
     HealthScore,
@@ -184,6 +185,8 @@ class ChurnPredictionAdmin(CsModelAdmin):
         "as_of",
         "predicted_at",
         "probability",
+        "raw_probability",
+        "calibration",
         "risk_level",
         "model_version",
         "coverage",
@@ -194,3 +197,22 @@ class ChurnPredictionAdmin(CsModelAdmin):
     @admin.display(description="factors")
     def factors_pretty(self, obj):
         return json_block(obj.factors)
+
+
+@admin.register(ChurnCalibration)
+class ChurnCalibrationAdmin(CsModelAdmin):
+    """Fits of the churn model on renewal outcomes (fit_churn_calibration writes them); the
+    newest of the current model is in force."""
+
+    read_only = True
+    list_display = (
+        "model_version", "version", "status", "slope", "intercept", "outcomes", "churned",
+        "brier_before", "brier_after", "fitted_at",
+    )  # fmt: skip
+    list_filter = ("model_version", "status")
+    fields = (
+        "model_version", "version", "method", "status", "slope", "intercept", "outcomes",
+        "churned", "horizon_days", "outcomes_from", "outcomes_to", "reason", "brier_before",
+        "brier_after", "fitted_at", "created_at",
+    )  # fmt: skip
+    readonly_fields = fields
