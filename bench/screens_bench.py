@@ -12,7 +12,11 @@ book's size) and a manager, score the whole portfolio twice (8 days ago and now,
 Django's test client in this process (URL routing, middleware, queries and templates:
 the server's share of a page, without the network) as the manager (every book) and as a
 CSM (one book). Reports the median and worst time and the query count per screen to
-bench/results/screens.json. The scratch database is separate from the test databases.
+bench/results/screens.json, first with the dashboard and overview caches off (every
+section from the database, as right after a write) and then on (a repeat render; set
+REDIS_URL for the Redis cache production uses). The scratch database
+(``SCREENS_BENCH_DB``, default cs_platform_bench_screens) is separate from the test
+databases.
 """
 
 from __future__ import annotations
@@ -159,30 +163,71 @@ def _measure(client: object, path: str, repeat: int) -> dict:
 
 
 def _screens(manager: object, csm: object, repeat: int) -> list[dict]:
+    """Each screen from the database (caches off: what a render right after a write
+    costs) and then from the cache as it is configured (a repeat render)."""
+    from django.conf import settings
     from django.test import Client
 
     from customers.models import Account
 
     account = Account.objects.filter(owner=csm).order_by("latest_health_score", "id").first()
+    configured = (settings.DASHBOARD_CACHE_SECONDS, settings.OVERVIEW_CACHE_SECONDS)
+    out = []
+    for cache in ("off", "on"):
+        seconds = (0, 0) if cache == "off" else configured
+        settings.DASHBOARD_CACHE_SECONDS, settings.OVERVIEW_CACHE_SECONDS = seconds
+        for who, user in (("manager", manager), ("csm", csm)):
+            client = Client()
+            client.force_login(user)
+            for screen, path in (
+                ("dashboard", "/admin/"),
+                ("account_360", f"/admin/customers/account/{account.pk}/change/"),
+                ("my_day", "/admin/workspace/my-day/"),
+            ):
+                row = _measure(client, path, repeat)
+                row.update({"screen": screen, "as": who, "cache": cache})
+                print(json.dumps(row), flush=True)
+                out.append(row)
+    settings.DASHBOARD_CACHE_SECONDS, settings.OVERVIEW_CACHE_SECONDS = configured
+    return out
+
+
+def _churn_risk(manager: object, csm: object, repeat: int) -> list[dict]:
+    """identify_churn_risk's first page (default filters) in this process, as each user:
+    the tool as every channel runs it (invoke_tool: validation, scope, audit event)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cs_platform.core.actors import actor_for_user
+    from cs_platform.core.tools import invoke_tool
+
     out = []
     for who, user in (("manager", manager), ("csm", csm)):
-        client = Client()
-        client.force_login(user)
-        for screen, path in (
-            ("dashboard", "/admin/"),
-            ("account_360", f"/admin/customers/account/{account.pk}/change/"),
-            ("my_day", "/admin/workspace/my-day/"),
-        ):
-            row = _measure(client, path, repeat)
-            row.update({"screen": screen, "as": who})
-            print(json.dumps(row), flush=True)
-            out.append(row)
+        actor = actor_for_user(user, channel="command")
+        invoke_tool("identify_churn_risk", actor, {})  # fills missing predictions once
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            invoke_tool("identify_churn_risk", actor, {})
+            times.append((time.perf_counter() - started) * 1000)
+        with CaptureQueriesContext(connection) as ctx:
+            invoke_tool("identify_churn_risk", actor, {})
+        row = {
+            "tool": "identify_churn_risk",
+            "as": who,
+            "median_ms": round(statistics.median(times), 1),
+            "worst_ms": round(max(times), 1),
+            "queries": len(ctx.captured_queries),
+        }
+        print(json.dumps(row), flush=True)
+        out.append(row)
     return out
 
 
 def _machine() -> dict:
     import platform
 
+    from django.conf import settings
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -193,6 +238,7 @@ def _machine() -> dict:
         "python": platform.python_version(),
         "postgresql": version,
         "load_1min": round(os.getloadavg()[0], 2),
+        "cache_backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
     }
 
 
@@ -226,12 +272,14 @@ def main() -> None:
         else:
             manager, csms = _staff(size)
         screens = _screens(manager, csms[0], args.repeat)
+        tools = _churn_risk(manager, csms[0], args.repeat)
         runs.append(
             {
                 "accounts": size,
                 "book_size": Account.objects.filter(owner=csms[0]).count(),
                 **prepared,
                 "screens": screens,
+                "tools": tools,
                 "machine": _machine(),
             }
         )
@@ -243,17 +291,26 @@ def main() -> None:
         "date": clock.now().isoformat(timespec="seconds"),
         "target_ms": TARGET_MS,
         "runs": runs,
+        # From the database (caches off): the render right after a write must meet it too.
         "meets_target": all(
             s["median_ms"] < TARGET_MS
             for r in runs
             if r["accounts"] == max(args.sizes)
             for s in r["screens"]
+            if s["cache"] == "off"
+        ),
+        "meets_target_from_cache": all(
+            s["median_ms"] < TARGET_MS
+            for r in runs
+            if r["accounts"] == max(args.sizes)
+            for s in r["screens"]
+            if s["cache"] == "on"
         ),
     }
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({"meets_target": report["meets_target"]}))
+    print(json.dumps({k: report[k] for k in ("meets_target", "meets_target_from_cache")}))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,9 @@ class Account(models.Model):
         max_digits=5, decimal_places=4, null=True, blank=True, editable=False
     )
     churn_as_of = models.DateTimeField(null=True, blank=True, editable=False)
+    # The calibration that prediction was made under (health.ChurnCalibration id; null:
+    # uncalibrated): a new fit makes the copies under another one stale.
+    churn_calibration_id = models.BigIntegerField(null=True, blank=True, editable=False)
     seats_licensed = models.PositiveIntegerField(default=0)
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNKNOWN

@@ -23,20 +23,24 @@ from health.scoring import MODEL_VERSION
 
 _PG_FROM_PREDICTIONS = """
 UPDATE customers_account a
-   SET churn_probability = n.probability, churn_as_of = n.as_of
+   SET churn_probability = n.probability, churn_as_of = n.as_of,
+       churn_calibration_id = n.calibration_id
   FROM new_rows n
   JOIN health_latesthealthscore p ON p.account_id = n.account_id AND p.as_of = n.as_of
  WHERE a.id = n.account_id AND n.model_version = '{version}'
-   AND (a.churn_probability, a.churn_as_of) IS DISTINCT FROM (n.probability, n.as_of);
+   AND (a.churn_probability, a.churn_as_of, a.churn_calibration_id)
+       IS DISTINCT FROM (n.probability, n.as_of, n.calibration_id);
 """
 _PG_FROM_POINTERS = """
 UPDATE customers_account a
-   SET churn_probability = c.probability, churn_as_of = c.as_of
+   SET churn_probability = c.probability, churn_as_of = c.as_of,
+       churn_calibration_id = c.calibration_id
   FROM new_rows n
   JOIN health_churnprediction c
     ON c.account_id = n.account_id AND c.as_of = n.as_of AND c.model_version = '{version}'
  WHERE a.id = n.account_id
-   AND (a.churn_probability, a.churn_as_of) IS DISTINCT FROM (c.probability, c.as_of);
+   AND (a.churn_probability, a.churn_as_of, a.churn_calibration_id)
+       IS DISTINCT FROM (c.probability, c.as_of, c.calibration_id);
 """
 _PG_FUNCTIONS = (
     ("health_churn_on_prediction", _PG_FROM_PREDICTIONS, "health_churnprediction"),
@@ -44,16 +48,18 @@ _PG_FUNCTIONS = (
 )
 _PG_RESYNC = """
 UPDATE customers_account a
-   SET churn_probability = c.probability, churn_as_of = c.as_of
+   SET churn_probability = c.probability, churn_as_of = c.as_of,
+       churn_calibration_id = c.calibration_id
   FROM health_latesthealthscore p
   JOIN health_churnprediction c
     ON c.account_id = p.account_id AND c.as_of = p.as_of AND c.model_version = %(version)s
  WHERE p.account_id = a.id
-   AND (a.churn_probability, a.churn_as_of) IS DISTINCT FROM (c.probability, c.as_of);
+   AND (a.churn_probability, a.churn_as_of, a.churn_calibration_id)
+       IS DISTINCT FROM (c.probability, c.as_of, c.calibration_id);
 """
 _CLEAR = """
 UPDATE customers_account
-   SET churn_probability = NULL, churn_as_of = NULL
+   SET churn_probability = NULL, churn_as_of = NULL, churn_calibration_id = NULL
  WHERE churn_probability IS NOT NULL AND NOT EXISTS (
      SELECT 1 FROM health_latesthealthscore p JOIN health_churnprediction c
          ON c.account_id = p.account_id AND c.as_of = p.as_of AND c.model_version = %(version)s
@@ -61,14 +67,18 @@ UPDATE customers_account
 """
 _SQLITE_PREDICTION = (
     "UPDATE customers_account SET churn_probability = NEW.probability,"
-    " churn_as_of = NEW.as_of WHERE id = NEW.account_id AND EXISTS (SELECT 1 FROM"
+    " churn_as_of = NEW.as_of, churn_calibration_id = NEW.calibration_id"
+    " WHERE id = NEW.account_id AND EXISTS (SELECT 1 FROM"
     " health_latesthealthscore p WHERE p.account_id = NEW.account_id"
     " AND p.as_of = NEW.as_of);"
 )
 _SQLITE_POINTER = (
     "UPDATE customers_account SET churn_probability = (SELECT c.probability FROM"
     " health_churnprediction c WHERE c.account_id = NEW.account_id AND c.as_of = NEW.as_of"
-    " AND c.model_version = '{version}'), churn_as_of = NEW.as_of WHERE id = NEW.account_id"
+    " AND c.model_version = '{version}'), churn_calibration_id = (SELECT c.calibration_id"
+    " FROM health_churnprediction c WHERE c.account_id = NEW.account_id"
+    " AND c.as_of = NEW.as_of AND c.model_version = '{version}'),"
+    " churn_as_of = NEW.as_of WHERE id = NEW.account_id"
     " AND EXISTS (SELECT 1 FROM health_churnprediction c WHERE c.account_id = NEW.account_id"
     " AND c.as_of = NEW.as_of AND c.model_version = '{version}');"
 )
@@ -76,7 +86,11 @@ _SQLITE_RESYNC = [
     f"UPDATE customers_account SET {col} = (SELECT c.{src} FROM health_latesthealthscore p"  # noqa: S608
     " JOIN health_churnprediction c ON c.account_id = p.account_id AND c.as_of = p.as_of"
     " AND c.model_version = %s WHERE p.account_id = customers_account.id)"
-    for col, src in (("churn_probability", "probability"), ("churn_as_of", "as_of"))
+    for col, src in (
+        ("churn_probability", "probability"),
+        ("churn_as_of", "as_of"),
+        ("churn_calibration_id", "calibration_id"),
+    )
 ]
 
 

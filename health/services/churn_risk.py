@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from health.models import ChurnPrediction, HealthScore
 from health.scoring import MODEL_VERSION
@@ -69,13 +69,30 @@ def churn_predictions_refresh(
         if calibration_id is None
         else current.filter(calibration_id=calibration_id)
     )
+    # Candidates from the account's copy of its current prediction (kept by triggers,
+    # health.services.churn_columns): none, or made under another calibration. The
+    # anti-join below then runs over those accounts only, not over every latest snapshot
+    # of the scope (about a second at 100,000 accounts for no row on most calls).
+    if calibration_id is None:
+        other_fit = Q(churn_calibration_id__isnull=False)
+    else:
+        other_fit = ~Q(churn_calibration_id=calibration_id) | Q(churn_calibration_id__isnull=True)
+    # Read first, as ids: the planner cannot tell that there are usually none, and as a
+    # subquery it hash-joins every snapshot and prediction before finding out.
+    candidates = list(
+        accounts.filter(Q(churn_probability__isnull=True) | other_fit)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
     stale = (
-        HealthScore.objects.filter(latest_of__account__in=accounts)
+        HealthScore.objects.filter(latest_of__account_id__in=candidates)
         .exclude(Exists(current))
+        .order_by()
         .values_list("account_id", "as_of", "computed_score", "inputs")
     )
     batch: list[ChurnPrediction] = []
-    for account_id, as_of, computed, inputs in stale.iterator(chunk_size=BATCH):
+    rows = stale.iterator(chunk_size=BATCH) if candidates else ()
+    for account_id, as_of, computed, inputs in rows:
         prediction = churn_predict_for(
             None if computed is None else float(computed), _values(inputs), calibration
         )
