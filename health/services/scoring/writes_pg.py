@@ -119,16 +119,18 @@ def _prediction_line(r: ScoredRow) -> str:
 
 # A snapshot at this as_of can exist only for an account whose latest pointer is missing
 # or not older than as_of (the pointer holds the newest as_of written); in the daily run
-# no pointer is, so the snapshot index is not probed at all. The same round trip draws
+# no pointer is, so the snapshot index is not probed at all. Both lookups are scalar
+# subqueries on purpose: one primary-key probe per id, where a semi-join let the planner
+# hash the whole pointer table (100,000 rows) for every chunk. The same round trip draws
 # the ids the COPY path gives its snapshots (unused when the staged path runs: a gap).
 _EXISTING_SQL = """
-SELECT h.account_id, 'same'
-FROM health_healthscore h
-WHERE h.account_id IN (
-        SELECT i FROM unnest(%(ids)s::bigint[]) AS i
-        WHERE NOT EXISTS (SELECT 1 FROM health_latesthealthscore l
-                          WHERE l.account_id = i AND l.as_of < %(as_of)s))
-  AND h.as_of = %(as_of)s AND h.scorecard_id = %(scorecard_id)s
+SELECT i, 'same'
+FROM unnest(%(ids)s::bigint[]) AS i
+WHERE COALESCE((SELECT l.as_of >= %(as_of)s FROM health_latesthealthscore l
+                WHERE l.account_id = i), true)
+  AND (SELECT 1 FROM health_healthscore h
+       WHERE h.account_id = i AND h.as_of = %(as_of)s AND h.scorecard_id = %(scorecard_id)s
+       LIMIT 1) IS NOT NULL
 UNION ALL
 SELECT account_id, 'prediction'
 FROM health_churnprediction
