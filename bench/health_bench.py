@@ -37,7 +37,7 @@ from cs_platform.core import clock  # noqa: E402 (needs ROOT on sys.path)
 DB_NAME = "cs_platform_bench_health"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 RESULTS = ROOT / "bench" / "results" / "health.json"
-TARGET_ACCOUNTS_PER_SECOND = 5000
+TARGET_ACCOUNTS_PER_SECOND = 10_000
 
 
 def _setup_django() -> None:
@@ -322,7 +322,7 @@ def main() -> None:
         "chunk_size": args.chunk_size,
         "target": {
             "accounts_per_second": TARGET_ACCOUNTS_PER_SECOND,
-            "seconds_for_100000": 20,
+            "seconds_for_100000": 10,
             "queries_per_account": "constant per chunk",
         },
         "runs": runs,

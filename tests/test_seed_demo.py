@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 
 from audit.models import AuditEvent
@@ -27,11 +28,13 @@ from health.models import FeatureAdoption, SurveyResponse, UsageDaily
 from health.scoring.backtest import auc
 from integrations.models import SupportTicket
 from portfolio.seed import Archetype, archetype_of, seed_content_hash
+from portfolio.seed.tables import seeded_models
 from portfolio.seed.voice_text import CSAT_COMMENTS, NPS_COMMENTS, csat_band, nps_band
 
 pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
 
 TODAY = date(2025, 6, 30)
+USES_POSTGRESQL = connection.vendor == "postgresql"
 SEED = 7
 N = 40
 
@@ -353,3 +356,84 @@ def test_past_outcomes_predict_from_signals_90_days_before_but_not_perfectly():
     # Low usage share before a renewal goes with losing it: AUC of "risk = -share".
     value = auc([-s for s in scores], lost)
     assert 0.6 < value < 0.97, value
+
+
+def _foreign_keys_and_triggers() -> tuple[set, set]:
+    tables = [m._meta.db_table for m in seeded_models()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), k.convalidated"
+            " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+            " WHERE k.contype = 'f' AND c.relname = ANY(%s)",
+            [tables],
+        )
+        keys = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t"
+            " JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE NOT t.tgisinternal AND c.relname = ANY(%s)",
+            [tables],
+        )
+        triggers = set(cursor.fetchall())
+    return keys, triggers
+
+
+@pytest.mark.skipif(not USES_POSTGRESQL, reason="the bulk-load path of PostgreSQL")
+def test_bulk_load_restores_keys_and_triggers_and_rebuilds_what_the_triggers_keep():
+    """The load drops the foreign keys and switches off the triggers whose data it rebuilds
+    afterwards; the result must be what the triggers and keys would have left."""
+    from customers.models import PortfolioRollup
+    from customers.services.list_columns import REBUILD_ROLLUP_SQL
+    from portfolio.models import AccountDataVersion, DashboardWritePending
+
+    keys, triggers = _foreign_keys_and_triggers()
+    assert keys and any(name.endswith("_version_insert") for _, name, _ in triggers)
+    seed_demo()
+    seed_demo()  # over existing data (TRUNCATE first), the usual reseed
+    assert _foreign_keys_and_triggers() == (keys, triggers)  # same, validated, enabled
+    assert all(validated for *_, validated in keys)
+    for account in Account.objects.all():
+        upcoming = (
+            Renewal.objects.filter(account=account).exclude(stage="closed").order_by("renewal_date")
+        ).first()
+        assert account.next_open_renewal_date == (upcoming.renewal_date if upcoming else None)
+    stored = set(
+        PortfolioRollup.objects.filter(accounts__gt=0).values_list(
+            "owner_key", "band", "tier", "lifecycle_stage", "status", "accounts", "arr_total"
+        )
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(REBUILD_ROLLUP_SQL)
+        recounted = set(
+            PortfolioRollup.objects.filter(accounts__gt=0).values_list(
+                "owner_key", "band", "tier", "lifecycle_stage", "status", "accounts", "arr_total"
+            )
+        )
+        transaction.set_rollback(True)
+    assert stored == recounted and sum(row[5] for row in stored) == N
+    versions = AccountDataVersion.objects.filter(account_id__in=Account.objects.values("pk"))
+    assert versions.count() == N
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")
+        (txid,) = cursor.fetchone()
+    assert DashboardWritePending.objects.filter(txid=txid).exists()  # moves at commit
+
+
+def test_usage_copy_text_is_the_row_tuples_as_copy_text():
+    """PostgreSQL loads usage from hand-formatted COPY text, SQLite from the tuples: both
+    come from one series and must hold the same rows, and fill the same stats."""
+    from portfolio.seed.context import SeedContext
+    from portfolio.seed.usage import usage_copy_text, usage_rows
+    from portfolio.seed.users import demo_staff_ensure
+
+    staff = demo_staff_ensure(csm_count=SeedContext.csm_count(N))
+    ctx = SeedContext.build(seed=SEED, today=TODAY, accounts=N, staff=staff)
+    tuple_stats, text_stats = {}, {}
+    expected = "".join(
+        "\t".join(str(v) for v in row) + "\n" for row in usage_rows(ctx, tuple_stats)
+    )
+    blocks = list(usage_copy_text(ctx, text_stats))
+    assert "".join(text for _, text in blocks) == expected
+    assert sum(n for n, _ in blocks) == expected.count("\n") > N * 30
+    assert text_stats == tuple_stats

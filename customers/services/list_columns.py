@@ -146,6 +146,15 @@ def list_triggers_install(connection: BaseDatabaseWrapper = default_connection) 
             cursor.execute(_RESYNC_RENEWAL_SQL.format(distinct="IS NOT"))
 
 
+def list_columns_resync(connection: BaseDatabaseWrapper = default_connection) -> None:
+    """Bring the renewal column and the rollup in line with the tables without touching
+    the triggers: the repair after a bulk load that ran with them switched off."""
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(_RESYNC_RENEWAL_SQL.format(distinct=distinct))
+    portfolio_rollup_rebuild(connection)
+
+
 def portfolio_rollup_rebuild(connection: BaseDatabaseWrapper = default_connection) -> None:
     """Recount the rollup from the accounts (PostgreSQL). The triggers keep it exact; this
     is the repair after a bulk load with triggers off, and what the consistency test
@@ -158,4 +167,9 @@ def portfolio_rollup_rebuild(connection: BaseDatabaseWrapper = default_connectio
         cursor.execute(REBUILD_ROLLUP_SQL)
 
 
-__all__ = ["REBUILD_ROLLUP_SQL", "list_triggers_install", "portfolio_rollup_rebuild"]
+__all__ = [
+    "REBUILD_ROLLUP_SQL",
+    "list_columns_resync",
+    "list_triggers_install",
+    "portfolio_rollup_rebuild",
+]

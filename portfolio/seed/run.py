@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from customers.models import (
     TrainingModule,
     TrainingSession,
 )
+from customers.services.list_columns import list_columns_resync
 from gdpr.models import ConsentRecord, DataSubjectRequest
 from health.models import (
     Feature,
@@ -70,11 +72,20 @@ from portfolio.seed.support_desk import portal_settings_rows, support_desk_rows
 from portfolio.seed.tables import seeded_models, seeded_tables_with_rows
 from portfolio.seed.timeline import activity_rows, cta_rows, stage_change_rows
 from portfolio.seed.training import training_rows
-from portfolio.seed.usage import USAGE_COLUMNS, UsageStats, usage_rows
+from portfolio.seed.usage import USAGE_COLUMNS, UsageStats, usage_copy_text, usage_rows
 from portfolio.seed.users import demo_staff_ensure
 from portfolio.seed.voice import feedback_rows, survey_response_rows
+from portfolio.services.dashboard_cache import dashboard_version_touch
+from portfolio.services.overview_cache import overview_versions_bump_all
 
 MAX_ACCOUNTS = 200_000
+# Triggers the seed switches off for its load because it rebuilds what they maintain once
+# afterwards (_load_portfolio): the portfolio rollup and renewal column
+# (customers.services.list_columns), the overview cache versions and the dashboard cache
+# version (portfolio.services). Any other trigger stays on: correct, only slower.
+_REBUILT_TRIGGERS = re.compile(
+    r"account_rollup_|renewal_next_|.+_version_(insert|update|delete)$|.+_dashboard_touch$"
+)
 
 
 @dataclass
@@ -93,6 +104,7 @@ class SeedSummary:
 
 
 def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
+    loader.suspend_checks(seeded_models(), triggers=_REBUILT_TRIGGERS.match)
     catalogue = catalogue_rows()
     loader.load(Feature, catalogue["features"])
     loader.load(Survey, catalogue["surveys"])
@@ -104,7 +116,12 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(Contract, contracts)
     loader.load(Renewal, renewals)
     stats: dict[int, UsageStats] = {}
-    loader.load(UsageDaily, usage_rows(ctx, stats), columns=USAGE_COLUMNS)
+    loader.load(
+        UsageDaily,
+        usage_rows(ctx, stats),
+        columns=USAGE_COLUMNS,
+        copy_text=usage_copy_text(ctx, stats),
+    )
     loader.load(FeatureAdoption, adoption_rows(ctx, stats))
     loader.load(SupportTicket, ticket_rows(ctx))
     loader.load(SurveyResponse, survey_response_rows(ctx))
@@ -140,6 +157,14 @@ def _load_portfolio(ctx: SeedContext, loader: TableLoader) -> None:
     loader.load(ExecutiveReview.staff_attendees.through, reviews.staff)
     _load_support_desk(ctx, loader)
     loader.finish()
+    if loader.triggers_off:
+        # What the switched-off triggers maintain, rebuilt once for the whole load: the
+        # accounts' next open renewal, the portfolio rollup, and a new cache version per
+        # account (an overview cached before the reseed must not answer after it).
+        list_columns_resync()
+        overview_versions_bump_all()
+        loader.triggers_resume()
+        dashboard_version_touch()
 
 
 def _load_training(ctx: SeedContext, loader: TableLoader, completions: list[dict]) -> None:

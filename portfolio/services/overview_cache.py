@@ -88,6 +88,17 @@ def overview_version_triggers_install(
                 )
 
 
+def overview_versions_bump_all(connection: BaseDatabaseWrapper = default_connection) -> None:
+    """A new version for every account (PostgreSQL): what the triggers would have done for
+    a bulk load that ran with them switched off (the demo seed)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BUMP.format(seq=_SEQUENCE, col="id", rows="SELECT id FROM customers_account")
+        )
+
+
 _database_ids: dict[str, int] = {}
 
 
@@ -132,4 +143,5 @@ __all__ = [
     "overview_cache_key",
     "overview_cache_set",
     "overview_version_triggers_install",
+    "overview_versions_bump_all",
 ]
