@@ -89,7 +89,8 @@ test-fast: install-dev services
 	$(BIN)/pytest -q -n 2 --create-db -m "not slow and not fuzz" $(PYTEST_ARGS)
 
 # The date-sensitive tests again, with "today" set to a month end, 29 February, 31 December,
-# a Sunday, a Monday and the real date (CS_TODAY, read by cs_platform/core/clock.py).
+# a Sunday and a Monday (CS_TODAY, read by cs_platform/core/clock.py; `make test` is the
+# real date). Only tests whose code takes a date from the clock carry the marker (pyproject.toml).
 test-dates: install-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DB_POOL=false \
 	CELERY_TASK_ALWAYS_EAGER=true bash scripts/test_dates.sh $(PYTEST_ARGS)

@@ -24,7 +24,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -196,6 +196,7 @@ def test_saving_an_article_in_the_admin_records_a_version(client, root):
 # --- accounts: stage moves through account_stage_move -------------------------------------
 
 
+@pytest.mark.date_sensitive
 def test_a_stage_move_in_the_admin_goes_through_the_lifecycle_service(client, root):
     account = AccountFactory(owner=root, lifecycle_stage="at_risk", status="active")
     path = url("customers_account_change", account.pk)

@@ -14,7 +14,7 @@ from customers.models import Account, Contact, Contract
 from health.models import Feedback, Survey, SurveyResponse, UsageDaily
 from integrations.models import SupportTicket
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 RESOURCES = {
     "accounts": Account,
@@ -217,6 +217,7 @@ def test_cursor_of_another_list_is_rejected(client, staff, portfolio, make_token
     assert resp.status_code == 400 and resp.json()["details"]["errors"][0]["field"] == "cursor"
 
 
+@pytest.mark.date_sensitive
 def test_contact_create_and_update_write_audited_rows(client, staff, portfolio, make_token):
     token = make_token(staff["csm1"])
     account = portfolio["healthy"]
@@ -307,6 +308,7 @@ def test_survey_response_create_and_correct(client, staff, portfolio, make_token
     assert actions == ["survey_response.create", "survey_response.update"]
 
 
+@pytest.mark.date_sensitive
 def test_feedback_create_and_triage(client, staff, portfolio, make_token):
     token = make_token(staff["csm2"])
     account = portfolio["other_csm"]

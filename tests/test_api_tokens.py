@@ -18,7 +18,7 @@ from cs_platform.core.throttling import TokenRateThrottle
 from cs_platform.core.tokens import api_token_revoke
 from customers.models import Contact
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def create_token(*args: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from cs_platform.core import clock
 from customers.models import Account, Contact
 from health.models import UsageDaily
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 USAGE_URL = "/api/v1/usage/bulk/"
 CONTACTS_URL = "/api/v1/contacts/bulk/"
@@ -69,6 +69,7 @@ def usage_rows(accounts, days=100):
     return rows
 
 
+@pytest.mark.date_sensitive
 def test_5000_usage_rows_with_bad_ones_store_good_rows_and_repeat_changes_nothing(
     client, staff, book, make_token
 ):
@@ -149,6 +150,7 @@ def test_5000_usage_rows_with_bad_ones_store_good_rows_and_repeat_changes_nothin
     assert AuditEvent.objects.filter(action="usage.bulk_upsert").count() == 1
 
 
+@pytest.mark.date_sensitive
 def test_usage_bulk_updates_only_changed_rows(client, staff, book, make_token):
     token = make_token(staff["manager"])
     rows = usage_rows(book["mine"][:2], days=5)

@@ -24,7 +24,7 @@ from health.models import Feedback, ProductInsight
 from integrations.models import SupportTicket, TicketRoutingRule
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 CALLS = [
     ("route_tickets", {"action": "dry_run"}),
@@ -85,6 +85,7 @@ def _rows(owner, module, start: int, n: int) -> None:
         )
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize(("name", "payload"), CALLS, ids=[c[0] for c in CALLS])
 def test_queries_do_not_grow_with_rows(staff, name, payload):
     owner = staff["csm1"]

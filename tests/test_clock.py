@@ -12,8 +12,6 @@ import pytest
 
 from cs_platform.core import clock
 
-pytestmark = pytest.mark.date_sensitive
-
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ["audit", "bench", "cs_platform", "customers", "gdpr", "health", "integrations", "portfolio",
         "mcp_bridge", "scripts", "tests"]  # fmt: skip

@@ -19,13 +19,14 @@ from customers.services.accounts import account_update
 from customers.services.contracts import contract_create, contract_delete, contract_update
 from customers.services.money import exchange_rate_set
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def _totals(actor) -> Decimal:
     return Decimal(str(invoke_tool("list_clients", actor, {"limit": 5})["totals"]["arr_total"]))
 
 
+@pytest.mark.date_sensitive
 def test_halving_the_contract_halves_account_arr_and_portfolio_total(actors, portfolio):
     account = portfolio["declining"]  # 120,000 USD, one active contract of 120,000
     contract = Contract.objects.get(account=account)
@@ -50,6 +51,7 @@ def test_halving_the_contract_halves_account_arr_and_portfolio_total(actors, por
     assert Account.objects.get(pk=account.pk).arr == Decimal("60000.00")
 
 
+@pytest.mark.date_sensitive
 def test_mixed_currencies_convert_through_the_reporting_currency(actors, portfolio):
     account = portfolio["healthy"]  # 18,000 USD contract
     exchange_rate_set(actor=None, base="EUR", rate=Decimal("1.20"), valid_from=clock.today())
@@ -76,6 +78,7 @@ def test_typing_arr_on_an_account_with_contracts_is_refused(actors, portfolio):
     assert Account.objects.get(pk=account.pk).arr == Decimal("18000.00")
 
 
+@pytest.mark.date_sensitive
 def test_check_arr_drift_reports_and_fixes(portfolio, capsys):
     account = portfolio["healthy"]
     Account.objects.filter(pk=account.pk).update(arr=Decimal("1.00"))  # written around the service

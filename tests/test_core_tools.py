@@ -24,7 +24,7 @@ from customers.models import (
 )
 from tests.builders import build_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def call(user, name, payload, channel="command"):
@@ -46,6 +46,7 @@ REGISTER = {
 }
 
 
+@pytest.mark.date_sensitive
 def test_register_client_creates_account_contact_contract_and_renewal(staff):
     out = call(staff["csm1"], "register_client", REGISTER)
     account = Account.objects.get(pk=out["account_id"])
@@ -78,6 +79,7 @@ def test_register_client_bad_input_names_fields_and_writes_nothing(staff):
     assert Account.objects.count() == 0 and AuditEvent.objects.count() == 0
 
 
+@pytest.mark.date_sensitive
 def test_register_client_duplicate_domain_conflict_and_idempotency(staff):
     first = call(staff["csm1"], "register_client", {**REGISTER, "idempotency_key": "reg-00001"})
     again = call(staff["csm1"], "register_client", {**REGISTER, "idempotency_key": "reg-00001"})
@@ -94,6 +96,7 @@ def test_register_client_duplicate_domain_conflict_and_idempotency(staff):
     assert Account.objects.count() == 1
 
 
+@pytest.mark.date_sensitive
 def test_csm_cannot_register_into_another_book(staff):
     with pytest.raises(InvalidInput) as err:
         call(staff["csm1"], "register_client", {**REGISTER, "owner_id": staff["csm2"].pk})
@@ -102,6 +105,7 @@ def test_csm_cannot_register_into_another_book(staff):
     assert Account.objects.get(pk=out["account_id"]).owner == staff["csm2"]
 
 
+@pytest.mark.date_sensitive
 def test_overviews_differ_and_match_rows(portfolio, staff):
     healthy = call(staff["csm1"], "get_client_overview", {"account_id": portfolio["healthy"].pk})
     declining = call(
@@ -139,6 +143,7 @@ def test_update_client_info_before_after_and_noop(portfolio, staff):
     assert account.owner == staff["csm1"]
 
 
+@pytest.mark.date_sensitive
 def test_list_clients_filters_totals_and_cursor(portfolio, staff):
     page1 = call(staff["manager"], "list_clients", {"limit": 2})
     assert [c["name"] for c in page1["clients"]] == ["Fixture 001", "Fixture 002"]
@@ -207,6 +212,7 @@ def test_csm_cannot_touch_another_csms_account(portfolio, staff, name, extra):
     assert foreign.region == ""
 
 
+@pytest.mark.date_sensitive
 def test_csm_list_and_register_stay_in_own_book(portfolio, staff):
     names = [c["name"] for c in call(staff["csm1"], "list_clients", {})["clients"]]
     assert names == ["Fixture 001", "Fixture 002"]
@@ -216,6 +222,7 @@ def test_csm_list_and_register_stay_in_own_book(portfolio, staff):
     )
 
 
+@pytest.mark.date_sensitive
 def test_viewer_reads_but_cannot_write(portfolio, staff):
     out = call(staff["viewer"], "get_client_overview", {"account_id": portfolio["other_csm"].pk})
     assert out["account_id"] == portfolio["other_csm"].pk
@@ -227,6 +234,7 @@ def test_viewer_reads_but_cannot_write(portfolio, staff):
         )
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize("name", ["get_client_overview", "list_clients", "get_client_timeline"])
 def test_queries_do_not_grow_with_accounts(portfolio, staff, name, settings):
     payload = {"account_id": portfolio["declining"].pk} if name != "list_clients" else {}

@@ -21,7 +21,7 @@ from customers.models import CTA, Account, Contract, Renewal
 from health.models import HealthScore, Scorecard, Survey, SurveyResponse, UsageDaily
 from integrations.models import Connection, SupportTicket, SyncRun
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def rejected(constraint: str, write: Callable[[], object]) -> None:

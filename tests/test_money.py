@@ -19,7 +19,7 @@ from customers.services.accounts import account_update
 from customers.services.contracts import contract_update
 from customers.services.money import account_arr_reporting_refresh, exchange_rate_set
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -39,6 +39,7 @@ def mixed_book(staff, actors):
     return ids
 
 
+@pytest.mark.date_sensitive
 def test_without_rates_only_reporting_currency_accounts_are_converted(mixed_book, actors):
     arr = dict(Account.objects.values_list("currency", "arr_reporting"))
     assert arr == {"USD": Decimal("100000.00"), "EUR": None, "GBP": None}
@@ -48,6 +49,7 @@ def test_without_rates_only_reporting_currency_accounts_are_converted(mixed_book
     assert totals["accounts_without_rate"] == 2
 
 
+@pytest.mark.date_sensitive
 def test_a_rate_converts_every_account_in_its_currency_and_totals_follow(mixed_book, actors):
     exchange_rate_set(actor=actors["manager"], base="EUR", rate=Decimal("1.08"),
                       valid_from=clock.today())  # fmt: skip
@@ -72,6 +74,7 @@ def test_a_rate_converts_every_account_in_its_currency_and_totals_follow(mixed_b
     assert event.changes["accounts_reconverted"] == 1 and event.actor_label == "user:manager"
 
 
+@pytest.mark.date_sensitive
 def test_value_tiers_compare_in_the_reporting_currency(mixed_book, actors):
     exchange_rate_set(actor=None, base="EUR", rate=Decimal("1.20"), valid_from=clock.today())
     out = invoke_tool("segment_by_value_tier", actors["csm1"],
@@ -83,6 +86,7 @@ def test_value_tiers_compare_in_the_reporting_currency(mixed_book, actors):
     assert [a["currency"] for a in out["accounts"]] == ["USD"]
 
 
+@pytest.mark.date_sensitive
 def test_changing_an_accounts_amount_or_currency_reconverts_it(mixed_book, actors):
     exchange_rate_set(actor=None, base="EUR", rate=Decimal("1.08"), valid_from=clock.today())
     account = Account.objects.get(pk=mixed_book["USD"])
@@ -99,6 +103,7 @@ def test_changing_an_accounts_amount_or_currency_reconverts_it(mixed_book, actor
     assert Account.objects.get(pk=bare.pk).arr_reporting == Decimal("10.80")
 
 
+@pytest.mark.date_sensitive
 def test_a_future_rate_is_not_used_before_its_day(mixed_book, travel):
     exchange_rate_set(actor=None, base="EUR", rate=Decimal("2"),
                       valid_from=clock.today() + timedelta(days=2))  # fmt: skip
@@ -110,6 +115,7 @@ def test_a_future_rate_is_not_used_before_its_day(mixed_book, travel):
     assert set(rates_on()) == {"EUR"}
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize(
     ("base", "rate", "field"),
     [
@@ -127,6 +133,7 @@ def test_bad_rates_are_refused_naming_the_field_and_write_nothing(mixed_book, ba
     assert not ExchangeRate.objects.exists()
 
 
+@pytest.mark.date_sensitive
 def test_the_command_records_a_rate_and_reconverts(mixed_book, capsys):
     call_command("set_exchange_rate", "--base", "gbp", "--rate", "1.25",
                  "--valid-from", str(clock.today()))  # fmt: skip
@@ -136,6 +143,7 @@ def test_the_command_records_a_rate_and_reconverts(mixed_book, capsys):
     assert (event.actor_label, event.channel) == ("system:set_exchange_rate", "task")
 
 
+@pytest.mark.date_sensitive
 def test_the_demo_seed_stores_dated_rates_and_converted_arr(db):
     call_command("seed_demo", "--accounts=40", "--seed=5", "--reset", verbosity=0)
     rates = rates_on()

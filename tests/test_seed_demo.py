@@ -31,7 +31,7 @@ from portfolio.seed import Archetype, archetype_of, seed_content_hash
 from portfolio.seed.tables import seeded_models
 from portfolio.seed.voice_text import CSAT_COMMENTS, NPS_COMMENTS, csat_band, nps_band
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 TODAY = date(2025, 6, 30)
 USES_POSTGRESQL = connection.vendor == "postgresql"
@@ -83,6 +83,7 @@ def test_reset_is_required_when_demo_data_exists_and_refusal_changes_nothing(see
     assert seed_content_hash() == before
 
 
+@pytest.mark.date_sensitive
 def test_if_empty_leaves_existing_data_alone(seeded, capsys):
     before = seed_content_hash()
     call_command("seed_demo", "--accounts=5", "--seed=99", "--if-empty")

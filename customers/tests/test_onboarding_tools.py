@@ -22,7 +22,7 @@ from customers.services.onboarding import onboarding_automation_run
 from customers.tasks import onboarding_automation_run_task
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 STEPS = [
     {"key": "kickoff", "name": "Kickoff call", "due_offset_days": 2},
@@ -66,6 +66,7 @@ def plan(template, two_books, staff):
     )["plan"]
 
 
+@pytest.mark.date_sensitive
 def test_plan_from_template_has_due_dates_owners_and_dependencies(plan, two_books):
     start = clock.today() - timedelta(days=12)
     ms = {m["key"]: m for m in plan["milestones"]}
@@ -78,6 +79,7 @@ def test_plan_from_template_has_due_dates_owners_and_dependencies(plan, two_book
     assert plan["overdue"] == ["kickoff", "sso"] and plan["progress_pct"] == 0.0
 
 
+@pytest.mark.date_sensitive
 def test_milestone_dependencies_are_enforced_and_drive_the_plan_status(plan, staff):
     ms = {m["key"]: m["id"] for m in plan["milestones"]}
     with pytest.raises(InvalidInput) as err:
@@ -114,6 +116,7 @@ def test_template_and_plan_bad_input_write_nothing(template, two_books, staff):
     assert OnboardingPlan.objects.count() == 0
 
 
+@pytest.mark.date_sensitive
 def test_automation_reminds_and_escalates_once_per_milestone_and_window(plan, staff):
     plan_id = plan["id"]
     out = call_tool(
@@ -240,6 +243,7 @@ def _finished_plan(account, *, started_days_ago, ttv_days, target, slow_key_days
     return plan
 
 
+@pytest.mark.date_sensitive
 def test_progress_bottlenecks_and_time_to_value_from_history(plan, two_books, staff):
     acme = two_books["acme"]
     _finished_plan(acme, started_days_ago=100, ttv_days=25, target=30, slow_key_days=9)

@@ -12,7 +12,7 @@ from cs_platform.core.errors import Conflict, InvalidInput, NotFound
 from customers.models import CTA, Activity, ExecutiveReview
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def ebr(user, action, **payload):
@@ -32,6 +32,7 @@ def schedule(staff, books, **extra):
     return ebr(staff["csm1"], "schedule", **{**payload, **extra})["review"]
 
 
+@pytest.mark.date_sensitive
 def test_schedule_record_timeline_and_follow_up_cta(staff, two_books):
     review = schedule(staff, two_books)
     assert review["status"] == "scheduled"

@@ -20,7 +20,7 @@ from gdpr.services.retention import retention_plan, retention_report, retention_
 from gdpr.tasks import retention_apply_task
 from tests.factories import AccountFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

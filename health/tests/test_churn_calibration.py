@@ -22,7 +22,7 @@ from health.services.scoring import health_recompute_accounts
 from health.services.scoring.churn import churn_predict_for
 from health.tests.test_health_tools import _renewal_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def _seven_renewals(owner):
@@ -39,6 +39,7 @@ def _seven_renewals(owner):
     return accounts
 
 
+@pytest.mark.date_sensitive
 def test_too_few_outcomes_store_uncalibrated_with_the_reason(actors, staff):
     _seven_renewals(staff["csm1"])
     out = StringIO()
@@ -69,6 +70,7 @@ def test_too_few_outcomes_store_uncalibrated_with_the_reason(actors, staff):
     )
 
 
+@pytest.mark.date_sensitive
 def test_a_fit_is_applied_by_both_paths_and_a_refit_re_predicts(actors, staff, monkeypatch):
     # Seven outcomes are below the real floor; lowered here so the fit runs on them.
     monkeypatch.setattr(service, "MIN_OUTCOMES", 5)
@@ -112,6 +114,7 @@ def test_a_fit_is_applied_by_both_paths_and_a_refit_re_predicts(actors, staff, m
     assert factors["raw_probability"] is not None and factors["probability"] is not None
 
 
+@pytest.mark.date_sensitive
 def test_an_indicator_of_a_dropped_factor_is_resolved(actors, portfolio):
     account = portfolio["declining"]
     RiskIndicator.objects.create(

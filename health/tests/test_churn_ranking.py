@@ -15,7 +15,7 @@ from customers.models import Account, Renewal
 from health.scoring.urgency import renewal_urgency, risk_priority
 from tests.builders import build_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def test_urgency_steps_by_hand():
@@ -27,6 +27,7 @@ def test_urgency_steps_by_hand():
     assert risk_priority(0.6, None, 1.0) == 0.0
 
 
+@pytest.mark.date_sensitive
 def test_ranking_is_risk_times_arr_times_urgency_and_churned_are_absent(actors, staff, portfolio):
     healthy, declining = portfolio["healthy"], portfolio["declining"]
     gone = build_account(staff["csm1"], 7, declining=True)
@@ -71,6 +72,7 @@ def test_ranking_is_risk_times_arr_times_urgency_and_churned_are_absent(actors, 
         invoke_tool("identify_churn_risk", actors["csm1"], {"status": "churned"})
 
 
+@pytest.mark.date_sensitive
 def test_reason_lines_agree_with_effects(actors, portfolio):
     out = invoke_tool("identify_churn_risk", actors["csm1"], {"min_risk_level": "low"})
     words = {
@@ -111,6 +113,7 @@ def _ranked_by_hand(owner) -> list[int]:
     return [pk for _, pk in sorted(ranked)]
 
 
+@pytest.mark.date_sensitive
 def test_pages_follow_the_full_ranking_in_queries_that_do_not_grow(actors, staff, portfolio):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

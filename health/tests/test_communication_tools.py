@@ -14,7 +14,7 @@ from health.monitor_tasks import communication_rules_evaluate_task
 from integrations.models import CommunicationFiring, CommunicationRule, EmailMessage
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 RULE = {
     "action": "create",
@@ -26,6 +26,7 @@ RULE = {
 }
 
 
+@pytest.mark.date_sensitive
 def test_rule_fires_once_per_account_and_window(
     staff, two_books, sandbox, sendgrid_connection, travel
 ):
@@ -61,6 +62,7 @@ def test_rule_fires_once_per_account_and_window(
     assert len(sandbox.sendgrid_sent()) == 2 and CommunicationFiring.objects.count() == 4
 
 
+@pytest.mark.date_sensitive
 def test_consent_and_opt_out_are_honoured(staff, two_books, sandbox, sendgrid_connection):
     marketing = call_tool(
         staff["manager"],

@@ -16,9 +16,10 @@ from customers.models import Account
 from health.models import HealthScore
 from tests.factories import HealthScoreFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.date_sensitive
 def test_a_new_account_is_insufficient_data_everywhere(actors, staff, client, root):
     account = Account.objects.create(
         name="Signed today", owner=staff["csm1"], customer_since=clock.today()

@@ -23,10 +23,11 @@ from health.tests.builders import (
 )
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 # --- track_usage_engagement ------------------------------------------------------------
+@pytest.mark.date_sensitive
 def test_usage_engagement_computes_dau_wau_mau_trend_from_rows(staff):
     account = create_account(staff["csm1"], "Acme")
     last30 = [40] * 30
@@ -48,6 +49,7 @@ def test_usage_engagement_computes_dau_wau_mau_trend_from_rows(staff):
     assert "wau" in out["definitions"] and "lower bound" in out["definitions"]["wau"]
 
 
+@pytest.mark.date_sensitive
 def test_usage_engagement_names_missing_data_instead_of_zeros(staff):
     empty = create_account(staff["csm1"], "Empty")
     young = create_account(staff["csm1"], "Young")
@@ -61,6 +63,7 @@ def test_usage_engagement_names_missing_data_instead_of_zeros(staff):
     assert y["avg_dau_last_30"] == 6.7  # 200 user-days / 30 calendar days
 
 
+@pytest.mark.date_sensitive
 def test_usage_engagement_scope_and_bad_input(staff):
     account = create_account(staff["csm1"], "Acme")
     with pytest.raises(NotFound):
@@ -85,6 +88,7 @@ def _segment(manager, **extra) -> dict:
     return call_tool(manager, "segment_customers", payload)
 
 
+@pytest.mark.date_sensitive
 def test_usage_engagement_pages_through_a_segment_in_scope(staff):
     for i in range(3):
         a = create_account(staff["csm1"], f"Big {i}", tier="enterprise", arr=Decimal("90000"))
@@ -105,6 +109,7 @@ def test_usage_engagement_pages_through_a_segment_in_scope(staff):
     assert second["accounts"][0]["mau"] == 12 and not second["page"]["has_next"]
 
 
+@pytest.mark.date_sensitive
 def test_usage_engagement_segment_queries_do_not_grow(staff):
     def build(n, offset):
         for i in range(n):
@@ -128,6 +133,7 @@ def test_usage_engagement_segment_queries_do_not_grow(staff):
 
 
 # --- segment_customers -----------------------------------------------------------------
+@pytest.mark.date_sensitive
 def test_segment_membership_records_entries_exits_and_reentry(staff):
     a = create_account(staff["csm1"], "A", tier="enterprise", arr=Decimal("60000"))
     b = create_account(staff["csm1"], "B", tier="mid_market", arr=Decimal("75000"))
@@ -169,6 +175,7 @@ def test_segment_membership_records_entries_exits_and_reentry(staff):
     assert other["segments"][0]["members_in_scope"] == 0  # csm2's C is smb: not a member
 
 
+@pytest.mark.date_sensitive
 def test_segment_rules_over_computed_metrics(staff):
     declining = create_account(staff["csm1"], "Declining")
     create_usage_days(declining, [80] * 30 + [40] * 30)
@@ -215,6 +222,7 @@ def test_segment_rules_over_computed_metrics(staff):
     ) == {steady.pk, unscored.pk}
 
 
+@pytest.mark.date_sensitive
 def test_segment_dry_run_invalid_rules_and_permissions(staff):
     create_account(staff["csm1"], "A", tier="enterprise", arr=Decimal("60000"))
     dry = _segment(staff["manager"], dry_run=True)
@@ -238,6 +246,7 @@ def test_segment_dry_run_invalid_rules_and_permissions(staff):
     assert Segment.objects.count() == 0 and not AuditEvent.objects.exists()
 
 
+@pytest.mark.date_sensitive
 def test_segment_evaluation_queries_do_not_grow(staff):
     payload = {"action": "evaluate", "segment_key": "big-ones"}
 
@@ -264,6 +273,7 @@ def test_segment_evaluation_queries_do_not_grow(staff):
 
 
 # --- track_feature_adoption ------------------------------------------------------------
+@pytest.mark.date_sensitive
 def test_feature_adoption_per_account_and_portfolio(staff):
     today = clock.today()
     reports = Feature.objects.create(key="reports", name="Reports", category="analytics")
@@ -357,6 +367,7 @@ def test_stage_move_records_reason_history_timeline_and_audit(staff):
     assert [h["to_stage"] for h in history["history"]] == ["at_risk"]
 
 
+@pytest.mark.date_sensitive
 def test_stage_move_to_churned_marks_the_account_and_bad_moves_change_nothing(staff):
     account = create_account(staff["csm1"], "Acme")
     call_tool(
@@ -423,6 +434,7 @@ def test_stage_distribution_is_scoped_and_measures_time_in_stage(staff):
 
 
 # --- track_adoption_milestones ---------------------------------------------------------
+@pytest.mark.date_sensitive
 def test_adoption_milestones_from_onboarding_and_usage(staff):
     today = clock.today()
     now = clock.now()
@@ -513,6 +525,7 @@ def test_value_tiers_with_configurable_boundaries(staff):
 
 
 # --- analyze_engagement_patterns -------------------------------------------------------
+@pytest.mark.date_sensitive
 def test_engagement_anomalies_and_cohorts(staff):
     today = clock.today()
     dropped = create_account(staff["csm1"], "Dropped", customer_since=today - timedelta(days=90))
@@ -560,6 +573,7 @@ ACCOUNT_TOOLS = [
 ]
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize(("name", "extra"), ACCOUNT_TOOLS)
 def test_account_taking_tools_hide_other_books(staff, name, extra):
     theirs = create_account(staff["csm2"], "Theirs")

@@ -16,7 +16,7 @@ from health.tests.builders import create_account, create_health_score, create_us
 from health.tests.fixtures import create_contract
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 CALLS = [
     ("identify_expansion_opportunities", {"dry_run": True}),
@@ -65,6 +65,7 @@ def _book(owner, n: int, offset: int) -> None:
         )
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize(("name", "payload"), CALLS, ids=[c[0] for c in CALLS])
 def test_queries_do_not_grow_with_accounts(staff, name, payload):
     _book(staff["csm1"], 3, 0)

@@ -10,13 +10,14 @@ from customers.models import ExpansionOpportunity, OpportunityStatus
 from health.models import UsageDaily
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def _found(out):
     return {(o["kind"], o["product"]): (o["amount"], o["result"]) for o in out["opportunities"]}
 
 
+@pytest.mark.date_sensitive
 def test_expansion_finds_stores_and_reruns_without_duplicates(staff, expansion_book):
     crowded = expansion_book["crowded"]
     out = call_tool(staff["csm1"], "identify_expansion_opportunities", {})
@@ -51,6 +52,7 @@ def test_expansion_finds_stores_and_reruns_without_duplicates(staff, expansion_b
     assert ExpansionOpportunity.objects.filter(kind="cross_sell").count() == 2
 
 
+@pytest.mark.date_sensitive
 def test_upsell_and_crosssell_are_subsets_and_scope_is_the_book(staff, expansion_book):
     upsell = call_tool(staff["manager"], "identify_upsell_opportunities", {"dry_run": True})
     assert set(_found(upsell)) == {("upsell", "tier:mid_market"), ("seat_expansion", "seats")}
@@ -70,6 +72,7 @@ def test_upsell_and_crosssell_are_subsets_and_scope_is_the_book(staff, expansion
     assert not ExpansionOpportunity.objects.exists()
 
 
+@pytest.mark.date_sensitive
 def test_thresholds_come_from_the_upsell_detector_config(staff, expansion_book):
     call_tool(
         staff["manager"],

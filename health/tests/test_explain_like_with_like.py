@@ -12,9 +12,10 @@ from cs_platform.core.tools import invoke_tool
 from health.models import HealthScore
 from health.services.scoring import health_recompute_accounts
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.date_sensitive
 def test_backfilled_snapshot_lacks_payment_status_and_it_is_not_a_driver(actors, portfolio):
     account = portfolio["declining"]
     now = clock.now()

@@ -14,7 +14,7 @@ from customers.models import CTA, OnboardingPlan, Renewal
 from health.models import Feedback, ProductInsight, Survey, SurveyResponse
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 PRAISE = "The new dashboard is great, thanks!"  # VADER compound 0.807
 ANGRY = "Exports keep failing and support is terrible."  # −0.572
@@ -169,6 +169,7 @@ def test_insights_link_feedback_and_answer_their_evidence(voices, two_books, sta
     assert vo["summary"]["feedback_in_insights"] == 3
 
 
+@pytest.mark.date_sensitive
 def test_cs_metrics_series_from_renewals_plans_surveys_and_ctas(two_books, staff):
     acme = two_books["acme"]
     today = clock.today()

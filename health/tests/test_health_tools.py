@@ -15,9 +15,10 @@ from health.models import ChurnPrediction, HealthScore, RiskIndicator, UsageDail
 from health.services.scoring import health_recompute_accounts
 from integrations.models import SupportTicket
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.date_sensitive
 def test_calculate_health_score_persists_and_differs_per_account(actors, portfolio):
     healthy = invoke_tool(
         "calculate_health_score", actors["csm1"], {"account_id": portfolio["healthy"].pk}
@@ -45,6 +46,7 @@ def test_calculate_health_score_persists_and_differs_per_account(actors, portfol
     assert ChurnPrediction.objects.filter(account=portfolio["declining"]).count() == 1
 
 
+@pytest.mark.date_sensitive
 def test_tools_cannot_reach_another_csms_account(actors, portfolio):
     other = portfolio["other_csm"].pk
     for name, payload in (
@@ -62,6 +64,7 @@ def test_tools_cannot_reach_another_csms_account(actors, portfolio):
         invoke_tool("calculate_health_score", actors["viewer"], {"account_id": other})
 
 
+@pytest.mark.date_sensitive
 def test_explain_health_change_names_usage_first(actors, staff):
     today = clock.today()
     account = Account.objects.create(name="Fading", owner=staff["csm1"], seats_licensed=100)
@@ -100,6 +103,7 @@ def _renewal_account(owner, name, outcome, users_for_day_back, renewal_date):
     return account
 
 
+@pytest.mark.date_sensitive
 def test_backtest_scorecard_auc_and_share_green(actors, staff):
     renewal_date = clock.today() - timedelta(days=20)
     steady = lambda back: 60  # noqa: E731
@@ -140,6 +144,7 @@ def test_backtest_scorecard_auc_and_share_green(actors, staff):
     assert not HealthScore.objects.exists()  # read-only
 
 
+@pytest.mark.date_sensitive
 def test_identify_churn_risk_persists_and_pages(actors, portfolio):
     out = invoke_tool("identify_churn_risk", actors["csm1"], {"min_risk_level": "low", "limit": 1})
     assert out["accounts_scored_now"] == 2 and out["predictions_written"] == 2
@@ -158,6 +163,7 @@ def test_identify_churn_risk_persists_and_pages(actors, portfolio):
     assert ChurnPrediction.objects.filter(account__owner=portfolio["healthy"].owner).count() == 2
 
 
+@pytest.mark.date_sensitive
 def test_score_risk_factors_opens_updates_and_resolves_indicators(actors, portfolio):
     account = portfolio["declining"]
     out = invoke_tool("score_risk_factors", actors["csm1"], {"account_id": account.pk})
@@ -178,6 +184,7 @@ def test_score_risk_factors_opens_updates_and_resolves_indicators(actors, portfo
     )
 
 
+@pytest.mark.date_sensitive
 def test_client_overview_components_match_the_stored_result(actors, portfolio):
     account = portfolio["declining"]
     scored = invoke_tool("calculate_health_score", actors["csm1"], {"account_id": account.pk})

@@ -14,7 +14,7 @@ from health.models import MonitorConfig, MonitorKey, MonitorRun
 from health.services.monitors import MONITORS, monitor_run
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def test_list_shows_all_seven_and_which_are_implemented(staff):
@@ -104,6 +104,7 @@ def test_configure_changes_the_row_validates_and_is_for_managers(staff):
     assert MonitorConfig.objects.get(key="upsell_detector").enabled
 
 
+@pytest.mark.date_sensitive
 def test_upsell_detector_finds_the_book_figures_once(staff, expansion_book):
     run = monitor_run(key="upsell_detector", trigger="manual")
     assert (run.status, run.accounts_scanned, run.findings, run.ctas_created) == (
@@ -126,6 +127,7 @@ def test_upsell_detector_finds_the_book_figures_once(staff, expansion_book):
     assert CTA.objects.filter(reason="expansion").count() == 1
 
 
+@pytest.mark.date_sensitive
 def test_trigger_enqueues_a_real_run_and_status_reports_it(
     staff, expansion_book, django_capture_on_commit_callbacks, audit_chain_held
 ):

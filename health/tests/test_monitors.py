@@ -34,7 +34,7 @@ from health.tests.builders import (
 )
 from integrations.models import SupportTicket
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def ctas(reason: str) -> list[CTA]:
@@ -63,6 +63,7 @@ def test_configs_are_created_once_with_documented_defaults():
     assert MonitorConfig.objects.get(key="usage_drop_alerts").thresholds["drop_pct"] == 45.0
 
 
+@pytest.mark.date_sensitive
 def test_usage_drop_finds_the_drop_with_its_numbers_and_is_idempotent(staff):
     dropping = create_account(staff["csm1"], "Dropping")
     create_usage_days(dropping, [80] * 30 + [40] * 30)
@@ -94,6 +95,7 @@ def test_usage_drop_finds_the_drop_with_its_numbers_and_is_idempotent(staff):
     assert MonitorConfig.objects.get(key="usage_drop_alerts").last_run_at == again.started_at
 
 
+@pytest.mark.date_sensitive
 def test_usage_drop_refreshes_the_open_cta_with_fresh_numbers(staff):
     account = create_account(staff["csm1"], "Dropping")
     create_usage_days(account, [80] * 30 + [40] * 30)
@@ -106,6 +108,7 @@ def test_usage_drop_refreshes_the_open_cta_with_fresh_numbers(staff):
     assert cta.details["drop_pct"] == 51.3
 
 
+@pytest.mark.date_sensitive
 def test_thresholds_come_from_the_config_row(staff):
     account = create_account(staff["csm1"], "Dropping")
     create_usage_days(account, [80] * 30 + [40] * 30)
@@ -122,6 +125,7 @@ def test_thresholds_come_from_the_config_row(staff):
     assert MonitorConfig.objects.get(key="usage_drop_alerts").thresholds["drop_pct"] == 60
 
 
+@pytest.mark.date_sensitive
 def test_churn_risk_raises_for_probability_or_red_band(staff):
     risky = create_account(staff["csm1"], "Risky")
     create_churn_prediction(risky, "0.6200")
@@ -142,6 +146,7 @@ def test_churn_risk_raises_for_probability_or_red_band(staff):
     assert by_account[red.pk].details["health_score"] == 31.5
 
 
+@pytest.mark.date_sensitive
 def test_closed_cta_is_not_reopened_during_cooldown(staff):
     risky = create_account(staff["csm1"], "Risky")
     create_churn_prediction(risky, "0.6200")
@@ -154,6 +159,7 @@ def test_closed_cta_is_not_reopened_during_cooldown(staff):
     assert CTA.objects.filter(account=risky, status="open").count() == 1
 
 
+@pytest.mark.date_sensitive
 def test_nps_csat_uses_recent_low_answers_and_respects_closure(staff):
     unhappy = create_account(staff["csm1"], "Unhappy")
     create_survey_answer(unhappy, "nps", 3, days_ago=5)
@@ -182,6 +188,7 @@ def test_nps_csat_uses_recent_low_answers_and_respects_closure(staff):
     assert fresh.details["lowest_nps_answer"] == 5 and fresh.details["low_csat_answers"] == 0
 
 
+@pytest.mark.date_sensitive
 def test_retention_analyzer_needs_a_near_renewal_and_a_warning(staff):
     now = clock.now()
     yellow = create_account(staff["csm1"], "Yellow renewing")
@@ -228,6 +235,7 @@ def test_failed_run_is_recorded_and_writes_no_ctas(staff):
         monitor_run_task("usage_drop_alerts")
 
 
+@pytest.mark.date_sensitive
 def test_run_due_respects_interval_and_enabled_flag(staff):
     now = clock.now()
     assert monitors_due(now) == sorted(MONITORS)
@@ -282,6 +290,7 @@ def _portfolio(staff, n: int, offset: int) -> None:
 
 # Per-account monitors (one CTA per account found); cohort drift raises one CTA per cohort
 # and has its own query-count test in test_cohort_drift.py.
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize("key", sorted(set(MONITORS) - {"cohort_drift_monitor"}))
 def test_monitor_queries_do_not_grow_with_accounts(staff, audit_chain_held, key):
     _portfolio(staff, 3, 0)

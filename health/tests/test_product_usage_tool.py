@@ -14,7 +14,7 @@ from customers.models import Account
 from health.models import Feature, FeatureAdoption, UsageDaily
 from integrations.models import Connection, FeatureUsageDay
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def analyze(user, **payload):
@@ -75,6 +75,7 @@ def usage(staff):
     return {"acme": acme, "beta": beta, "gamma": gamma}
 
 
+@pytest.mark.date_sensitive
 def test_feature_view_counts_adoption_in_the_csms_book(staff, usage):
     out = analyze(staff["csm1"], days=30)
 
@@ -111,6 +112,7 @@ def test_feature_view_counts_adoption_in_the_csms_book(staff, usage):
     assert dashboards["accounts_using"] == 1 and dashboards["share_of_accounts"] == 0.5
 
 
+@pytest.mark.date_sensitive
 def test_account_view_ranks_accounts_and_their_top_features(staff, usage):
     out = analyze(staff["csm1"], view="accounts", days=30, top_features=1)
 
@@ -129,6 +131,7 @@ def test_account_view_ranks_accounts_and_their_top_features(staff, usage):
     assert {f["key"] for f in one["accounts"][0]["top_features"]} == {"dashboards", "alerts"}
 
 
+@pytest.mark.date_sensitive
 def test_pages_with_a_fixed_number_of_queries(staff, usage, django_assert_max_num_queries):
     seen, cursors, cursor = [], [], None
     for _ in range(3):
@@ -152,6 +155,7 @@ def test_pages_with_a_fixed_number_of_queries(staff, usage, django_assert_max_nu
     assert accounts == ["Acme", "Beta"] and cursor is None
 
 
+@pytest.mark.date_sensitive
 def test_scope_and_missing_data(staff, usage):
     with pytest.raises(NotFound):
         analyze(staff["csm1"], account_id=usage["gamma"].pk)

@@ -23,7 +23,7 @@ from health.services.scoring import health_recompute_accounts
 from health.tasks import recompute_portfolio
 from tests.builders import build_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def usage_account(owner, name, users_for_day_back, *, days=120, seats=100):
@@ -59,6 +59,7 @@ def measure(snap, key):
     return next(m for m in snapshot_result(snap)["measures"] if m["key"] == key)
 
 
+@pytest.mark.date_sensitive
 def test_declining_usage_lowers_score_versus_growing(staff):
     now = clock.now()
     growing = usage_account(staff["csm1"], "Growing", lambda back: 40 + (120 - back) // 4)
@@ -73,6 +74,7 @@ def test_declining_usage_lowers_score_versus_growing(staff):
     assert measure(d, "usage_trend")["contribution"] < measure(g, "usage_trend")["contribution"]
 
 
+@pytest.mark.date_sensitive
 def test_two_accounts_with_different_inputs_get_different_scores(portfolio):
     healthy, declining = portfolio["healthy"], portfolio["declining"]
     health_recompute_accounts(account_ids=[healthy.pk, declining.pk], as_of=clock.now())
@@ -91,6 +93,7 @@ def test_two_accounts_with_different_inputs_get_different_scores(portfolio):
     assert measure(h, "sla_breaches")["status"] == "missing_dropped"
 
 
+@pytest.mark.date_sensitive
 def test_account_without_data_is_unknown_not_fifty(staff):
     empty = Account.objects.create(name="Nothing yet", owner=staff["csm1"])
     summary = health_recompute_accounts(account_ids=[empty.pk], as_of=clock.now())
@@ -104,6 +107,7 @@ def test_account_without_data_is_unknown_not_fifty(staff):
     assert not ChurnPrediction.objects.filter(account=empty).exists()
 
 
+@pytest.mark.date_sensitive
 def test_past_as_of_reports_stateful_inputs_missing(portfolio):
     account = portfolio["healthy"]
     past = clock.now() - timedelta(days=20)
@@ -114,6 +118,7 @@ def test_past_as_of_reports_stateful_inputs_missing(portfolio):
     assert inputs.values["nps_answer_avg_180d"] is None
 
 
+@pytest.mark.date_sensitive
 def test_recompute_same_as_of_twice_replaces_instead_of_duplicating(portfolio):
     ids = [a.pk for a in portfolio.values()]
     as_of = clock.now()
@@ -125,6 +130,7 @@ def test_recompute_same_as_of_twice_replaces_instead_of_duplicating(portfolio):
     assert ChurnPrediction.objects.filter(as_of=as_of).count() == 3
 
 
+@pytest.mark.date_sensitive
 def test_an_insufficient_data_score_recomputed_at_the_same_as_of_is_replaced(staff):
     """The second write at one as_of goes through the staging table, whose band column
     must hold the longest band name."""
@@ -137,6 +143,7 @@ def test_an_insufficient_data_score_recomputed_at_the_same_as_of_is_replaced(sta
     ]
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_scorings_of_one_account_both_succeed(staff):
     """The second scoring waits for the first and then points the account's latest at
@@ -170,6 +177,7 @@ def test_two_concurrent_scorings_of_one_account_both_succeed(staff):
     assert HealthScore.objects.filter(account=account).count() == 2
 
 
+@pytest.mark.date_sensitive
 def test_exactly_one_latest_per_account_and_backfill_keeps_newest(portfolio):
     ids = [a.pk for a in portfolio.values()]
     now = clock.now()
@@ -183,6 +191,7 @@ def test_exactly_one_latest_per_account_and_backfill_keeps_newest(portfolio):
     assert HealthScore.objects.count() == 12
 
 
+@pytest.mark.date_sensitive
 def test_query_count_does_not_grow_with_accounts(staff):
     accounts = [build_account(staff["csm1"], n, declining=n % 2 == 0, days=35) for n in range(50)]
     # The audit chain's lock is taken once per transaction (the test's): take it first.
@@ -199,6 +208,7 @@ def test_query_count_does_not_grow_with_accounts(staff):
     assert counts[0] <= 16
 
 
+@pytest.mark.date_sensitive
 def test_override_applied_then_expired(portfolio, staff):
     account = portfolio["declining"]
     now = clock.now()
@@ -222,6 +232,7 @@ def test_override_applied_then_expired(portfolio, staff):
     assert expired.result["override"]["status"] == "expired"
 
 
+@pytest.mark.date_sensitive
 def test_override_revoked_and_bad_input_rejected(portfolio, staff):
     from cs_platform.core.errors import InvalidInput
 
@@ -242,6 +253,7 @@ def test_override_revoked_and_bad_input_rejected(portfolio, staff):
     assert latest.result["override"]["status"] == "revoked"
 
 
+@pytest.mark.date_sensitive
 def test_portable_path_matches_postgresql_path(portfolio, monkeypatch):
     """The embedded (SQLite) path — IN lists and ORM writes — run here against PostgreSQL."""
     ids = [a.pk for a in portfolio.values()]
@@ -272,6 +284,7 @@ def test_celery_fan_out_recomputes_every_account(portfolio, monkeypatch):
     }
 
 
+@pytest.mark.date_sensitive
 def test_recompute_health_command(portfolio):
     import json
     from io import StringIO
@@ -330,6 +343,7 @@ def test_aggregation_provides_every_default_scorecard_input():
     assert set(SCORECARD_INPUT_KEYS) < set(PROVIDED_INPUT_KEYS)
 
 
+@pytest.mark.date_sensitive
 def test_new_scorecard_version_at_same_as_of_takes_over_latest(portfolio):
     from health.models import Scorecard
     from health.scoring import default_scorecard
@@ -348,6 +362,7 @@ def test_new_scorecard_version_at_same_as_of_takes_over_latest(portfolio):
     assert set(latest.values_list("scorecard", flat=True)) == {v2.pk}
 
 
+@pytest.mark.date_sensitive
 def test_predictions_already_there_are_replaced_and_the_rest_copied(portfolio):
     """A prediction the churn tool wrote at this as_of sends the chunk's predictions
     through the staged upsert; with none there they are COPYed straight in. Both end with
@@ -370,6 +385,7 @@ def test_predictions_already_there_are_replaced_and_the_rest_copied(portfolio):
     assert {p.account_id: p.factors for p in fresh} == {p.account_id: p.factors for p in rows}
 
 
+@pytest.mark.date_sensitive
 def test_snapshot_documents_are_json_not_jsonb_and_read_back_whole(portfolio):
     ids = [a.pk for a in portfolio.values()]
     health_recompute_accounts(account_ids=ids, as_of=clock.now())
@@ -398,6 +414,7 @@ def test_usage_index_covers_active_users_for_index_only_reads():
     assert "(account_id, date) INCLUDE (active_users)" in definition
 
 
+@pytest.mark.date_sensitive
 def test_a_new_day_moves_the_pointer_and_leaves_older_snapshots_unwritten(portfolio):
     """The daily run writes the new snapshots and moves 40-byte pointers: yesterday's
     snapshot rows keep their physical version (no flag flipped on them), while the
@@ -425,6 +442,7 @@ def test_a_new_day_moves_the_pointer_and_leaves_older_snapshots_unwritten(portfo
         assert p.account.latest_health_score == p.snapshot.score
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.django_db(transaction=True)
 def test_reading_inputs_leaves_the_connection_settings_as_they_were(staff):
     """jit is switched off for the inputs query only: in autocommit (a tool's read), a

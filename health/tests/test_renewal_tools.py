@@ -15,7 +15,7 @@ from health.tests.builders import create_account, create_health_score
 from health.tests.fixtures import create_contract
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def renewal(account, days: int, arr: str, *, currency: str = "USD", **fields) -> Renewal:
@@ -45,6 +45,7 @@ def eur_rate() -> None:
     )
 
 
+@pytest.mark.date_sensitive
 def test_track_renewals_lists_the_window_with_reminders(staff):
     today = clock.today()
     soon = create_account(staff["csm1"], "Soon")
@@ -123,6 +124,7 @@ def _forecast_book(staff):
     return first_next.strftime("%Y-%m"), rows
 
 
+@pytest.mark.date_sensitive
 def test_forecast_matches_the_hand_computed_figures(staff):
     month, rows = _forecast_book(staff)
     out = call_tool(staff["csm1"], "forecast_renewals", {"months": 3})
@@ -147,6 +149,7 @@ def test_forecast_matches_the_hand_computed_figures(staff):
     assert out["months"][0]["renewals"] == 0
 
 
+@pytest.mark.date_sensitive
 def test_forecast_override_needs_a_reason_and_can_be_cleared(staff):
     _, rows = _forecast_book(staff)
     green = rows["green"]
@@ -193,6 +196,7 @@ def test_forecast_override_needs_a_reason_and_can_be_cleared(staff):
         )
 
 
+@pytest.mark.date_sensitive
 def test_negotiation_guardrails_and_approval(staff):
     account = create_account(staff["csm1"], "Negotiating")
     r = renewal(account, 60, "10000.00")
@@ -304,6 +308,7 @@ def _revenue_book(staff):
     return {"a": a, "b": b, "c": c, "d": d, "e": e}
 
 
+@pytest.mark.date_sensitive
 def test_nrr_and_grr_from_contract_history(staff):
     _revenue_book(staff)
     out = call_tool(staff["csm1"], "track_revenue_expansion", {})
@@ -325,6 +330,7 @@ def test_nrr_and_grr_from_contract_history(staff):
     assert err.value.details["errors"][0]["field"] == "start"
 
 
+@pytest.mark.date_sensitive
 def test_clv_from_arr_margin_and_measured_retention(staff, settings):
     settings.CLV_GROSS_MARGIN = 0.8
     book = _revenue_book(staff)

@@ -26,10 +26,11 @@ from health.tests.builders import (
 from integrations.models import SupportTicket
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 # --- execute_retention_campaign --------------------------------------------------------
+@pytest.mark.date_sensitive
 def test_campaign_enrolls_accounts_and_opens_one_cta_each(staff):
     a = create_account(staff["csm1"], "A")
     b = create_account(staff["csm1"], "B")
@@ -63,6 +64,7 @@ def test_campaign_enrolls_accounts_and_opens_one_cta_each(staff):
     assert CTA.objects.count() == 2 and CampaignEnrollment.objects.count() == 2
 
 
+@pytest.mark.date_sensitive
 def test_campaign_rejects_out_of_scope_accounts_and_dry_run_writes_nothing(staff):
     mine = create_account(staff["csm1"], "Mine")
     theirs = create_account(staff["csm2"], "Theirs")
@@ -91,6 +93,7 @@ def test_campaign_rejects_out_of_scope_accounts_and_dry_run_writes_nothing(staff
         )
 
 
+@pytest.mark.date_sensitive
 def test_campaign_targets_a_segment_within_scope(staff):
     a = create_account(staff["csm1"], "Ent A", tier="enterprise")
     create_account(staff["csm2"], "Ent B", tier="enterprise")
@@ -363,6 +366,7 @@ def test_postmortem_filters_and_query_count(staff):
 
 
 # --- automate_retention_campaigns ------------------------------------------------------
+@pytest.mark.date_sensitive
 def test_rule_triggered_campaign_enrolls_exits_and_is_idempotent(staff):
     declining = create_account(staff["csm1"], "Declining")
     create_usage_days(declining, [80] * 30 + [40] * 30)

@@ -14,7 +14,7 @@ from health.tests.builders import create_account, create_usage_days
 from integrations.models import Connection
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def _silent_for_14_days(owner, name: str, **fields):
@@ -33,6 +33,7 @@ def _mixpanel(synced_hours_ago: float) -> Connection:
     )
 
 
+@pytest.mark.date_sensitive
 def test_silent_account_with_a_reporting_source_raises_a_usage_drop_cta(staff):
     _mixpanel(synced_hours_ago=2)
     covered = _silent_for_14_days(staff["csm1"], "Went quiet", mixpanel_group_id="g-1")
@@ -59,6 +60,7 @@ def test_silent_account_with_a_reporting_source_raises_a_usage_drop_cta(staff):
     assert out["accounts_skipped_insufficient_history"] == 0
 
 
+@pytest.mark.date_sensitive
 def test_a_source_that_stopped_syncing_is_not_reporting(staff):
     _mixpanel(synced_hours_ago=72)  # older than the 48 h reporting window
     account = _silent_for_14_days(staff["csm1"], "Quiet", mixpanel_group_id="g-2")
@@ -68,6 +70,7 @@ def test_a_source_that_stopped_syncing_is_not_reporting(staff):
     assert [r["status"] for r in out["silent"]] == ["no_data"]
 
 
+@pytest.mark.date_sensitive
 def test_silence_entirely_without_a_source_is_no_data_not_a_drop(staff):
     account = create_account(staff["csm1"], "Gone dark")
     create_usage_days(account, [50] * 30, end=clock.today() - timedelta(days=30))

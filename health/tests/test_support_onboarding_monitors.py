@@ -13,7 +13,7 @@ from health.monitor_tasks import monitors_run_due_task
 from health.services.monitors import monitor_config_update, monitor_run
 from integrations.models import SupportTicket
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def _ticket(account, *, priority, hours_ago, first=60, resolution=480, **kw):
@@ -29,6 +29,7 @@ def _ticket(account, *, priority, hours_ago, first=60, resolution=480, **kw):
     )
 
 
+@pytest.mark.date_sensitive
 def test_sla_tracker_raises_one_cta_per_account_from_overdue_open_tickets(two_books):
     acme, globex = two_books["acme"], two_books["globex"]
     late = _ticket(acme, priority="urgent", hours_ago=2)  # first response 1 h overdue
@@ -51,6 +52,7 @@ def test_sla_tracker_raises_one_cta_per_account_from_overdue_open_tickets(two_bo
     assert monitor_run(key="support_sla_tracker", trigger="manual").findings == 0
 
 
+@pytest.mark.date_sensitive
 def test_sla_tracker_thresholds_come_from_the_stored_config(two_books):
     _ticket(two_books["acme"], priority="low", hours_ago=30, first=60)
     monitor_config_update(
@@ -90,6 +92,7 @@ def _plan(account, *, started_days_ago, milestones):
     return plan
 
 
+@pytest.mark.date_sensitive
 def test_onboarding_monitor_finds_overdue_blocked_and_idle_plans(two_books, make_user):
     from customers.models import Account
 
@@ -110,6 +113,7 @@ def test_onboarding_monitor_finds_overdue_blocked_and_idle_plans(two_books, make
     assert monitor_run(key="onboarding_progress").findings == 1  # only the blocked plan
 
 
+@pytest.mark.date_sensitive
 def test_idle_plan_is_found_and_the_beat_task_runs_both_monitors(two_books):
     acme = two_books["acme"]
     _plan(acme, started_days_ago=60, milestones=[("in_progress", 30, 40)])

@@ -17,11 +17,7 @@ from integrations.models import FeatureUsageDay
 from integrations.services.syncs import sync_run_execute
 from integrations.tests.sync_support import T, make_connection, seed_accounts
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.sandbox(accounts=12, days=10, seed=3),
-    pytest.mark.date_sensitive,
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox(accounts=12, days=10, seed=3)]
 ACCOUNTS = range(1, 11)  # accounts 11 and 12 send events but are not ours
 
 
@@ -80,6 +76,7 @@ def _stored():
     return usage, adoption
 
 
+@pytest.mark.date_sensitive
 def test_events_roll_into_daily_usage_and_adoption_exactly_once(sandbox):
     accounts = seed_accounts(ACCOUNTS)
     groups = {demo_company(n).mixpanel_group_id: a.pk for n, a in accounts.items()}
@@ -131,6 +128,7 @@ def _days_by_feature(events, groups):
     return days
 
 
+@pytest.mark.date_sensitive
 def test_a_changed_export_window_moves_totals_by_the_difference(sandbox):
     """A re-export of the last complete day (always inside the late-data window) replaces
     what the earlier export of that day contributed: a feature's total moves by the
@@ -185,6 +183,7 @@ def test_a_changed_export_window_moves_totals_by_the_difference(sandbox):
     ).exists()
 
 
+@pytest.mark.date_sensitive
 def test_events_without_account_property_match_by_email_domain(sandbox):
     """A customer that does not send a group property still gets usage through the
     e-mail domain of its users' distinct_id."""

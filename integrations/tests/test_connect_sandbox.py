@@ -68,7 +68,6 @@ def test_the_sandbox_accepts_the_credentials_it_was_given(sandbox, admin_user):
         assert run.fetched > 0
 
 
-@pytest.mark.date_sensitive
 @pytest.mark.django_db(transaction=True)
 def test_sendgrid_is_complete_email_goes_out_and_its_signed_events_come_back(
     sandbox, admin_user, make_user, live_server

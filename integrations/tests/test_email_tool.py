@@ -19,7 +19,7 @@ from integrations.services.email_render import Person, email_variables, template
 from integrations.tasks import outbox_redrive
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 LIVE = pytest.mark.django_db(transaction=True)
 
 SUBJECT = "{{first_name}}, your {{account_name}} review"

@@ -15,7 +15,7 @@ from integrations.models import Connection, OutboxKind, OutboxMessage
 from integrations.services.syncs import sync_run_execute
 from integrations.tests.sync_support import T, make_connection, seed_accounts
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _deleted_at_intercom(sandbox) -> list[str]:

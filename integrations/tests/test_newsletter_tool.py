@@ -13,7 +13,7 @@ from integrations.models import EmailMessage, NewsletterSubscription
 from integrations.services.email_events import email_event_record
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db(transaction=True)
 NEWS = "product-updates"
 
 

@@ -21,7 +21,7 @@ from integrations.services.syncs import sync_run_execute
 from integrations.tasks import outbox_deliver, outbox_redrive
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 T = (3.05, 10)
 PROVIDER_PATHS = ("/zendesk/api/", "/sendgrid/v3/")

@@ -33,8 +33,6 @@ from integrations.errors import (
 )
 from integrations.resilience import breaker_state, provider_request
 
-pytestmark = pytest.mark.date_sensitive
-
 FAST = {"base_delay": 0.01, "max_delay": 0.05}
 
 

@@ -20,8 +20,6 @@ from customers.demo_identity import demo_company, demo_contact_email
 from integrations.sandbox import SandboxServer
 from integrations.sandbox.data import ORPHAN_ZENDESK_ORG_BASE, QUIET_DAYS
 
-pytestmark = pytest.mark.date_sensitive
-
 T = (3.05, 30)
 TICKETS = "/zendesk/api/v2/incremental/tickets/cursor.json"
 EXPORT = "/mixpanel/api/2.0/export"

@@ -19,7 +19,7 @@ from integrations.models import (
 )
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def _ticket(account, subject, *, priority="normal", assignee="", status="open", ago_hours=1, **kw):
@@ -277,6 +277,7 @@ def _perf_tickets(account):
     t("normal", 96, first_m=60, resolved_h=2, csat=4)
 
 
+@pytest.mark.date_sensitive
 def test_support_performance_from_tickets_and_the_stored_policy(two_books, staff):
     acme = two_books["acme"]
     _perf_tickets(acme)

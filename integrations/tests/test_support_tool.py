@@ -19,7 +19,7 @@ from integrations.services.ticket_sla import sla_state, status_transition_allowe
 from integrations.tasks import outbox_redrive
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 LIVE = pytest.mark.django_db(transaction=True)
 T = (3.05, 10)
 

@@ -18,8 +18,6 @@ from integrations.services.syncs.heartbeat import Heartbeat
 from integrations.tasks import sync_due_connections
 from integrations.tests.sync_support import make_connection, sandbox_tickets, seed_accounts
 
-pytestmark = pytest.mark.date_sensitive
-
 
 @pytest.mark.django_db
 def test_zendesk_client_creates_and_updates_tickets_for_mirroring(sandbox):

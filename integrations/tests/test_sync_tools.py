@@ -19,7 +19,7 @@ from integrations import resilience
 from integrations.models import Connection, SupportTicket, SyncRun
 from integrations.tests.sync_support import make_connection, seed_accounts
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

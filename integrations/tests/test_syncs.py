@@ -22,7 +22,7 @@ from integrations.tests.sync_support import (
     seed_accounts,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 ACCOUNTS = range(1, 21)  # the sandbox fixture serves 20 demo accounts (+ orphans)
 
 

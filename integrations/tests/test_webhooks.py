@@ -25,8 +25,6 @@ from integrations.webhooks.verify import (
 )
 from tests.builders import call_tool
 
-pytestmark = pytest.mark.date_sensitive
-
 
 def LIVE(func):  # noqa: N802 (reads as a marker)
     """Committed rows and a live server (the pure checks at the end need neither)."""

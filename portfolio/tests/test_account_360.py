@@ -20,7 +20,7 @@ from integrations.models import EmailMessage, SupportTicket
 from portfolio.tests.histories import score_history, sign_in
 from tests.builders import build_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def page_url(account, suffix: str = "") -> str:
@@ -41,6 +41,7 @@ def csm1(client, staff):
     return staff["csm1"]
 
 
+@pytest.mark.date_sensitive
 def test_account_page_opens_on_the_360(client, csm1, portfolio):
     declining = portfolio["declining"]
     score_history(declining)
@@ -76,6 +77,7 @@ def test_account_page_opens_on_the_360(client, csm1, portfolio):
     assert edit.status_code == 200 and 'name="stage_change_reason"' in edit.content.decode()
 
 
+@pytest.mark.date_sensitive
 def test_another_books_account_is_not_shown(client, csm1, portfolio):
     response = client.get(page_url(portfolio["other_csm"]))
     assert response.status_code == 302
@@ -92,6 +94,7 @@ def count_queries(client, path: str) -> int:
     return len(ctx.captured_queries)
 
 
+@pytest.mark.date_sensitive
 def test_360_queries_do_not_grow_with_history(client, csm1, portfolio, staff):
     small = build_account(staff["csm1"], 40, declining=True, days=10)
     large = build_account(staff["csm1"], 41, declining=True, days=90)
@@ -109,6 +112,7 @@ def test_360_queries_do_not_grow_with_history(client, csm1, portfolio, staff):
     assert count_queries(client, page_url(large)) <= 45
 
 
+@pytest.mark.date_sensitive
 def test_recalculate_health_through_the_tool(client, csm1, portfolio):
     account = portfolio["healthy"]
     response = client.post(act_url(account, "recalculate"), follow=True)
@@ -118,6 +122,7 @@ def test_recalculate_health_through_the_tool(client, csm1, portfolio):
     assert AuditEvent.objects.filter(channel="admin", action__contains="calculate_health").exists()
 
 
+@pytest.mark.date_sensitive
 def test_create_and_close_a_cta(client, csm1, portfolio):
     account = portfolio["healthy"]
     due = (clock.today() + timedelta(days=3)).isoformat()
@@ -144,6 +149,7 @@ def test_create_and_close_a_cta(client, csm1, portfolio):
     assert cta.status != "open" and cta.closed_at is not None
 
 
+@pytest.mark.date_sensitive
 def test_stage_move_needs_a_reason(client, csm1, portfolio):
     account = portfolio["declining"]
     refused = client.post(act_url(account, "stage"), {"to_stage": "at_risk"}, follow=True)
@@ -162,6 +168,7 @@ def test_stage_move_needs_a_reason(client, csm1, portfolio):
     assert change.reason == "Sponsor left; usage halved"
 
 
+@pytest.mark.date_sensitive
 def test_hostile_action_input_is_a_message_not_a_500(client, csm1, portfolio):
     account = portfolio["healthy"]
     for action, data in [
@@ -178,6 +185,7 @@ def test_hostile_action_input_is_a_message_not_a_500(client, csm1, portfolio):
     assert client.get(act_url(account, "recalculate")).status_code == 405
 
 
+@pytest.mark.date_sensitive
 def test_email_preview_then_send(client, csm1, portfolio, sendgrid_connection):
     account = portfolio["healthy"]
     contact = account.contacts.get()
@@ -208,6 +216,7 @@ def test_email_preview_then_send(client, csm1, portfolio, sendgrid_connection):
     assert any("queued" in n for n in notes(sent))
 
 
+@pytest.mark.date_sensitive
 def test_email_with_an_unfillable_placeholder_is_refused(client, csm1, portfolio):
     account = portfolio["healthy"]
     contact = account.contacts.get()
@@ -220,6 +229,7 @@ def test_email_with_an_unfillable_placeholder_is_refused(client, csm1, portfolio
     assert any("nope" in n for n in notes(response))
 
 
+@pytest.mark.date_sensitive
 def test_retention_campaign_for_the_account(client, staff, portfolio):
     sign_in(client, staff["manager"])
     account = portfolio["declining"]
@@ -237,6 +247,7 @@ def test_retention_campaign_for_the_account(client, staff, portfolio):
     assert CTA.objects.filter(account=account, title="Call the sponsor").exists()
 
 
+@pytest.mark.date_sensitive
 def test_a_viewer_sees_the_360_without_actions(client, staff, portfolio):
     sign_in(client, staff["viewer"])
     account = portfolio["healthy"]

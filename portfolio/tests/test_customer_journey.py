@@ -12,7 +12,7 @@ from customers.models import LifecycleStageChange
 from integrations.models import SupportTicket
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def test_journey_stages_and_touchpoints(two_books, staff):

@@ -15,7 +15,7 @@ from integrations.models import Connection, SyncRun
 from portfolio.tests.histories import score_history, sign_in
 from tests.builders import build_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 def dashboard(client, user, query: str = ""):
@@ -25,6 +25,7 @@ def dashboard(client, user, query: str = ""):
     return response
 
 
+@pytest.mark.date_sensitive
 def test_dashboard_is_the_admin_index_with_every_section(client, staff, portfolio):
     score_history(*portfolio.values())
     declining = portfolio["declining"]
@@ -84,6 +85,7 @@ def test_dashboard_is_the_admin_index_with_every_section(client, staff, portfoli
     assert 'href="/admin/customers/account/"' in html
 
 
+@pytest.mark.date_sensitive
 def test_a_csm_sees_only_their_book_even_when_asking_for_another(client, staff, portfolio):
     score_history(*portfolio.values())
     other = portfolio["other_csm"].name
@@ -95,6 +97,7 @@ def test_a_csm_sees_only_their_book_even_when_asking_for_another(client, staff, 
     assert 'id="owner-filter"' not in mine
 
 
+@pytest.mark.date_sensitive
 def test_a_manager_sees_every_book_and_filters_by_owner(client, staff, portfolio):
     score_history(*portfolio.values())
     everyone = dashboard(client, staff["manager"])
@@ -117,6 +120,7 @@ def count_queries(client) -> int:
     return len(ctx.captured_queries)
 
 
+@pytest.mark.date_sensitive
 def test_dashboard_queries_do_not_grow_with_accounts(client, staff, portfolio):
     score_history(*portfolio.values())
     sign_in(client, staff["manager"])
@@ -129,6 +133,7 @@ def test_dashboard_queries_do_not_grow_with_accounts(client, staff, portfolio):
     assert small <= 30
 
 
+@pytest.mark.date_sensitive
 def test_manager_triggers_a_sync_and_follows_it_to_the_end(
     client, staff, zendesk_connection, django_capture_on_commit_callbacks
 ):
@@ -145,6 +150,7 @@ def test_manager_triggers_a_sync_and_follows_it_to_the_end(
     assert f'id="run-status">{run.status}<' in html and 'http-equiv="refresh"' not in html
 
 
+@pytest.mark.date_sensitive
 def test_a_csm_may_not_trigger_a_sync_and_is_told_why(client, staff, zendesk_connection):
     sign_in(client, staff["csm1"])
     assert "Sync now" not in client.get("/admin/").content.decode()
@@ -154,6 +160,7 @@ def test_a_csm_may_not_trigger_a_sync_and_is_told_why(client, staff, zendesk_con
     assert "Only CS managers may trigger provider syncs" in response.content.decode()
 
 
+@pytest.mark.date_sensitive
 def test_maintained_weekly_falls_equal_the_falls_compared_from_snapshots(staff, portfolio):
     """The week's falls read from `HealthWeekChange` (kept by triggers) are the ones the
     snapshots give, after a recompute, a back-filled older snapshot and a direct edit."""

@@ -22,7 +22,7 @@ from integrations.models import Connection, SyncRun
 from portfolio.tests.histories import score_history, sign_in
 from tests.builders import call_tool
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _render(client, query: str = "") -> tuple[object, int]:
@@ -63,6 +63,7 @@ def board_client(client, staff, portfolio):
     return client
 
 
+@pytest.mark.date_sensitive
 def test_a_repeat_render_comes_from_the_cache(board_client, settings):
     first, cold = _render(board_client)
     second, warm = _render(board_client)
@@ -141,6 +142,7 @@ WRITES = [
 ]  # fmt: skip
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.parametrize("write", WRITES, ids=[w.__name__.strip("_") for w in WRITES])
 def test_no_write_is_hidden_by_an_entry_filled_before_it(
     board_client, portfolio, staff, settings, write
@@ -155,6 +157,7 @@ def test_no_write_is_hidden_by_an_entry_filled_before_it(
     assert _shown(after) == fresh
 
 
+@pytest.mark.date_sensitive
 def test_a_book_filtered_by_owner_has_its_own_entry(board_client, staff, settings):
     everyone, _ = _render(board_client)
     one, _ = _render(board_client, f"?owner={staff['csm2'].pk}")
@@ -162,6 +165,7 @@ def test_a_book_filtered_by_owner_has_its_own_entry(board_client, staff, setting
     assert _shown(one) == _fresh(board_client, settings, f"?owner={staff['csm2'].pk}")
 
 
+@pytest.mark.date_sensitive
 def test_uncommitted_writes_of_the_reader_skip_the_cache(board_client, portfolio, settings):
     _render(board_client)
     with transaction.atomic():
@@ -174,6 +178,7 @@ def test_uncommitted_writes_of_the_reader_skip_the_cache(board_client, portfolio
     assert _render(board_client)[0].accounts_total == 3
 
 
+@pytest.mark.date_sensitive
 def test_a_redis_outage_renders_from_the_database(board_client, settings):
     expected = _fresh(board_client, settings)
     settings.CACHES = {

@@ -22,7 +22,7 @@ from health.models import HealthScore
 from health.services.scoring import health_recompute_all
 from portfolio.seed import Archetype, archetype_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 SEED = 11
 ACCOUNTS = 120  # six blocks of 20: every archetype six times or more
@@ -48,6 +48,7 @@ def _latest_scores(kinds, *wanted) -> list[float]:
     return [float(r.score) for r in rows if r.score is not None]
 
 
+@pytest.mark.date_sensitive
 def test_growing_accounts_outscore_declining_and_quiet_ones(demo):
     _, kinds = demo
     growing = _latest_scores(kinds, Archetype.GROWING)
@@ -58,6 +59,7 @@ def test_growing_accounts_outscore_declining_and_quiet_ones(demo):
     assert len({round(s, 1) for s in growing + declining}) > 20
 
 
+@pytest.mark.date_sensitive
 def test_explanations_of_declining_demo_accounts_name_usage(demo):
     """What the customer did, compared like with like: among the measures whose input
     changed (not those that only appeared, and not renewal proximity, which moves with
@@ -80,6 +82,7 @@ def test_explanations_of_declining_demo_accounts_name_usage(demo):
     assert named_usage >= len(declining) * 0.7
 
 
+@pytest.mark.date_sensitive
 def test_backtest_finds_signal_in_the_demo_renewal_outcomes(demo):
     actor, _ = demo
     out = invoke_tool("backtest_scorecard", actor, {"min_coverage": 0.3})

@@ -14,7 +14,7 @@ from gdpr.services.requests import requests_overdue_raise_ctas
 from portfolio.seed.users import MANAGER_USERNAME
 from portfolio.tests.histories import sign_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def demo():
     call_command("seed_demo", "--accounts=12", "--seed=42", "--reset", verbosity=0)
 
 
+@pytest.mark.date_sensitive
 def test_the_demo_seeds_requests_consents_and_their_ctas(demo, client):
     requests = {r.pk: r for r in DataSubjectRequest.objects.all()}
     assert [(r.kind, r.status) for _, r in sorted(requests.items())] == [

@@ -10,7 +10,7 @@ from cs_platform.core.actors import actor_for_user
 from cs_platform.core.models import Role, StaffProfile
 from cs_platform.core.tools import invoke_tool
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def call(actor, name, payload):
     return invoke_tool(name, actor, payload)
 
 
+@pytest.mark.date_sensitive
 def test_support_desk_tools_answer_from_the_demo(seeded):
     rules = call(seeded, "route_tickets", {"action": "list_rules"})
     assert len(rules["rules"]) == 4 and sum(r["open_tickets"] for r in rules["load"]) > 0
@@ -39,6 +40,7 @@ def test_support_desk_tools_answer_from_the_demo(seeded):
     assert any(p["configured"] and p["enabled"] for p in portals)
 
 
+@pytest.mark.date_sensitive
 def test_feedback_tools_answer_from_the_demo(seeded):
     sentiment = call(seeded, "analyze_feedback_sentiment", {"days": 365})
     assert sentiment["feedback"] > 0 and sentiment["scored_now"] == 0
@@ -53,6 +55,7 @@ def test_feedback_tools_answer_from_the_demo(seeded):
     assert call(seeded, "collect_feedback", {"action": "list", "limit": 3})["feedback"]
 
 
+@pytest.mark.date_sensitive
 def test_onboarding_tools_answer_from_the_demo(seeded):
     templates = call(seeded, "create_onboarding_plan", {"action": "templates"})["templates"]
     assert {t["key"] for t in templates} == {
@@ -77,6 +80,7 @@ def test_onboarding_tools_answer_from_the_demo(seeded):
     assert journey["stages"] and sum(journey["touchpoints_total"].values()) > 0
 
 
+@pytest.mark.date_sensitive
 def test_support_and_onboarding_monitors_find_demo_accounts(seeded):
     from health.services.monitors import monitor_run
 

@@ -16,7 +16,7 @@ from customers.models import Account
 from health.services.scoring import health_recompute_all
 from portfolio.selectors.dashboard import dashboard_for_actor
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 SEED = 42  # what `make seed` and `make run` load
 ACCOUNTS = 300
@@ -30,6 +30,7 @@ def demo():
     health_recompute_all(as_of=now)
 
 
+@pytest.mark.date_sensitive
 def test_every_csm_has_red_and_yellow_renewals_with_reasons(demo):
     csms = StaffProfile.objects.filter(role=Role.CSM).select_related("user")
     assert csms.count() >= 2
@@ -48,6 +49,7 @@ def test_every_csm_has_red_and_yellow_renewals_with_reasons(demo):
             assert " points" in risk.change.reason or "measure" in risk.change.reason
 
 
+@pytest.mark.date_sensitive
 def test_red_accounts_are_mostly_live_customers(demo):
     red = Account.objects.filter(latest_health_band="red")
     live = red.filter(status="active", arr__gt=0).count()

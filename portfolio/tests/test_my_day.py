@@ -14,11 +14,12 @@ from customers.models import CTA
 from portfolio.tests.histories import sign_in, turn_red
 from tests.builders import build_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = pytest.mark.django_db
 
 MY_DAY = "/admin/workspace/my-day/"
 
 
+@pytest.mark.date_sensitive
 def test_my_day_lists_what_to_act_on(client, staff, portfolio):
     csm = staff["csm1"]
     declining = portfolio["declining"]
@@ -66,6 +67,7 @@ def test_my_day_lists_what_to_act_on(client, staff, portfolio):
     assert f'href="{MY_DAY}"' in client.get("/admin/").content.decode()
 
 
+@pytest.mark.date_sensitive
 def test_my_day_queries_are_fixed(client, staff, portfolio):
     sign_in(client, staff["csm1"])
     client.get(MY_DAY)
@@ -80,6 +82,7 @@ def test_my_day_queries_are_fixed(client, staff, portfolio):
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
+@pytest.mark.date_sensitive
 def test_turned_red_kept_per_account_equals_the_snapshots(staff, portfolio):
     """The band pair kept by triggers (portfolio.HealthWeekChange) names the same accounts
     as comparing the snapshots, for the whole portfolio and one book, after a recompute

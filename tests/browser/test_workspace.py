@@ -9,8 +9,6 @@ import pytest
 from customers.models import CTA
 from portfolio.tests.histories import score_history, turn_red
 
-pytestmark = pytest.mark.date_sensitive
-
 
 @pytest.fixture
 def at_risk(portfolio):
@@ -37,6 +35,7 @@ def risk_rows(browser) -> list[dict[str, str]]:
     return out
 
 
+@pytest.mark.date_sensitive
 def test_a_csm_finds_red_renewals_and_why_then_acts_on_the_360(browser, at_risk):
     browser.sign_in("csm1")  # lands on the dashboard: the admin index
     assert browser.text("#content h1").startswith("Your book")
@@ -68,6 +67,7 @@ def test_a_csm_finds_red_renewals_and_why_then_acts_on_the_360(browser, at_risk)
     assert browser.console_errors() == []
 
 
+@pytest.mark.date_sensitive
 def test_a_manager_sees_every_book_and_filters_by_owner(browser, at_risk, staff):
     browser.sign_in("manager")
     assert browser.text("#content h1").startswith("All books")
@@ -82,6 +82,7 @@ def test_a_manager_sees_every_book_and_filters_by_owner(browser, at_risk, staff)
     assert browser.console_errors() == []
 
 
+@pytest.mark.date_sensitive
 def test_my_day_opens_the_360_at_the_action(browser, at_risk):
     browser.sign_in("csm1")
     browser.driver.find_element("id", "my-day-link").click()
