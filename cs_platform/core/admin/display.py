@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 def json_block(value: Any) -> SafeString:
     """Stored JSON, indented and escaped, for read-only detail fields."""
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+    return format_html('<pre class="cs-json">{}</pre>', text)
 
 
 def duration_text(delta: timedelta | None) -> str | None:
@@ -49,17 +49,14 @@ def money_text(amount: Decimal | None, currency: str) -> str | None:
     return f"{amount:,.2f} {currency}"
 
 
-BAND_COLOURS = {
-    "green": "#1a7f37",
-    "yellow": "#9a6700",
-    "red": "#cf222e",
-    "unknown": "#57606a",
-    "insufficient_data": "#57606a",
-}
+# Bands with a colour of their own in cs_platform/admin.css; any other (unknown,
+# insufficient_data) keeps the plain grey of `.cs-band-text`. Classes, not a style
+# attribute: the Content-Security-Policy allows no inline styles.
+COLOURED_BANDS = frozenset({"green", "yellow", "red"})
 
 
 def band_badge(band: str | None) -> SafeString | None:
     if not band:
         return None
-    colour = BAND_COLOURS.get(band, "#57606a")
-    return format_html('<strong style="color: {}">{}</strong>', colour, band)
+    modifier = f" cs-band-text-{band}" if band in COLOURED_BANDS else ""
+    return format_html('<strong class="cs-band-text{}">{}</strong>', modifier, band)
