@@ -28,11 +28,14 @@ from customers.models import (
     LifecycleStageChange,
     OnboardingMilestone,
     OnboardingPlan,
+    OnboardingReminder,
     Program,
     ProgramContribution,
     ProgramMember,
+    TrainingAttendance,
     TrainingCompletion,
     TrainingModule,
+    TrainingSession,
 )
 from gdpr.models import ConsentRecord, DataSubjectRequest
 from health.admin.campaigns import CampaignEnrollmentInline
@@ -52,6 +55,7 @@ from health.models import (
 )
 from integrations.models import (
     Connection,
+    CustomerPortalSettings,
     EmailEvent,
     EmailMessage,
     FeatureUsageDay,
@@ -120,6 +124,12 @@ class Book:
         )
         cta = CtaFactory(account=account, title=f"{tag} follow-up", owner=owner)
         plan = OnboardingPlan.objects.create(account=account, template="standard", owner=owner)
+        milestone = OnboardingMilestone.objects.create(
+            plan=plan, key="kickoff", name=f"{tag} kickoff"
+        )
+        session = TrainingSession.objects.create(
+            module=shared["module"], account=account, scheduled_at=now, trainer=owner
+        )
         member = ProgramMember.objects.create(
             program=shared["program"], contact=self.contact, joined_at=now
         )
@@ -161,7 +171,13 @@ class Book:
                 account=account, to_stage="adoption", changed_at=now, reason="kick-off"
             ),
             plan,
-            OnboardingMilestone.objects.create(plan=plan, key="kickoff", name=f"{tag} kickoff"),
+            milestone,
+            OnboardingReminder.objects.create(
+                milestone=milestone, kind="due_soon", window=today, sent_at=now, cta=cta
+            ),
+            session,
+            TrainingAttendance.objects.create(session=session, contact=self.contact),
+            CustomerPortalSettings.objects.create(account=account, subdomain=tag.lower()),
             TrainingCompletion.objects.create(
                 module=shared["module"], contact=self.contact, completed_at=now
             ),

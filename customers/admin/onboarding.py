@@ -1,20 +1,30 @@
 # ruff: noqa: ANN001, ANN201, ANN202, ANN003  (admin hook overrides; as for **/admin.py)
-"""Onboarding plans and milestones, training modules and completions."""
+"""Onboarding plans and milestones, their templates and reminders, training modules,
+sessions with their attendance, and completions."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q
 
-from cs_platform.core.admin.base import MANAGERS, CsModelAdmin, CsTabularInline
+from cs_platform.core.admin.base import MANAGERS, WORK_ROLES, CsModelAdmin, CsTabularInline
+from cs_platform.core.admin.writes import admin_actor
+from cs_platform.core.errors import DomainError
 from customers.admin.assignees import AssigneeChoicesMixin
 from customers.models import (
     MilestoneStatus,
     OnboardingMilestone,
     OnboardingPlan,
+    OnboardingReminder,
+    OnboardingTemplate,
+    OnboardingTemplateMilestone,
+    SessionStatus,
+    TrainingAttendance,
     TrainingCompletion,
     TrainingModule,
+    TrainingSession,
 )
+from customers.services.onboarding import session_cancel
 from customers.services.records import (
     MILESTONE_WRITES,
     ONBOARDING_PLAN_WRITES,
@@ -122,3 +132,103 @@ class TrainingCompletionAdmin(CsModelAdmin):
     @admin.display(description="account", ordering="contact__account__name")
     def account(self, obj):
         return obj.contact.account
+
+
+class TemplateMilestoneInline(CsTabularInline):
+    model = OnboardingTemplateMilestone
+    read_only = True
+    fields = ("position", "key", "name", "due_offset_days", "owner", "depends_on")
+    readonly_fields = fields
+    max_rows = 100
+    row_ordering = ("position", "id")
+
+
+@admin.register(OnboardingTemplate)
+class OnboardingTemplateAdmin(CsModelAdmin):
+    """Created with their milestones by `template_create` (the onboarding tools); a plan
+    copies one when it starts, so a template is shown here, not edited."""
+
+    read_only = True
+    list_display = ("name", "key", "tier", "target_ttv_days", "is_active", "created_at")
+    list_filter = ("is_active", "tier")
+    search_fields = ("name", "key")
+    inlines = [TemplateMilestoneInline]
+
+
+@admin.register(OnboardingReminder)
+class OnboardingReminderAdmin(CsModelAdmin):
+    """What the onboarding automation sent (at most once per milestone and window)."""
+
+    account_lookup = "milestone__plan__account"
+    read_only = True
+    list_display = ("milestone", "account", "kind", "window", "recipient", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("milestone__name", "milestone__plan__account__name")
+    list_select_related = ("milestone__plan__account", "recipient")
+    date_hierarchy = "sent_at"
+
+    @admin.display(description="account", ordering="milestone__plan__account__name")
+    def account(self, obj):
+        return obj.milestone.plan.account
+
+
+class AttendanceInline(CsTabularInline):
+    model = TrainingAttendance
+    read_only = True
+    fields = ("contact", "status", "score")
+    readonly_fields = fields
+    max_rows = 100
+    row_ordering = ("id",)
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(CsModelAdmin):
+    """Scheduled and recorded through the training tools (`session_schedule`,
+    `session_attendance_record`: attendance writes completions); cancelled here by action,
+    through `session_cancel`."""
+
+    account_lookup = "account"
+    read_only = True
+    list_display = (
+        "module",
+        "account",
+        "scheduled_at",
+        "duration_minutes",
+        "trainer",
+        "status",
+        "delivered_at",
+    )
+    list_filter = ("status", "module")
+    search_fields = ("account__name", "module__title")
+    list_select_related = ("account", "module", "trainer")
+    date_hierarchy = "scheduled_at"
+    inlines = [AttendanceInline]
+    actions = ["cancel_sessions"]
+
+    def has_cancel_permission(self, request):
+        return self._role_in(request, WORK_ROLES) and admin_actor(request).can_write()
+
+    @admin.action(description="Cancel selected sessions", permissions=["cancel"])
+    def cancel_sessions(self, request, queryset):
+        actor = admin_actor(request)
+        cancelled, refused = 0, []
+        for session in queryset.exclude(status=SessionStatus.CANCELLED):
+            try:
+                session_cancel(actor=actor, session=session)
+            except DomainError as error:
+                refused.append(f"{session}: {error.message}")
+                continue
+            cancelled += 1
+        self.message_user(request, f"Cancelled {cancelled} session(s).")
+        for line in refused:
+            self.message_user(request, line, level=messages.ERROR)
+
+
+@admin.register(TrainingAttendance)
+class TrainingAttendanceAdmin(CsModelAdmin):
+    account_lookup = "session__account"
+    read_only = True  # recorded with the session (`session_attendance_record`)
+    list_display = ("contact", "session", "status", "score")
+    list_filter = ("status",)
+    search_fields = ("contact__email", "session__account__name")
+    list_select_related = ("contact", "session")

@@ -67,7 +67,8 @@ INSIGHT_WRITES = WriteServices(
     create=lambda *, actor, fields: insight_create(
         actor=actor,
         fields={k: v for k, v in fields.items() if k != "feedback"},
-        feedback_ids=list(fields.get("feedback") or []),
+        # the admin's form hands rows, other callers ids
+        feedback_ids=[getattr(f, "pk", f) for f in fields.get("feedback") or []],
     ),
     update=as_row("insight", insight_update),
     create_fields=(*INSIGHT_FIELDS, "feedback"),

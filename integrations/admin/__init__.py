@@ -4,6 +4,6 @@
 and a page showing it would only show the canary plaintext.
 """
 
-from integrations.admin import connections, email, outbox, support, usage
+from integrations.admin import connections, email, outbox, support, support_desk, usage
 
-__all__ = ["connections", "email", "outbox", "support", "usage"]
+__all__ = ["connections", "email", "outbox", "support", "support_desk", "usage"]

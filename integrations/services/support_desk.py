@@ -71,12 +71,11 @@ def _agents_check(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "agents": cleaned}
 
 
-def _manager_only(actor: Actor | None) -> None:
-    """Routing rules decide every book's queue: CS managers change them, CSMs read them."""
+def _manager_only(actor: Actor | None, what: str = "routing rules") -> None:
+    """Routing rules and SLA policies decide every book's queue: CS managers change them,
+    CSMs read them."""
     if actor is not None and not (actor.role == Role.MANAGER or actor.user.is_superuser):
-        raise PermissionDenied(
-            "routing rules are changed by CS managers", details={"field": "action"}
-        )
+        raise PermissionDenied(f"{what} are changed by CS managers", details={"field": "action"})
 
 
 def routing_rule_create(*, actor: Actor | None, fields: dict[str, Any]) -> TicketRoutingRule:
@@ -180,3 +179,61 @@ def portal_settings_update(
             return settings, {k: {"before": None, "after": v} for k, v in changes.items()}, True
         diff = record_update(PORTAL_RECORD, actor=actor, instance=settings, changes=changes)
     return settings, diff, False
+
+
+# --- the admin's write services ---------------------------------------------------------------
+
+
+def sla_policy_create(*, actor: Actor | None, fields: dict[str, Any]) -> SlaPolicy:
+    """A priority's stored SLA target (every book's tickets follow it: managers only)."""
+    _manager_only(actor, "SLA policies")
+    return record_create(SLA_POLICY_RECORD, actor=actor, fields=fields)
+
+
+def sla_policy_update(*, actor: Actor | None, policy: SlaPolicy, changes: dict[str, Any]) -> Diff:
+    _manager_only(actor, "SLA policies")
+    return record_update(SLA_POLICY_RECORD, actor=actor, instance=policy, changes=changes)
+
+
+def sla_policy_delete(*, actor: Actor | None, policy: SlaPolicy) -> None:
+    """Back to the documented defaults for that priority."""
+    _manager_only(actor, "SLA policies")
+    record_delete(SLA_POLICY_RECORD, actor=actor, instance=policy)
+
+
+SLA_POLICY_FIELDS = ("priority", "first_response_minutes", "resolution_minutes")
+SLA_POLICY_WRITES = WriteServices(
+    create=sla_policy_create,
+    update=as_row("policy", sla_policy_update),
+    delete=as_row("policy", sla_policy_delete),
+    create_fields=SLA_POLICY_FIELDS,
+    update_fields=("first_response_minutes", "resolution_minutes"),
+)
+
+
+def _portal_create(*, actor: Actor | None, fields: dict[str, Any]) -> CustomerPortalSettings:
+    values = dict(fields)
+    account = values.pop("account", None) or values.pop("account_id", None)
+    if account is None:
+        raise field_error("account", "choose the account", code="required")
+    if not isinstance(account, Account):
+        account = Account.objects.filter(pk=account).first()
+        if account is None:
+            raise field_error("account", "no such account", code="not_found")
+    with transaction.atomic():
+        settings, _diff, created = portal_settings_update(
+            actor=actor, account=account, changes=values
+        )
+        if not created:  # undone with the transaction: an add never edits existing settings
+            raise field_error("account", "this account's portal has settings; change those")
+    return settings
+
+
+PORTAL_WRITES = WriteServices(
+    create=_portal_create,
+    update=lambda *, actor, instance, changes: portal_settings_update(
+        actor=actor, account=instance.account, changes=changes
+    )[1],
+    create_fields=("account", *PORTAL_FIELDS),
+    update_fields=PORTAL_FIELDS,
+)

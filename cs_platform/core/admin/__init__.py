@@ -16,12 +16,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
+from oauth2_provider.models import AccessToken
 
 from cs_platform.core import clock
 from cs_platform.core.actors import Actor
 from cs_platform.core.admin.base import MANAGERS, NOBODY, CsModelAdmin, CsStackedInline
 from cs_platform.core.admin.display import json_block
 from cs_platform.core.admin.log import NamelessLogMixin
+from cs_platform.core.admin.oauth import OAuthTokenAdmin
 from cs_platform.core.admin.writes import ServiceWriteMixin, admin_actor
 from cs_platform.core.models import ApiToken, IdempotencyRecord, StaffProfile
 from cs_platform.core.tokens import api_token_revoke
@@ -86,10 +88,13 @@ class CsGroupAdmin(NamelessLogMixin, ServiceWriteMixin, GroupAdmin):
 
 
 # The OAuth toolkit's own admins edit clients and tokens with no role check or audit:
-# not served (OAuth clients register themselves; see cs_platform/core/oauth/).
+# not served (OAuth clients register themselves; see cs_platform/core/oauth/), except
+# each person's own access tokens (cs_platform/core/admin/oauth.py).
 for _model in apps.get_app_config("oauth2_provider").get_models():
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+# A staff member's own access tokens are listed, and revoked, by our admin instead.
+admin.site.register(AccessToken, OAuthTokenAdmin)
 
 admin.site.unregister(User)
 admin.site.register(User, CsUserAdmin)
