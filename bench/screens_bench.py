@@ -114,9 +114,11 @@ def _maintained_columns() -> None:
     """The seed bypasses triggers: bring the trigger-kept columns and rollup in line."""
     from customers.services.list_columns import list_triggers_install
     from health.services.latest_columns import health_latest_triggers_install
+    from portfolio.services.satisfaction_rollup import satisfaction_rollup_triggers_install
 
     list_triggers_install()
     health_latest_triggers_install()
+    satisfaction_rollup_triggers_install()
 
 
 def _vacuum() -> None:

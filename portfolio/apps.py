@@ -10,6 +10,7 @@ def _install_version_triggers(sender: AppConfig, using: str = "default", **kwarg
     from portfolio.services.dashboard_cache import dashboard_version_triggers_install
     from portfolio.services.health_week_change import health_week_change_triggers_install
     from portfolio.services.overview_cache import overview_version_triggers_install
+    from portfolio.services.satisfaction_rollup import satisfaction_rollup_triggers_install
 
     connection = connections[using]
     tables = connection.introspection.table_names()
@@ -19,6 +20,8 @@ def _install_version_triggers(sender: AppConfig, using: str = "default", **kwarg
         dashboard_version_triggers_install(connection)
     if "portfolio_healthweekchange" in tables:
         health_week_change_triggers_install(connection)
+    if "portfolio_satisfactionmonth" in tables:
+        satisfaction_rollup_triggers_install(connection)
 
 
 class PortfolioConfig(AppConfig):

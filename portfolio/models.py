@@ -76,3 +76,30 @@ class HealthWeekChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.delta}"
+
+
+class SatisfactionMonth(models.Model):
+    """Survey answers counted per (owner, account status, month, kind, score): the
+    dashboard's NPS and CSAT per month for a book read from a few hundred rows instead of
+    aggregating every answer of six months. Kept by triggers on the answers and on the
+    accounts' owner and status (portfolio.services.satisfaction_rollup); owner 0: none.
+    A histogram, so counts, shares and means all follow and a delete subtracts exactly."""
+
+    owner_key = models.BigIntegerField()
+    status = models.CharField(max_length=16)
+    month = models.DateField()
+    kind = models.CharField(max_length=8)
+    score = models.SmallIntegerField()
+    answers = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_key", "status", "month", "kind", "score"],
+                name="portfolio_satisfaction_key",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "month"], name="portfolio_satisfaction_month")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_key} {self.month} {self.kind}={self.score}: {self.answers}"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 
 from customers.models import CLOSED_CTA, CTA
 from health.models import SurveyKind, SurveyResponse
@@ -86,6 +86,48 @@ def satisfaction_monthly(responses: QuerySet[SurveyResponse]) -> list[dict[str, 
         .order_by("month")
     )
     return [{"month": r["month"].date(), **_shape(r)} for r in rows]
+
+
+def satisfaction_from_counts(counts: QuerySet) -> list[dict[str, Any]]:
+    """`satisfaction_monthly`'s rows from answers already counted per (month, kind, score):
+    any queryset with those fields and ``answers`` (a maintained histogram, e.g. the
+    portfolio's per-owner monthly counts). ``last_response_at`` is not kept there: None."""
+
+    def answers(kind: str, condition: Q | None = None) -> Sum:
+        where = Q(kind=kind) if condition is None else Q(kind=kind) & condition
+        return Coalesce(Sum("answers", filter=where), 0)
+
+    def total(kind: str) -> Sum:
+        return Coalesce(Sum(F("answers") * F("score"), filter=Q(kind=kind)), 0)
+
+    rows = (
+        counts.order_by()
+        .values("month")
+        .annotate(
+            nps_responses=answers(NPS),
+            promoters=answers(NPS, Q(score__gte=9)),
+            detractors=answers(NPS, Q(score__lte=6)),
+            nps_total=total(NPS),
+            csat_responses=answers(CSAT),
+            csat_satisfied=answers(CSAT, Q(score__gte=4)),
+            csat_low=answers(CSAT, Q(score__lte=2)),
+            csat_total=total(CSAT),
+            ces_responses=answers(CES),
+            ces_easy=answers(CES, Q(score__gte=5)),
+            ces_total=total(CES),
+        )
+        .order_by("month")
+    )
+    out = []
+    for r in rows:
+        for kind in ("nps", "csat", "ces"):
+            n = r[f"{kind}_responses"]
+            key = "nps_answer_avg" if kind == "nps" else f"{kind}_avg"
+            r[key] = r[f"{kind}_total"] / n if n else None
+        r["last_response_at"] = None
+        if r["nps_responses"] or r["csat_responses"] or r["ces_responses"]:
+            out.append({"month": r["month"], **_shape(r)})
+    return out
 
 
 AT_RISK = Q(detractors__gt=0) | Q(csat_low__gt=0)

@@ -19,8 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from cs_platform.core.actors import Actor
 from cs_platform.core.models import Role
@@ -28,9 +30,14 @@ from customers.models import CTA, OPEN_CTA, Account, AccountStatus
 from customers.selectors import account_list_for_actor
 from customers.selectors.money import reporting_currency
 from health.models import HealthBand
-from health.selectors.satisfaction import satisfaction_monthly, survey_responses_in_window
+from health.selectors.satisfaction import (
+    satisfaction_from_counts,
+    satisfaction_monthly,
+    survey_responses_in_window,
+)
 from health.selectors.snapshots import latest_health
 from integrations.selectors.syncs import connection_status_page
+from portfolio.models import SatisfactionMonth
 from portfolio.selectors.health_changes import (
     HealthChange,
     health_changes_explained,
@@ -253,12 +260,24 @@ def ctas_by_owner(accounts: QuerySet[Account], *, today: date, now: datetime) ->
     return out
 
 
-def satisfaction_trend(accounts: QuerySet[Account], *, now: datetime) -> list[dict[str, Any]]:
-    """NPS and CSAT per month over the last six months (one query)."""
+def satisfaction_trend(
+    accounts: QuerySet[Account], *, now: datetime, owner_id: int | None = None
+) -> list[dict[str, Any]]:
+    """NPS and CSAT per month over the last six months (one query). On PostgreSQL from
+    the per-owner monthly counts (`SatisfactionMonth`, kept by triggers) of the active
+    accounts of everyone or of `owner_id`; SQLite (make run) aggregates the answers of
+    `accounts`. The counts hold whole months, answers dated after now included."""
     since = (now - timedelta(days=31 * SATISFACTION_MONTHS)).replace(
         day=1, hour=0, minute=0, second=0, microsecond=0
     )
-    return satisfaction_monthly(survey_responses_in_window(accounts, since=since, until=now))
+    if connection.vendor != "postgresql":
+        return satisfaction_monthly(survey_responses_in_window(accounts, since=since, until=now))
+    rows = SatisfactionMonth.objects.filter(
+        status=AccountStatus.ACTIVE, month__gte=timezone.localtime(since).date()
+    )
+    if owner_id is not None:
+        rows = rows.filter(owner_key=owner_id)
+    return satisfaction_from_counts(rows)
 
 
 def sync_status() -> list[dict[str, Any]]:
@@ -294,7 +313,9 @@ def dashboard_for_actor(
         accounts, one_book=owner_id is not None or not actor.sees_all_accounts
     )
     board.ctas_by_owner = ctas_by_owner(accounts, today=today, now=now)
-    board.satisfaction = satisfaction_trend(accounts, now=now)
+    board.satisfaction = satisfaction_trend(
+        accounts, now=now, owner_id=owner_id if actor.sees_all_accounts else actor.user_id
+    )
     board.connections = sync_status()
     return board
 

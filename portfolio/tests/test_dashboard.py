@@ -192,3 +192,52 @@ def test_maintained_weekly_falls_equal_the_falls_compared_from_snapshots(staff, 
     HealthScore.objects.filter(pk=maintained[-1]).update(score=0)
     maintained, compared = both()
     assert maintained == compared
+
+
+def test_satisfaction_counts_kept_per_owner_equal_the_answers(staff, portfolio):
+    """NPS/CSAT per month from the trigger-kept counts (portfolio.SatisfactionMonth) equal
+    the answers aggregated directly, per book, after answers are added, edited and
+    deleted and after an account changes owner and status."""
+    from customers.models import Account
+    from health.models import Survey, SurveyResponse
+    from health.selectors.satisfaction import satisfaction_monthly, survey_responses_in_window
+    from portfolio.selectors.dashboard import satisfaction_trend
+
+    now = clock.now()
+    since = (now - timedelta(days=31 * 6)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+    def strip(rows):
+        return [{k: v for k, v in r.items() if k != "last_response_at"} for r in rows]
+
+    def check():
+        for owner in (None, staff["csm1"].pk, staff["csm2"].pk):
+            accounts = Account.objects.filter(status="active")
+            if owner is not None:
+                accounts = accounts.filter(owner_id=owner)
+            direct = satisfaction_monthly(
+                survey_responses_in_window(
+                    accounts,
+                    since=since.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+                    until=now,
+                )
+            )
+            kept = satisfaction_trend(accounts, now=now, owner_id=owner)
+            assert strip(kept) == strip(direct), owner
+
+    check()
+    nps = Survey.objects.get(key="nps")
+    answer = SurveyResponse.objects.create(
+        survey=nps, kind="nps", account=portfolio["healthy"], score=3,
+        responded_at=now - timedelta(days=40),
+    )  # fmt: skip
+    check()
+    SurveyResponse.objects.filter(pk=answer.pk).update(score=10)
+    check()
+    SurveyResponse.objects.filter(account=portfolio["declining"]).first().delete()
+    check()
+    Account.objects.filter(pk=portfolio["healthy"].pk).update(owner=staff["csm2"])
+    check()
+    Account.objects.filter(pk=portfolio["other_csm"].pk).update(
+        status="churned", churned_on=clock.today()
+    )
+    check()
