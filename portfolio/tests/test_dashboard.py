@@ -194,6 +194,7 @@ def test_maintained_weekly_falls_equal_the_falls_compared_from_snapshots(staff, 
     assert maintained == compared
 
 
+@pytest.mark.date_sensitive  # months: calendar truncation of the answers' dates
 def test_satisfaction_counts_kept_per_owner_equal_the_answers(staff, portfolio):
     """NPS/CSAT per month from the trigger-kept counts (portfolio.SatisfactionMonth) equal
     the answers aggregated directly, per book, after answers are added, edited and
