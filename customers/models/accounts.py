@@ -66,14 +66,16 @@ class Account(models.Model):
         max_digits=4, decimal_places=3, null=True, blank=True, editable=False
     )
     next_open_renewal_date = models.DateField(null=True, blank=True, editable=False)
-    # The current churn model's probability for the latest snapshot and that snapshot's
-    # as_of, kept by triggers on the predictions (health.services.churn_columns): with an
-    # index on CHURN_ARR_AT_RISK, identify_churn_risk reads the riskiest money in order
-    # instead of ranking every prediction. Null: no current prediction.
+    # The current churn model's probability for the latest snapshot (the prediction at the
+    # as_of of the account's latest pointer), kept by triggers on the predictions and the
+    # pointers (health.services.churn_columns, latest_columns): with an index on
+    # CHURN_ARR_AT_RISK, identify_churn_risk reads the riskiest money in order instead of
+    # ranking every prediction. Null: the latest snapshot has no current prediction. No
+    # as_of beside it on purpose: the pointer has it, and a copy here would rewrite every
+    # account row (25 indexes) on every recompute even when nothing else changed.
     churn_probability = models.DecimalField(
         max_digits=5, decimal_places=4, null=True, blank=True, editable=False
     )
-    churn_as_of = models.DateTimeField(null=True, blank=True, editable=False)
     # The calibration that prediction was made under (health.ChurnCalibration id; null:
     # uncalibrated): a new fit makes the copies under another one stale.
     churn_calibration_id = models.BigIntegerField(null=True, blank=True, editable=False)

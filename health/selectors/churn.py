@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from django.db.models import (
     DecimalField,
-    Exists,
     ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 
@@ -67,13 +67,10 @@ def churn_ranked_page(
     prediction copied onto it): one query per step reads its first page in index
     order and stops, then one reads the page's predictions -- five queries however many
     accounts there are, instead of ranking every prediction (1.4 s at 100,000)."""
-    latest = LatestHealthScore.objects.filter(
-        account_id=OuterRef("pk"), as_of=OuterRef("churn_as_of")
-    )
-    current = accounts.filter(
-        churn_probability__gte=RISK_FLOOR[min_risk_level], churn_as_of__isnull=False
-    ).filter(Exists(latest))
-    candidates: list[tuple[Decimal, int, Decimal, datetime, date | None]] = []
+    # The copy is the prediction at the latest pointer's as_of, or empty (triggers,
+    # health.services.churn_columns): no check against the pointer is needed here.
+    current = accounts.filter(churn_probability__gte=RISK_FLOOR[min_risk_level])
+    candidates: list[tuple[Decimal, int, Decimal, date | None]] = []
     for urgency, within in _urgency_steps(today):
         step = current.filter(within).annotate(
             _at_risk=CHURN_ARR_AT_RISK,
@@ -90,24 +87,25 @@ def churn_ranked_page(
                 Q(_priority__lt=priority) | Q(_priority=priority, pk__gt=account_id)
             )
         rows = step.order_by(CHURN_ARR_AT_RISK.desc(), "pk").values_list(
-            "_priority", "pk", "churn_as_of", "next_open_renewal_date"
+            "_priority", "pk", "next_open_renewal_date"
         )[: limit + 1]
-        candidates += [(p, pk, urgency, as_of, renews) for p, pk, as_of, renews in rows]
+        candidates += [(p, pk, urgency, renews) for p, pk, renews in rows]
     candidates.sort(key=lambda c: (-c[0], c[1]))
     page = candidates[: limit + 1]
     if not page:
         return [], False
-    wanted = Q()
-    for _, pk, _, as_of, _ in page:
-        wanted |= Q(account_id=pk, as_of=as_of)
+    pointer = LatestHealthScore.objects.filter(account_id=OuterRef("account_id"))
     found = {
         p.account_id: p
-        for p in ChurnPrediction.objects.filter(wanted, model_version=MODEL_VERSION)
+        for p in ChurnPrediction.objects.filter(
+            account_id__in=[pk for _, pk, _, _ in page], model_version=MODEL_VERSION
+        )
+        .filter(as_of=Subquery(pointer.values("as_of")[:1]))
         .select_related("account", "calibration")
         .order_by()
     }
     out = []
-    for priority, pk, urgency, _, renews in page:
+    for priority, pk, urgency, renews in page:
         prediction = found.get(pk)
         if prediction is None:  # replaced since the first read; the next call has it
             continue

@@ -1,16 +1,21 @@
-"""`Account.churn_probability/churn_as_of`: the current model's prediction for the latest
-snapshot, copied onto the account by triggers on ``health_churnprediction`` (whatever
-writes it: the recompute's COPY, the churn tool's refresh), so `identify_churn_risk` reads
-the riskiest accounts in order of probability x ARR (`CHURN_ARR_AT_RISK`) on
-an index instead of joining and ranking every prediction. Installed, with a resync, after
-every ``migrate`` (the model version is part of the trigger, so a new model's deploy
-re-points them; accounts whose latest snapshot has no prediction of it are cleared).
+"""`Account.churn_probability/churn_calibration_id`: the current model's prediction at the
+as_of of the account's latest pointer, copied onto the account by triggers, so
+`identify_churn_risk` reads the riskiest accounts in order of probability x ARR
+(`CHURN_ARR_AT_RISK`) on an index instead of joining and ranking every prediction.
+Installed, with a resync, after every ``migrate`` (the model version is part of the
+trigger, so a new model's deploy re-points them; accounts whose latest snapshot has no
+prediction of it are cleared).
 
-A prediction is copied when its as_of is the account's latest pointer's (a trigger on the
-predictions) and when the pointer moves to an as_of that has one (a trigger on the
-pointers), whichever the writer does first. A pointer moved to a snapshot without a
-prediction leaves the old copy, which the reader ignores (it checks `churn_as_of` against
-the pointer).
+The copy always equals that prediction, or is empty when there is none, whichever the
+writer does first:
+- a prediction written at the pointer's as_of (the churn tool's refresh) is copied by the
+  trigger on the predictions below;
+- a pointer moved (the recompute writes its predictions first, then moves the pointers) is
+  handled by the pointer trigger of health.services.latest_columns, which copies the latest
+  score and this prediction in one row update, and empties the copy when the new snapshot
+  has none.
+Only changed values are written: a recompute whose probabilities did not move leaves the
+account rows alone.
 """
 
 from __future__ import annotations
@@ -21,53 +26,37 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from health.scoring import MODEL_VERSION
 
+# The pointer as a scalar subquery: one index probe per prediction, where a join let the
+# planner hash every pointer for each statement.
 _PG_FROM_PREDICTIONS = """
 UPDATE customers_account a
-   SET churn_probability = n.probability, churn_as_of = n.as_of,
-       churn_calibration_id = n.calibration_id
+   SET churn_probability = n.probability, churn_calibration_id = n.calibration_id
   FROM new_rows n
-  JOIN health_latesthealthscore p ON p.account_id = n.account_id AND p.as_of = n.as_of
  WHERE a.id = n.account_id AND n.model_version = '{version}'
-   AND (a.churn_probability, a.churn_as_of, a.churn_calibration_id)
-       IS DISTINCT FROM (n.probability, n.as_of, n.calibration_id);
+   AND n.as_of = (SELECT p.as_of FROM health_latesthealthscore p
+                   WHERE p.account_id = n.account_id)
+   AND (a.churn_probability, a.churn_calibration_id)
+       IS DISTINCT FROM (n.probability, n.calibration_id);
 """
-_PG_FROM_POINTERS = """
-UPDATE customers_account a
-   SET churn_probability = c.probability, churn_as_of = c.as_of,
-       churn_calibration_id = c.calibration_id
-  FROM new_rows n
-  JOIN health_churnprediction c
-    ON c.account_id = n.account_id AND c.as_of = n.as_of AND c.model_version = '{version}'
- WHERE a.id = n.account_id
-   AND (a.churn_probability, a.churn_as_of, a.churn_calibration_id)
-       IS DISTINCT FROM (c.probability, c.as_of, c.calibration_id);
-"""
-_PG_FUNCTIONS = (
-    ("health_churn_on_prediction", _PG_FROM_PREDICTIONS, "health_churnprediction"),
-    ("health_churn_on_pointer", _PG_FROM_POINTERS, "health_latesthealthscore"),
-)
+_PG_FUNCTIONS = (("health_churn_on_prediction", _PG_FROM_PREDICTIONS, "health_churnprediction"),)
+# The pointer's own copy trigger, merged into health_latest_on_pointer; dropped where an
+# older install left it.
+_PG_OBSOLETE = ("health_churn_on_pointer", "health_latesthealthscore")
+# Every account's copy from its pointer's prediction (none: empty).
 _PG_RESYNC = """
 UPDATE customers_account a
-   SET churn_probability = c.probability, churn_as_of = c.as_of,
-       churn_calibration_id = c.calibration_id
-  FROM health_latesthealthscore p
-  JOIN health_churnprediction c
+   SET churn_probability = c.probability, churn_calibration_id = c.calibration_id
+  FROM customers_account x
+  LEFT JOIN health_latesthealthscore p ON p.account_id = x.id
+  LEFT JOIN health_churnprediction c
     ON c.account_id = p.account_id AND c.as_of = p.as_of AND c.model_version = %(version)s
- WHERE p.account_id = a.id
-   AND (a.churn_probability, a.churn_as_of, a.churn_calibration_id)
-       IS DISTINCT FROM (c.probability, c.as_of, c.calibration_id);
-"""
-_CLEAR = """
-UPDATE customers_account
-   SET churn_probability = NULL, churn_as_of = NULL, churn_calibration_id = NULL
- WHERE churn_probability IS NOT NULL AND NOT EXISTS (
-     SELECT 1 FROM health_latesthealthscore p JOIN health_churnprediction c
-         ON c.account_id = p.account_id AND c.as_of = p.as_of AND c.model_version = %(version)s
-      WHERE p.account_id = customers_account.id)
+ WHERE a.id = x.id
+   AND (a.churn_probability, a.churn_calibration_id)
+       IS DISTINCT FROM (c.probability, c.calibration_id);
 """
 _SQLITE_PREDICTION = (
     "UPDATE customers_account SET churn_probability = NEW.probability,"
-    " churn_as_of = NEW.as_of, churn_calibration_id = NEW.calibration_id"
+    " churn_calibration_id = NEW.calibration_id"
     " WHERE id = NEW.account_id AND EXISTS (SELECT 1 FROM"
     " health_latesthealthscore p WHERE p.account_id = NEW.account_id"
     " AND p.as_of = NEW.as_of);"
@@ -77,10 +66,7 @@ _SQLITE_POINTER = (
     " health_churnprediction c WHERE c.account_id = NEW.account_id AND c.as_of = NEW.as_of"
     " AND c.model_version = '{version}'), churn_calibration_id = (SELECT c.calibration_id"
     " FROM health_churnprediction c WHERE c.account_id = NEW.account_id"
-    " AND c.as_of = NEW.as_of AND c.model_version = '{version}'),"
-    " churn_as_of = NEW.as_of WHERE id = NEW.account_id"
-    " AND EXISTS (SELECT 1 FROM health_churnprediction c WHERE c.account_id = NEW.account_id"
-    " AND c.as_of = NEW.as_of AND c.model_version = '{version}');"
+    " AND c.as_of = NEW.as_of AND c.model_version = '{version}') WHERE id = NEW.account_id;"
 )
 _SQLITE_RESYNC = [
     f"UPDATE customers_account SET {col} = (SELECT c.{src} FROM health_latesthealthscore p"  # noqa: S608
@@ -88,7 +74,6 @@ _SQLITE_RESYNC = [
     " AND c.model_version = %s WHERE p.account_id = customers_account.id)"
     for col, src in (
         ("churn_probability", "probability"),
-        ("churn_as_of", "as_of"),
         ("churn_calibration_id", "calibration_id"),
     )
 ]
@@ -114,8 +99,11 @@ def churn_columns_triggers_install(connection: BaseDatabaseWrapper = default_con
                         f" ON {table} REFERENCING NEW TABLE AS new_rows"
                         f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
                     )
+            function, table = _PG_OBSOLETE
+            for event in ("insert", "update"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {function}_{event} ON {table}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {function}()")
             cursor.execute(_PG_RESYNC, params)
-            cursor.execute(_CLEAR, params)
         elif connection.vendor == "sqlite":
             for event in ("INSERT", "UPDATE"):
                 for name, table, when, body in (

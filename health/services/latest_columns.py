@@ -9,7 +9,14 @@ accounts. Installed after every ``migrate`` like the customers app's list trigge
 (customers.services.list_columns), which this one's account updates feed into the
 portfolio rollup.
 
-A pointer deleted (its snapshot or account deleted) clears the columns.
+A pointer deleted (its snapshot or account deleted) clears the columns, churn copy included.
+
+The same pointer trigger copies the churn prediction stored at the pointer's new as_of
+(``Account.churn_*``, health.services.churn_columns) in that one row update: the
+recompute writes its predictions before it moves the pointers, so an account whose score
+and prediction both changed gets one new row version, not two (each is a non-HOT update
+through the account's 25 indexes and its statement triggers), and one whose score and
+prediction did not change gets none.
 """
 
 from __future__ import annotations
@@ -18,15 +25,25 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from health.scoring import MODEL_VERSION
+
 _COLUMNS = "(latest_health_score, latest_health_band, latest_health_coverage)"
 
+_CHURN = "(churn_probability, churn_calibration_id)"
+# {version}: the current churn model's, quoted (health_latest_triggers_install). The churn
+# copy is the prediction at the pointer's as_of, empty when that snapshot has none
+# (health.services.churn_columns).
 _PG_SET_FROM_POINTERS = f"""
 UPDATE customers_account a
    SET latest_health_score = h.score, latest_health_band = h.band,
-       latest_health_coverage = h.coverage
+       latest_health_coverage = h.coverage,
+       churn_probability = c.probability, churn_calibration_id = c.calibration_id
   FROM new_rows n JOIN health_healthscore h ON h.id = n.snapshot_id
+  LEFT JOIN health_churnprediction c
+    ON c.account_id = n.account_id AND c.as_of = n.as_of AND c.model_version = '{{version}}'
  WHERE a.id = n.account_id
-   AND {_COLUMNS} IS DISTINCT FROM (h.score, h.band, h.coverage);
+   AND ({_COLUMNS} IS DISTINCT FROM (h.score, h.band, h.coverage)
+        OR {_CHURN} IS DISTINCT FROM (c.probability, c.calibration_id));
 """
 _PG_SET_FROM_SNAPSHOTS = f"""
 UPDATE customers_account a
@@ -38,7 +55,8 @@ UPDATE customers_account a
 """
 _PG_CLEAR_FROM_OLD = """
 UPDATE customers_account a
-   SET latest_health_score = NULL, latest_health_band = NULL, latest_health_coverage = NULL
+   SET latest_health_score = NULL, latest_health_band = NULL, latest_health_coverage = NULL,
+       churn_probability = NULL, churn_calibration_id = NULL
   FROM (SELECT DISTINCT account_id FROM old_rows) o
  WHERE a.id = o.account_id
    AND NOT EXISTS (SELECT 1 FROM health_latesthealthscore l WHERE l.account_id = a.id);
@@ -91,7 +109,8 @@ _SQLITE_TRIGGERS = {
     "health_latest_ptr_upd": f"AFTER UPDATE ON health_latesthealthscore BEGIN {_SQLITE_SET} END",
     "health_latest_ptr_del": "AFTER DELETE ON health_latesthealthscore BEGIN"
     " UPDATE customers_account SET latest_health_score = NULL, latest_health_band = NULL,"
-    " latest_health_coverage = NULL WHERE id = OLD.account_id AND NOT EXISTS (SELECT 1"
+    " latest_health_coverage = NULL, churn_probability = NULL, churn_calibration_id = NULL"
+    " WHERE id = OLD.account_id AND NOT EXISTS (SELECT 1"
     " FROM health_latesthealthscore WHERE account_id = OLD.account_id); END",
     "health_latest_upd": "AFTER UPDATE ON health_healthscore WHEN EXISTS (SELECT 1"
     " FROM health_latesthealthscore WHERE snapshot_id = NEW.id) BEGIN"
@@ -119,10 +138,13 @@ def health_latest_triggers_install(connection: BaseDatabaseWrapper = default_con
         if connection.vendor == "postgresql":
             for trigger, table in _OBSOLETE:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+            # The model version is a code constant written into the body; quote it anyway.
+            version = MODEL_VERSION.replace("'", "''")
             for name, body in _PG_FUNCTIONS.items():
                 cursor.execute(
                     f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
-                    f" AS $fn$ BEGIN {body} RETURN NULL; END $fn$;"
+                    f" AS $fn$ BEGIN {body.replace('{version}', version)} RETURN NULL;"
+                    " END $fn$;"
                 )
             for trigger, table, event, refs, function in _PG_TRIGGERS:
                 cursor.execute(

@@ -47,13 +47,22 @@ def _answers(rows: str, sign: int) -> str:
     )
 
 
-def _moved(side: str, sign: int) -> str:
-    """Answers of accounts whose owner or status changed, under the `side` (o/n) key."""
+def _moved() -> str:
+    """Answers of accounts whose owner or status changed: +1 under the new key, -1 under
+    the old. An account's (id, owner, status) from both transition tables cancels out when
+    the statement left those columns alone, so only moved accounts reach the answers. No
+    join of the two transition tables: their plans are cached with a one-row estimate, and
+    a nested loop over old x new rows cost ~200 ms per 1,000-account statement (the health
+    recompute's churn copy updates every account of its chunk)."""
+    keys = (
+        "SELECT id, owner_id, status, 1 AS s FROM new_rows"
+        " UNION ALL SELECT id, owner_id, status, -1 FROM old_rows"
+    )
     return (
-        f"SELECT COALESCE({side}.owner_id, 0), {side}.status, {_month('x.responded_at')},"  # noqa: S608
-        f" x.kind, x.score, {sign} FROM new_rows n JOIN old_rows o ON o.id = n.id"
-        " JOIN health_surveyresponse x ON x.account_id = n.id"
-        " WHERE (o.owner_id, o.status) IS DISTINCT FROM (n.owner_id, n.status)"
+        f"SELECT COALESCE(m.owner_id, 0), m.status, {_month('x.responded_at')},"  # noqa: S608
+        f" x.kind, x.score, m.s FROM (SELECT id, owner_id, status, max(s) AS s FROM ({keys})"
+        " AS k GROUP BY id, owner_id, status HAVING count(*) = 1) AS m"
+        " JOIN health_surveyresponse x ON x.account_id = m.id"
     )
 
 
@@ -76,7 +85,7 @@ def _functions() -> dict[str, tuple[str, str, tuple[str, str]]]:
             ("DELETE", "OLD TABLE AS old_rows"),
         ),
         "portfolio_satisfaction_acc": (
-            _apply([_moved("n", 1), _moved("o", -1)]),
+            _apply([_moved()]),
             "customers_account",
             ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
         ),

@@ -68,7 +68,6 @@ def _write_orm(
         update=[c for c in SCORE_COLUMNS if c not in SCORE_KEY],
         returning=("account_id", "id"),
     )  # fmt: skip
-    latest_pointers_move(sorted(written), as_of)
     predictions = [
         ChurnPrediction(
             account_id=r.account_id,
@@ -85,7 +84,11 @@ def _write_orm(
         for r in rows
         if r.probability is not None
     ]
-    return predictions_upsert(predictions)
+    # Before the pointers move, as on PostgreSQL (writes_pg): the pointer's trigger copies
+    # the latest score and its prediction onto the account together.
+    count = predictions_upsert(predictions)
+    latest_pointers_move(sorted(written), as_of)
+    return count
 
 
 def latest_pointers_move(snapshots: list[tuple[int, int]], as_of: datetime) -> None:

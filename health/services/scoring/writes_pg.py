@@ -215,31 +215,34 @@ def write_postgresql(
                         _direct_line(r, i, head) for r, i in zip(rows, snapshot_ids, strict=True)
                     )
                 )
+        # Predictions before the pointers move: the pointers' trigger then copies each
+        # account's new latest score and its prediction onto the account in one row update
+        # (health.services.latest_columns), instead of one update per table.
+        if predictions:
+            if "prediction" in kinds:
+                # Some exist at this as_of already (a retried chunk, or the churn tool ran).
+                with raw.copy(
+                    "COPY health_stage_predictions (account_id, probability, risk_level, factors,"
+                    " coverage, raw_probability) FROM STDIN"
+                ) as copy:
+                    copy.write("".join(_prediction_line(r) for r in predictions))
+                cursor.execute(_INSERT_PREDICTIONS_SQL, params)
+            else:
+                head = f"{as_of.isoformat()}\t{now.isoformat()}"
+                tail = "\\N" if calibration_id is None else str(int(calibration_id))
+                with raw.copy(
+                    "COPY health_churnprediction (account_id, as_of, predicted_at, probability,"
+                    " risk_level, model_version, factors, coverage, raw_probability,"
+                    " calibration_id) FROM STDIN"
+                ) as copy:
+                    copy.write(
+                        "".join(
+                            _direct_prediction_line(r, head, model_version, tail)
+                            for r in predictions
+                        )
+                    )
         accounts = sorted(written)
         params["point_accounts"] = pg_bigint_array(accounts)
         params["point_snapshots"] = pg_bigint_array(written[a] for a in accounts)
         cursor.execute(_POINT_LATEST_SQL, params)
-        if not predictions:
-            return 0
-        if "prediction" in kinds:
-            # Some exist at this as_of already (a retried chunk, or the churn tool ran).
-            with raw.copy(
-                "COPY health_stage_predictions (account_id, probability, risk_level, factors,"
-                " coverage, raw_probability) FROM STDIN"
-            ) as copy:
-                copy.write("".join(_prediction_line(r) for r in predictions))
-            cursor.execute(_INSERT_PREDICTIONS_SQL, params)
-        else:
-            head = f"{as_of.isoformat()}\t{now.isoformat()}"
-            tail = "\\N" if calibration_id is None else str(int(calibration_id))
-            with raw.copy(
-                "COPY health_churnprediction (account_id, as_of, predicted_at, probability,"
-                " risk_level, model_version, factors, coverage, raw_probability,"
-                " calibration_id) FROM STDIN"
-            ) as copy:
-                copy.write(
-                    "".join(
-                        _direct_prediction_line(r, head, model_version, tail) for r in predictions
-                    )
-                )
     return len(predictions)
