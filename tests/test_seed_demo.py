@@ -359,7 +359,7 @@ def test_past_outcomes_predict_from_signals_90_days_before_but_not_perfectly():
     assert 0.6 < value < 0.97, value
 
 
-def _foreign_keys_and_triggers() -> tuple[set, set]:
+def _foreign_keys_and_triggers() -> tuple[set, set, set]:
     tables = [m._meta.db_table for m in seeded_models()]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -376,22 +376,35 @@ def _foreign_keys_and_triggers() -> tuple[set, set]:
             [tables],
         )
         triggers = set(cursor.fetchall())
-    return keys, triggers
+        cursor.execute(
+            # A partial index's predicate reads back with extra casts once re-created from
+            # its own definition: compared by name, columns, uniqueness and partialness.
+            "SELECT c.relname, x.relname, i.indkey::text, i.indnkeyatts, i.indisunique,"
+            " i.indpred IS NOT NULL, i.indisvalid, i.indisready FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid"
+            " WHERE c.relname = ANY(%s)",
+            [tables],
+        )
+        indexes = set(cursor.fetchall())
+    return keys, triggers, indexes
 
 
 @pytest.mark.skipif(not USES_POSTGRESQL, reason="the bulk-load path of PostgreSQL")
 def test_bulk_load_restores_keys_and_triggers_and_rebuilds_what_the_triggers_keep():
-    """The load drops the foreign keys and switches off the triggers whose data it rebuilds
-    afterwards; the result must be what the triggers and keys would have left."""
+    """The load drops the foreign keys and the indexes that back no constraint and switches
+    off the triggers whose data it rebuilds afterwards; the result must be what the
+    triggers, keys and indexes would have left."""
     from customers.models import PortfolioRollup
     from customers.services.list_columns import REBUILD_ROLLUP_SQL
     from portfolio.models import AccountDataVersion, DashboardWritePending
 
-    keys, triggers = _foreign_keys_and_triggers()
+    keys, triggers, indexes = _foreign_keys_and_triggers()
     assert keys and any(name.endswith("_version_insert") for _, name, _ in triggers)
+    assert any(name == "usage_one_row_per_day" for _, name, *_ in indexes)
     seed_demo()
     seed_demo()  # over existing data (TRUNCATE first), the usual reseed
-    assert _foreign_keys_and_triggers() == (keys, triggers)  # same, validated, enabled
+    # The same keys (validated), triggers (enabled) and indexes (valid, built).
+    assert _foreign_keys_and_triggers() == (keys, triggers, indexes)
     assert all(validated for *_, validated in keys)
     for account in Account.objects.all():
         upcoming = (
@@ -421,20 +434,71 @@ def test_bulk_load_restores_keys_and_triggers_and_rebuilds_what_the_triggers_kee
     assert DashboardWritePending.objects.filter(txid=txid).exists()  # moves at commit
 
 
-def test_usage_copy_text_is_the_row_tuples_as_copy_text():
-    """PostgreSQL loads usage from hand-formatted COPY text, SQLite from the tuples: both
-    come from one series and must hold the same rows, and fill the same stats."""
+def test_usage_binary_copy_is_the_row_tuples():
+    """PostgreSQL loads usage as binary COPY rows, SQLite from the tuples: both come from
+    one series and must hold the same rows, and fill the same stats."""
+    import numpy as np
+
     from portfolio.seed.context import SeedContext
-    from portfolio.seed.usage import usage_copy_text, usage_rows
+    from portfolio.seed.usage import BINARY_ROW, USAGE_COLUMNS, usage_copy_binary, usage_rows
     from portfolio.seed.users import demo_staff_ensure
 
     staff = demo_staff_ensure(csm_count=SeedContext.csm_count(N))
     ctx = SeedContext.build(seed=SEED, today=TODAY, accounts=N, staff=staff)
-    tuple_stats, text_stats = {}, {}
-    expected = "".join(
-        "\t".join(str(v) for v in row) + "\n" for row in usage_rows(ctx, tuple_stats)
-    )
-    blocks = list(usage_copy_text(ctx, text_stats))
-    assert "".join(text for _, text in blocks) == expected
-    assert sum(n for n, _ in blocks) == expected.count("\n") > N * 30
-    assert text_stats == tuple_stats
+    tuple_stats, binary_stats = {}, {}
+    expected = list(usage_rows(ctx, tuple_stats))
+    blocks = list(usage_copy_binary(ctx, binary_stats))
+    decoded = np.frombuffer(b"".join(data for _, data in blocks), dtype=BINARY_ROW)
+    epoch = date(2000, 1, 1).toordinal()
+    columns = ("id", "account", "date", "users", "sessions", "events", "minutes", "source")
+    values = [decoded[name].tolist() for name in columns]
+    values[2] = [date.fromordinal(day + epoch) for day in values[2]]
+    values[7] = [source.decode() for source in values[7]]
+    assert list(zip(*values, strict=True)) == expected
+    assert set(decoded["fields"].tolist()) == {len(USAGE_COLUMNS)}
+    assert sum(n for n, _ in blocks) == len(expected) > N * 30
+    assert binary_stats == tuple_stats
+
+
+def _features_from(rows_made_by):
+    def rows():
+        for i in range(1, 4):
+            yield {"id": i, "key": f"k{i}", "name": rows_made_by(i), "category": "c"}
+
+    return rows()
+
+
+@pytest.mark.skipif(not USES_POSTGRESQL, reason="the prefetching child is PostgreSQL's path")
+def test_prefetched_rows_are_made_by_a_child_process_and_loaded_from_its_output():
+    import os
+
+    from health.models import Feature
+    from portfolio.seed.loader import TableLoader
+
+    loader = TableLoader()
+    loader.prefetch({Feature: _features_from(lambda i: f"made by {os.getpid()}")})
+    try:
+        assert loader.load(Feature, rows=[]) == 3  # the rows given here are not read
+    finally:
+        loader.close()
+    makers = set(Feature.objects.values_list("name", flat=True))
+    assert len(makers) == 1 and makers != {f"made by {os.getpid()}"}
+    assert loader.child is None and loader.counts == {"health.Feature": 3}
+
+
+@pytest.mark.skipif(not USES_POSTGRESQL, reason="the prefetching child is PostgreSQL's path")
+def test_a_failure_in_the_prefetching_child_fails_the_load():
+    from health.models import Feature
+    from portfolio.seed.loader import TableLoader
+
+    def broken(i):
+        raise ValueError(f"generator broke at row {i}")
+
+    loader = TableLoader()
+    loader.prefetch({Feature: _features_from(broken)})
+    try:
+        with pytest.raises(RuntimeError, match="generator broke at row 1"):
+            loader.load(Feature, rows=[])
+    finally:
+        loader.close()
+    assert not Feature.objects.exists()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from customers.demo_identity import demo_company, demo_contact_email
-from customers.models import AccountStatus, ContactRole, Tier
+from customers.models import AccountStatus, ContactRole, RenewalStage, Tier
 from portfolio.seed.catalogue import FEATURES, SURVEYS, TRAINING_MODULES
 from portfolio.seed.context import SeedContext
 from portfolio.seed.lifecycle import churn_reason
@@ -54,7 +54,20 @@ def catalogue_rows() -> dict[str, list[Row]]:
     }
 
 
-def account_rows(ctx: SeedContext) -> Iterator[Row]:
+def next_open_renewals(renewals: list[Row]) -> dict[int, date]:
+    """Each account's earliest renewal not closed: the account's list column, written with
+    the account row rather than by a set-based UPDATE after the load (which rewrote every
+    account row and its indexes: ~2 s of PostgreSQL CPU per 20,000 accounts)."""
+    found: dict[int, date] = {}
+    for row in renewals:
+        if row["stage"] != RenewalStage.CLOSED:
+            account, day = row["account_id"], row["renewal_date"]
+            if account not in found or day < found[account]:
+                found[account] = day
+    return found
+
+
+def account_rows(ctx: SeedContext, next_renewal: dict[int, date]) -> Iterator[Row]:
     rates = demo_rates()
     for p in ctx.profiles:
         company = demo_company(p.number)
@@ -78,6 +91,7 @@ def account_rows(ctx: SeedContext) -> Iterator[Row]:
             "payment_status": p.payment_status,
             "customer_since": p.customer_since,
             "churned_on": p.churned_on,
+            "next_open_renewal_date": next_renewal.get(p.number),
             "zendesk_org_id": company.zendesk_org_id,
             "intercom_company_id": company.intercom_company_id,
             "mixpanel_group_id": company.mixpanel_group_id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from customers.models import Currency, Industry, PaymentStatus, PlanStatus, RenewalOutcome, Tier
 from portfolio.seed.rng import Calendar, add_years, log_uniform, money, stream, weighted
@@ -149,10 +150,17 @@ class AccountProfile:
         return self.churned_on is None
 
 
-def _block(seed: int, number: int) -> list[Archetype]:
+def _block(seed: int, number: int) -> tuple[Archetype, ...]:
+    return _shuffled_block(seed, (number - 1) // len(BLOCK))
+
+
+@lru_cache(maxsize=64)
+def _shuffled_block(seed: int, index: int) -> tuple[Archetype, ...]:
+    """Every account of a block asks for it (archetype, plan status, crisis): shuffled
+    once per block, not once per question."""
     block = list(BLOCK)
-    random.Random(f"{seed}:block:{(number - 1) // len(BLOCK)}").shuffle(block)
-    return block
+    random.Random(f"{seed}:block:{index}").shuffle(block)
+    return tuple(block)
 
 
 def archetype_of(seed: int, number: int) -> Archetype:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -81,16 +82,18 @@ class Calendar:
 
     today: date
 
-    @property
+    # Cached: generators read these for every row (a frozen dataclass still has a
+    # __dict__ for cached_property to fill).
+    @cached_property
     def now(self) -> datetime:
         """Midnight UTC at the start of ``today``: nothing generated is newer."""
         return at(self.today, 0)
 
-    @property
+    @cached_property
     def first_day(self) -> date:
         return self.today - timedelta(days=WINDOW_DAYS)
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         return self.today - timedelta(days=1)
 
@@ -103,4 +106,8 @@ class Calendar:
         day = lo + timedelta(days=r.randint(0, span))
         hour = r.randint(8, 17) if business else r.randint(0, 23)
         moment = at(day, hour, r.randint(0, 59))
-        return min(moment, self.now - timedelta(minutes=1))
+        return min(moment, self.latest_moment)
+
+    @cached_property
+    def latest_moment(self) -> datetime:
+        return self.now - timedelta(minutes=1)
