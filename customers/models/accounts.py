@@ -125,6 +125,9 @@ class Account(models.Model):
                 name="account_no_churn",
                 condition=Q(churn_probability__isnull=True),
             ),
+            # identify_churn_risk's refresh: copies made under a calibration other than the
+            # one in force (none, in the daily state), found without reading every account.
+            models.Index(fields=["churn_calibration_id"], name="account_churn_calibration"),
             models.Index(
                 fields=["status", "owner", "id"],
                 name="account_never_scored",

@@ -7,12 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from cs_platform.core import clock
 from cs_platform.core.errors import InvalidInput
 from cs_platform.core.tools import invoke_tool
 from customers.models import Account, Renewal
 from health.scoring.urgency import renewal_urgency, risk_priority
+from health.services.churn_risk import churn_copy_stale_accounts, churn_copy_stale_ids
 from tests.builders import build_account
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +153,37 @@ def test_pages_follow_the_full_ranking_in_queries_that_do_not_grow(actors, staff
     large_ids, large = pages(3)
     assert large_ids == _ranked_by_hand(staff["csm1"]) and len(large_ids) == 22
     assert large == small <= 18
+
+
+def test_refresh_candidates_are_the_stale_copies_read_from_an_index(staff):
+    """The refresh looks only at accounts whose copy is empty or under another calibration,
+    and finds them on an index: identify_churn_risk must not read every account per call."""
+    names = ("uncopied", "uncalibrated", "calibrated 7", "calibrated 9")
+    made = {n: Account.objects.create(name=n, owner=staff["csm1"], status="active") for n in names}
+    for name, calibration in (("uncalibrated", None), ("calibrated 7", 7), ("calibrated 9", 9)):
+        Account.objects.filter(pk=made[name].pk).update(
+            churn_probability=Decimal("0.2"), churn_calibration_id=calibration
+        )
+    scope = Account.objects.filter(pk__in=[a.pk for a in made.values()])
+
+    def stale(calibration_id):
+        return {made_by_pk[pk] for pk in churn_copy_stale_ids(scope, calibration_id)}
+
+    made_by_pk = {a.pk: n for n, a in made.items()}
+    assert stale(None) == {"uncopied", "calibrated 7", "calibrated 9"}
+    assert stale(7) == {"uncopied", "uncalibrated", "calibrated 9"}
+    everyone = Account.objects.filter(status="active")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_account")
+        # Proves an index can answer it: with no usable index the planner keeps the
+        # sequential scan however expensive it is made.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for calibration_id in (None, 7):
+            sql, params = (
+                churn_copy_stale_accounts(everyone, calibration_id)
+                .values("pk")
+                .query.sql_with_params()
+            )
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(r[0] for r in cursor.fetchall())
+            assert "Seq Scan on customers_account" not in plan, plan
