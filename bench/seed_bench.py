@@ -201,7 +201,10 @@ def _history(previous: dict) -> list[dict]:
         "accounts": previous.get("accounts"),
         "platform": previous.get("machine", {}).get("platform"),
         "seconds": previous.get("seconds"),
-        "runs": [{"kind": r["kind"], "seconds": r["seconds"]} for r in previous["runs"]],
+        "runs": [
+            {k: r[k] for k in ("kind", "seconds", "cpu_seconds", "phase_seconds") if k in r}
+            for r in previous["runs"]
+        ],
         "load_average_1m_before_and_after": previous.get("machine", {}).get(
             "load_average_1m_before_and_after"
         ),

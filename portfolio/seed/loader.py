@@ -94,8 +94,8 @@ class TableLoader:
     dropped_keys: list[tuple[str, str, str]] = field(default_factory=list)
     dropped_indexes: list[tuple[str, str, str]] = field(default_factory=list)
     triggers_off: list[tuple[str, str]] = field(default_factory=list)
-    # PostgreSQL, between prefetch() and close(): the child process writing COPY data.
-    child: _Prefetch | None = None
+    # PostgreSQL, between prefetch() and close(): the child processes writing COPY data.
+    children: list[_Prefetch] = field(default_factory=list)
 
     def suspend_checks(
         self,
@@ -183,8 +183,9 @@ class TableLoader:
         their row counts (the fastest path: no per-value work in Python, no parsing in
         PostgreSQL), and ``rows`` is not read."""
         started = time.perf_counter()
-        if self.child is not None and model._meta.label in self.child.labels:
-            written = self._copy_prefetched(model)
+        child = next((c for c in self.children if model._meta.label in c.labels), None)
+        if child is not None:
+            written = self._copy_prefetched(child, model)
             self._note(model, written, started)
             return written
         if copy_binary is not None and columns is not None and connection.vendor == "postgresql":
@@ -207,8 +208,9 @@ class TableLoader:
         Generation is most of the seed's CPU and this process is one core: the child puts
         the second core to work on the tables whose rows depend on the profiles alone
         (tickets, activities, contacts, survey answers) while this one generates the
-        rest and PostgreSQL stores it. Elsewhere (SQLite, no ``fork``) this does nothing
-        and ``load()`` reads ``rows`` as usual. ``close()`` ends the child."""
+        rest and PostgreSQL stores it. Each call starts its own child. Elsewhere (SQLite,
+        no ``fork``) this does nothing and ``load()`` reads ``rows`` as usual. ``close()``
+        ends the children."""
         if connection.vendor != "postgresql" or not hasattr(os, "fork") or not tables:
             return
         connection.ensure_connection()
@@ -220,26 +222,23 @@ class TableLoader:
             _prefetch_child(tables, folder, write_end)
         os.close(write_end)
         labels = {model._meta.label for model in tables}
-        self.child = _Prefetch(pid, folder, os.fdopen(read_end, "r"), labels)
+        self.children.append(_Prefetch(pid, folder, os.fdopen(read_end, "r"), labels))
 
     def close(self) -> None:
-        """End the prefetching child (killed if it is still running: the load failed)
-        and remove its files. Safe to call more than once."""
-        child, self.child = self.child, None
-        if child is None:
-            return
-        if child.exit_status is None:
-            try:
-                os.kill(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(child.pid, 0)
-        child.status.close()
-        shutil.rmtree(child.folder, ignore_errors=True)
+        """End the prefetching children (killed if still running: the load failed) and
+        remove their files. Safe to call more than once."""
+        children, self.children = self.children, []
+        for child in children:
+            if child.exit_status is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGKILL)
+                os.waitpid(child.pid, 0)
+            child.status.close()
+            shutil.rmtree(child.folder, ignore_errors=True)
 
-    def _copy_prefetched(self, model: type[models.Model]) -> int:
-        assert self.child is not None
-        path, written = self.child.wait_for(model._meta.label)
+    @staticmethod
+    def _copy_prefetched(child: _Prefetch, model: type[models.Model]) -> int:
+        path, written = child.wait_for(model._meta.label)
         cols = [f.attname for f in model._meta.concrete_fields]
         connection.ensure_connection()
         qn = connection.ops.quote_name
@@ -511,6 +510,9 @@ def _prefetch_child(
                 with open(path, "wb") as out, Copy(cursor, writer=FileWriter(out)) as copy:
                     count = _write_rows(copy, converters, prepared)
                 status.write(f"{model._meta.label}\t{count}\t{path}\n")
+    except BrokenPipeError:  # the parent is gone: nobody will read or remove the files
+        code = 1
+        shutil.rmtree(folder, ignore_errors=True)
     except BaseException:
         code = 1
         with contextlib.suppress(Exception):
