@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Subquery
 
 from cs_platform.core.errors import NotFound
 from health.models import HealthScore, LatestHealthScore
+from health.models import Scorecard as ScorecardRow
 from health.scoring import SCORED, Trend, score_trend
 from health.scoring.stored import result_expand
 from health.selectors.scorecards import scorecard_of
@@ -43,10 +44,18 @@ def health_summaries(account_ids: list[int]) -> dict[int, HealthSummary]:
     ``NO_SNAPSHOT``). Meant for a page of accounts, not a whole portfolio."""
     out: dict[int, HealthSummary] = {}
     pointers = LatestHealthScore.objects.filter(account_id__in=account_ids)
-    for s in HealthScore.objects.select_related("scorecard").filter(
-        pk__in=pointers.values("snapshot_id")
-    ):
-        result = snapshot_result(s)
+    # The stored inputs are not needed, and a page's snapshots share a scorecard version or
+    # two: each version's definition is read and parsed once, not once per snapshot (the
+    # JSON decoding of both was ~5 ms of a 25-row page).
+    snapshots = list(
+        HealthScore.objects.filter(pk__in=pointers.values("snapshot_id")).defer("inputs")
+    )
+    cards = {
+        row.pk: scorecard_of(row)
+        for row in ScorecardRow.objects.filter(pk__in={s.scorecard_id for s in snapshots})
+    }
+    for s in snapshots:
+        result = result_expand(s.result, cards[s.scorecard_id])
         out[s.account_id] = HealthSummary(
             score=None if s.score is None else float(s.score),
             band=s.band,
