@@ -91,7 +91,9 @@ class TableLoader:
     seconds: dict[str, float] = field(default_factory=dict)
     loaded: list[type[models.Model]] = field(default_factory=list)
     # PostgreSQL, between suspend_checks() and finish()/triggers_resume():
-    dropped_keys: list[tuple[str, str, str]] = field(default_factory=list)
+    # (table, constraint, definition, referenced table)
+    dropped_keys: list[tuple[str, str, str, str]] = field(default_factory=list)
+    suspended_tables: set[str] = field(default_factory=set)
     dropped_indexes: list[tuple[str, str, str]] = field(default_factory=list)
     triggers_off: list[tuple[str, str]] = field(default_factory=list)
     # PostgreSQL, between prefetch() and close(): the child processes writing COPY data.
@@ -111,10 +113,11 @@ class TableLoader:
 
         A deferred foreign key checks each row by its own index probe at commit: at
         100,000 accounts that is ~22 M probes, most of the seed's database time. Re-added
-        after the load, each key is validated by one set-based query instead. A statement
-        trigger (portfolio rollup, renewal column, cache versions) runs over each COPY's
-        whole transition table (15 M usage rows spill to disk); the caller rebuilds what
-        the switched-off ones maintain once, set-based. An index maintained row by row
+        once both its tables are written, each key is validated by one set-based query
+        instead. A statement trigger (portfolio rollup, renewal column, cache versions)
+        runs over each COPY's whole transition table (15 M usage rows spill to disk);
+        the caller rebuilds what the switched-off ones maintain once, set-based. An
+        index maintained row by row
         during a COPY costs more than building it once from the loaded table (usage at
         20,000 accounts: 8.5 s with its three indexes, 1.9 s without them plus 1.7 s to
         build the two that back no constraint); primary keys and unique constraints stay
@@ -130,14 +133,16 @@ class TableLoader:
             # ALTER TABLE refuses a table with pending deferred checks: run them now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
-                "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)"
+                "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), r.relname"
                 " FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+                " JOIN pg_class r ON r.oid = k.confrelid"
                 " WHERE k.contype = 'f' AND c.relname = ANY(%s) AND pg_table_is_visible(c.oid)"
                 " ORDER BY 1, 2",
                 [tables],
             )
             self.dropped_keys = cursor.fetchall()
-            for table, name, _definition in self.dropped_keys:
+            self.suspended_tables = set(tables)
+            for table, name, _definition, _referenced in self.dropped_keys:
                 cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
             cursor.execute(
                 "SELECT c.relname, x.relname, pg_get_indexdef(i.indexrelid)"
@@ -263,30 +268,56 @@ class TableLoader:
                     if t == table:
                         cursor.execute(definition)
             self.dropped_indexes = [d for d in self.dropped_indexes if d[0] != table]
+        if model not in self.loaded:
+            self.loaded.append(model)
+        if connection.vendor == "postgresql":
+            self._keys_add(ready_only=True)
         label = model._meta.label
         self.counts[label] = self.counts.get(label, 0) + written
         self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - started
-        if model not in self.loaded:
-            self.loaded.append(model)
+
+    def _keys_add(self, *, ready_only: bool) -> None:
+        """Re-add (validating) the dropped foreign keys; with ``ready_only`` only those
+        whose table and referenced table are both written (or not the seed's): validated
+        while the children still generate rather than all at the end, where only
+        PostgreSQL works. Each table is loaded once, so no later COPY re-checks them."""
+        loaded = {m._meta.db_table for m in self.loaded}
+
+        def ready(table: str, referenced: str) -> bool:
+            return table in loaded and (
+                referenced in loaded or referenced not in self.suspended_tables
+            )
+
+        keys = [k for k in self.dropped_keys if not ready_only or ready(k[0], k[3])]
+        if not keys:
+            return
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            # ALTER TABLE refuses a table with deferred checks pending: none are, but a
+            # trigger left on could queue one.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table, name, definition, _referenced in keys:
+                cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        self.dropped_keys = [k for k in self.dropped_keys if k not in keys]
 
     def finish(self) -> None:
         """Move id sequences past the explicit ids, check deferred constraints now, build
         the indexes and re-add (validating) the foreign keys ``suspend_checks()`` dropped."""
         self.close()
-        qn = connection.ops.quote_name
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), self.loaded):
                 cursor.execute(sql)
-            if connection.vendor == "postgresql":
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                for _table, _name, definition in self.dropped_indexes:
-                    cursor.execute(definition)  # tables that were never loaded
-                self.dropped_indexes = []
-                for table, name, definition in self.dropped_keys:
-                    cursor.execute(
-                        f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}"
-                    )
-                self.dropped_keys = []
+            if connection.vendor != "postgresql":
+                return
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for _table, _name, definition in self.dropped_indexes:
+                cursor.execute(definition)  # tables that were never loaded
+            self.dropped_indexes = []
+        self._keys_add(ready_only=False)  # the rest, e.g. of tables never loaded
+        with connection.cursor() as cursor:
+            # Immediate until triggers_resume() (see there).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def triggers_resume(self) -> None:
         """Switch the triggers ``suspend_checks()`` turned off back on, and deferrable
