@@ -106,14 +106,22 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+# The project's own top-level packages: py-spy names files relative to their sys.path
+# entry ("psycopg/cursor.py", "health/scoring/compiled.py"), so the first path part says
+# whose code a frame is.
+_PROJECT = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()} | {"bench"}
+
+
 def _library(frame: str) -> str:
-    """`function (path/to/file.py:12)` -> the library or app the file belongs to."""
-    path = frame.rsplit("(", 1)[-1]
-    if "site-packages/" in path:
-        return path.split("site-packages/", 1)[1].split("/", 1)[0]
-    if "/python3." in path or path.startswith("<"):
+    """`function (path/to/file.py:12)` -> the library, stdlib or project app it is in."""
+    path = frame.rsplit("(", 1)[-1].rstrip(")").rsplit(":", 1)[0]
+    path = path.split("site-packages/")[-1]
+    top = path.split("/", 1)[0].removesuffix(".py")
+    if top in _PROJECT:
+        return f"project: {top}"
+    if top in sys.stdlib_module_names or "/python3." in path:
         return "python stdlib"
-    return "project: " + path.split("/", 1)[0].lstrip("(")
+    return top
 
 
 def _summarise(raw: Path, top: int) -> dict:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from cs_platform.core import clock
@@ -20,6 +21,7 @@ from health.selectors.health_inputs import health_inputs_for_accounts
 from health.selectors.snapshots import snapshot_result
 from health.services.overrides import health_override_create, health_override_revoke
 from health.services.scoring import health_recompute_accounts
+from health.services.scoring.writes import latest_pointers_move
 from health.tasks import recompute_portfolio
 from tests.builders import build_account
 
@@ -477,3 +479,71 @@ def test_without_the_default_scorecard_recompute_fails_clearly_and_writes_none(s
     with pytest.raises(NotFound, match="data migration health.0003_default_scorecard"):
         health_recompute_accounts(account_ids=[account.pk], as_of=clock.now())
     assert not Scorecard.objects.exists() and not HealthScore.objects.exists()
+
+
+def _same_day_moments() -> tuple:
+    """Two as_of one second apart on one calendar day (inputs are computed per day)."""
+    second = clock.now().replace(microsecond=0)
+    first = second - timedelta(seconds=1)
+    if timezone.localtime(first).date() != timezone.localtime(second).date():
+        first, second = second, second + timedelta(seconds=1)
+    return first, second
+
+
+@pytest.mark.date_sensitive
+def test_a_recompute_that_moves_no_value_writes_no_account_row(portfolio):
+    """The account's copies (latest score, churn probability) are written only when they
+    change: a second run on unchanged inputs moves every pointer but leaves each account
+    row's physical version as it was, and the churn copy is the prediction at the
+    pointer's as_of."""
+    ids = sorted(a.pk for a in portfolio.values())
+    first, second = _same_day_moments()
+    health_recompute_accounts(account_ids=ids, as_of=first)
+
+    def versions() -> dict[int, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, ctid::text || xmin::text FROM customers_account WHERE id = ANY(%s)",
+                [ids],
+            )
+            return dict(cursor.fetchall())
+
+    before = versions()
+    health_recompute_accounts(account_ids=ids, as_of=second)
+    assert versions() == before
+    for pointer in LatestHealthScore.objects.select_related("account"):
+        assert pointer.as_of == second
+        prediction = ChurnPrediction.objects.get(
+            account_id=pointer.account_id, as_of=second, model_version=MODEL_VERSION
+        )
+        assert pointer.account.churn_probability == prediction.probability
+
+
+@pytest.mark.date_sensitive
+def test_the_churn_copy_follows_the_pointer_whichever_is_written_first(portfolio):
+    """A pointer moved to a snapshot with no prediction empties the account's churn copy
+    (identify_churn_risk must not rank a stale probability); the prediction written
+    afterwards at that as_of fills it again."""
+    account = portfolio["declining"]
+    first, second = _same_day_moments()
+    health_recompute_accounts(account_ids=[account.pk], as_of=first)
+    account.refresh_from_db()
+    assert account.churn_probability is not None
+    latest = HealthScore.objects.get(account=account, as_of=first)
+    HealthScore.objects.create(
+        account=account, scorecard=latest.scorecard, score=latest.score, band=latest.band,
+        coverage=latest.coverage, confidence=latest.confidence, as_of=second,
+        computed_at=second, inputs=latest.inputs, result=latest.result,
+    )  # fmt: skip
+    snapshot = HealthScore.objects.get(account=account, as_of=second)
+    latest_pointers_move([(account.pk, snapshot.pk)], second)
+    account.refresh_from_db()
+    assert account.churn_probability is None
+    old = ChurnPrediction.objects.get(account=account, as_of=first, model_version=MODEL_VERSION)
+    ChurnPrediction.objects.create(
+        account=account, as_of=second, predicted_at=second, probability=Decimal("0.4321"),
+        risk_level=old.risk_level, model_version=MODEL_VERSION, factors=old.factors,
+        coverage=old.coverage,
+    )  # fmt: skip
+    account.refresh_from_db()
+    assert account.churn_probability == Decimal("0.4321")
