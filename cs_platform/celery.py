@@ -7,6 +7,7 @@ import os
 from celery import Celery
 from kombu import Queue
 
+from cs_platform.core.broker import HeldMessagesRestore
 from cs_platform.core.telemetry.celery import celery_telemetry_connect
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_platform.settings")
@@ -35,9 +36,14 @@ app.conf.update(
     },
     task_serializer="json",
     accept_content=["json"],
-    result_expires=3600,
+    # Tasks record their outcome in rows (sync runs, outbox, audit); nothing reads a Celery
+    # result. Storing one made a task that finished while Redis was away report failure.
+    task_ignore_result=True,
     timezone="UTC",
 )
+# After a broker outage, the messages the worker held go back on their queues at once
+# rather than after the visibility timeout (cs_platform/core/broker.py).
+app.steps["consumer"].add(HeldMessagesRestore)
 app.autodiscover_tasks()
 # Task metrics, JSON logs with the task's name and id, the worker's /metrics endpoint.
 celery_telemetry_connect(app)

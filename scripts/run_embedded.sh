@@ -49,8 +49,8 @@ require_free_port 127.0.0.1 "$SANDBOX_PORT" SANDBOX_PORT "the sandbox providers"
 # Embedded means embedded even when a .env file names a server: settings read .env without
 # overriding variables that are set, so set these (empty) rather than only unsetting them.
 export DJANGO_SETTINGS_MODULE=cs_platform.settings
-export DATABASE_URL="" REDIS_URL="" CELERY_BROKER_URL="" CELERY_RESULT_BACKEND=""
-unset DATABASE_URL_FILE REDIS_URL_FILE CELERY_BROKER_URL_FILE CELERY_RESULT_BACKEND_FILE
+export DATABASE_URL="" REDIS_URL="" CELERY_BROKER_URL=""
+unset DATABASE_URL_FILE REDIS_URL_FILE CELERY_BROKER_URL_FILE
 export CELERY_TASK_ALWAYS_EAGER=true
 # A task's failure is recorded on its row (a SyncRun, an outbox message), as with a worker;
 # it must not turn the request that queued it (already committed) into an error.

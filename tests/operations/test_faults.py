@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
 from celery import Celery
 
@@ -117,7 +118,29 @@ def test_redis_restart_under_load_keeps_reads_answering_and_queued_tasks_run(sta
             main_before, "cs_celery_tasks_total", task="audit.verify_chain"
         )
 
-    wait_for(lambda: ran() >= queued, 60, "the tasks queued across the restart")
+    broker = redis.Redis.from_url(stack.redis.url)
+
+    def waiting() -> int:
+        return broker.llen("default") + broker.hlen("unacked")
+
+    def settled() -> bool:
+        if ran() >= queued:
+            return True
+        # Short of the count, done only when Redis neither queues nor holds a message
+        # (twice, a second apart: one may be between the two in a worker's hands).
+        if waiting():
+            return False
+        time.sleep(1)
+        return not waiting()
+
+    wait_for(settled, 60, "the tasks queued across the restart to run")
+    missing = max(0, queued - int(ran()))
+    RESULTS["redis_restart"]["tasks_lost"] = missing
+    # None waits in Redis for the visibility timeout (the worker put back what it held).
+    # One can be lost: kombu's Redis transport takes a message off its queue before it
+    # records it as held, and a reply Redis sent as it stopped can die with the
+    # connection (RELIABILITY.md, "What is not covered").
+    assert missing <= 1, f"{missing} of {queued} tasks never ran; {waiting()} in Redis"
     # The cache failed while Redis was away and the reads went to the database instead.
     web_after = stack.scrape_web()
     assert sample(web_after, "django_cache_get_fail_total") > sample(
