@@ -97,8 +97,12 @@ class Scale:
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values (1, 2, 2.5 or 5 × 10ⁿ apart) covering ``[lo, hi]``."""
-    if hi <= lo:
-        lo, hi = (lo - 1, hi + 1) if lo == 0 else (lo - abs(lo) * 0.1, hi + abs(hi) * 0.1)
+    if not hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)):
+        # No span the labels (three decimals at most) could show, or none a float can
+        # divide (0 to 5e-324 underflows to a zero step): widen around the value.
+        mid = (lo + hi) / 2
+        pad = abs(mid) * 0.1 if abs(mid) >= 1e-3 else 1.0
+        lo, hi = mid - pad, mid + pad
     raw = (hi - lo) / max(count - 1, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
