@@ -6,9 +6,11 @@ good as that guess. Platt scaling fits two numbers on recorded outcomes,
     p_calibrated = 1 / (1 + e^-(slope × logit + intercept)),
 
 by maximum likelihood (Newton's method with a backtracking line search, Lin, Lin & Weng
-2007), against Platt's smoothed targets: a churned renewal counts (N+ + 1) / (N+ + 2)
-instead of 1 and a retained one 1 / (N- + 2) instead of 0, so that a handful of outcomes
-cannot push a probability to 0 or 1 (and separable data still has a finite fit).
+2007; near the optimum, where the loss is flat to rounding, a full step is kept while it
+shrinks the gradient), against Platt's smoothed targets: a churned renewal counts
+(N+ + 1) / (N+ + 2) instead of 1 and a retained one 1 / (N- + 2) instead of 0, so that a
+handful of outcomes cannot push a probability to 0 or 1 (and separable data still has a
+finite fit).
 
 The fit refuses, with a reason, rather than inventing: fewer than ``MIN_OUTCOMES``
 outcomes or fewer than ``MIN_PER_CLASS`` of either class; every renewal at the same logit
@@ -115,6 +117,8 @@ def platt_fit(
     a, b = 0.0, math.log((positives + 1.0) / (negatives + 1.0))
     loss = _loss(xs, ts, a, b)
     iterations = 0
+    # Where a full step was taken without a measurable descent: (a, b, gradient size).
+    unmeasured: tuple[float, float, float] | None = None
     for iterations in range(1, _MAX_ITERATIONS + 1):  # noqa: B007 (reported)
         g_a = g_b = h_aa = h_ab = h_bb = 0.0
         for x, t in zip(xs, ts, strict=True):
@@ -127,6 +131,11 @@ def platt_fit(
             h_bb += w
         h_aa += _RIDGE
         h_bb += _RIDGE
+        if unmeasured is not None:
+            if abs(g_a) + abs(g_b) >= unmeasured[2]:  # the step did not help: undo, stop
+                a, b = unmeasured[0], unmeasured[1]
+                break
+            unmeasured = None
         if abs(g_a) < 1e-10 and abs(g_b) < 1e-10:
             break
         det = h_aa * h_bb - h_ab * h_ab
@@ -141,7 +150,15 @@ def platt_fit(
                 break
             step /= 2.0
         else:
-            break  # no descent possible: at the optimum up to rounding
+            # The loss no longer resolves the decrease (it is flat to rounding) while the
+            # gradient can still be ~1e-6. Near the optimum Newton's full step converges on
+            # its own: take it, and keep it only if it shrinks the gradient.
+            if iterations == _MAX_ITERATIONS:
+                break  # no iteration left to check it
+            unmeasured = (a, b, abs(g_a) + abs(g_b))
+            a, b = a + step_a, b + step_b
+            loss = _loss(xs, ts, a, b)
+            continue
         a, b, loss = new_a, new_b, new_loss
     if a <= 0:
         return _refusal(

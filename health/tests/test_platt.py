@@ -78,6 +78,26 @@ def test_fit_satisfies_the_likelihood_equations(rows):
     )
 
 
+# Churned (1) and retained renewals where the loss stops resolving Newton's decrease (flat to
+# rounding) while the gradient is still ~1e-6: the line search alone stopped there.
+_FLAT_LOGITS = [
+    -0.37, 0.2, 1.88, -1.02, 0.21, -4.59, -4.14, -4.37, 0.03, -4.49, -2.54, 1.69, 2.51, -5.07,
+    2.38, -0.53, -2.32, -5.27, -4.25, 1.61, -4.64, -3.26, -4.09, -3.99, -1.09, 0.31, -1.34,
+    -3.7, -5.48, -1.65, 2.24, -3.32, -3.42, 2.3, -2.61, 2.12, -5.43,
+]  # fmt: skip
+_FLAT_CHURNED = [c == "1" for c in "1101001010001000110001011100110101110"]
+
+
+def test_fit_reaches_the_optimum_where_the_loss_is_flat_to_rounding():
+    fit = platt_fit(_FLAT_LOGITS, _FLAT_CHURNED)
+    pos = sum(_FLAT_CHURNED)
+    neg = len(_FLAT_CHURNED) - pos
+    ts = [(pos + 1) / (pos + 2) if c else 1 / (neg + 2) for c in _FLAT_CHURNED]
+    ps = [sigmoid(fit.slope * x + fit.intercept) for x in _FLAT_LOGITS]
+    assert abs(sum((p - t) * x for p, t, x in zip(ps, ts, _FLAT_LOGITS, strict=True))) < 1e-9
+    assert abs(sum(p - t for p, t in zip(ps, ts, strict=True))) < 1e-9
+
+
 def test_cross_validation_never_fits_a_row_on_itself():
     logits = [-1.0] * 20 + [1.0] * 20 + [0.3 * i for i in range(10)]
     churned = [True] * 5 + [False] * 15 + [True] * 15 + [False] * 5 + [False, True] * 5
