@@ -165,11 +165,11 @@ def test_refresh_candidates_are_the_stale_copies_read_from_an_index(staff):
             churn_probability=Decimal("0.2"), churn_calibration_id=calibration
         )
     scope = Account.objects.filter(pk__in=[a.pk for a in made.values()])
+    made_by_pk = {a.pk: n for n, a in made.items()}
 
     def stale(calibration_id):
         return {made_by_pk[pk] for pk in churn_copy_stale_ids(scope, calibration_id)}
 
-    made_by_pk = {a.pk: n for n, a in made.items()}
     assert stale(None) == {"uncopied", "calibrated 7", "calibrated 9"}
     assert stale(7) == {"uncopied", "uncalibrated", "calibrated 9"}
     everyone = Account.objects.filter(status="active")
